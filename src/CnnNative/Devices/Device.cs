@@ -1,0 +1,34 @@
+using CnnNative.Devices.Reference;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CnnNative.Devices;
+
+/// <summary>Creates devices by name: "reference", "cpu", "native", "opencl", "opencl:N", "opencl:NAME", "auto".</summary>
+public static class Device
+{
+    /// <summary>
+    /// The device called <paramref name="name"/>. <paramref name="threads"/> bounds the threads the host
+    /// devices use (0: all cores). Throws <see cref="DeviceNotFoundException"/> naming what is available when
+    /// the name is unknown or the device cannot be opened here.
+    /// </summary>
+    public static IDevice Create(string name, int threads = 0, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("CnnNative.Devices");
+        string key = name.Trim().ToLowerInvariant();
+        IDevice device = key switch
+        {
+            "reference" => new ReferenceDevice(),
+            _ => throw new DeviceNotFoundException($"Unknown device '{name}'. Known devices: {string.Join(", ", KnownNames)}."),
+        };
+        logger.LogInformation("Using device {Device}", device.Info);
+        return device;
+    }
+
+    /// <summary>The names <see cref="Create"/> understands.</summary>
+    public static IReadOnlyList<string> KnownNames { get; } = ["reference", "cpu", "native", "opencl", "opencl:N", "opencl:NAME", "auto"];
+}
+
+/// <summary>A device name that is unknown, or a device that is not present or cannot be used on this machine.</summary>
+public sealed class DeviceNotFoundException(string message, Exception? inner = null) : Exception(message, inner);

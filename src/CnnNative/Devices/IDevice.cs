@@ -1,0 +1,140 @@
+namespace CnnNative.Devices;
+
+/// <summary>
+/// The seam between what a CNN computes and how fast a device computes it. Every device implements
+/// every op; <see cref="Reference.ReferenceDevice"/> is the scalar oracle the others are tested against.
+/// </summary>
+/// <remarks>
+/// Conventions, shared by every op:
+/// <list type="bullet">
+/// <item>Tensors are float32, row-major, NCHW. Buffers may be longer than an op needs (a layer keeps one
+/// buffer sized for its largest batch); an op reads and writes only the elements its sizes name, and throws
+/// <see cref="ArgumentException"/> naming the op and the sizes when a buffer is too short.</item>
+/// <item>Forward ops and data gradients overwrite their output. Parameter gradients (Conv2dBackwardFilter's
+/// dw and db, Gemm with beta = 1, SumRows) accumulate, as in PyTorch; the optimizer's ZeroGrad fills them with 0.</item>
+/// <item>Ops may run asynchronously; Download and the ops that return a number wait for the work before them.</item>
+/// <item>A device never knows about layers.</item>
+/// </list>
+/// </remarks>
+public interface IDevice : IDisposable
+{
+    /// <summary>The name <see cref="Device.Create"/> accepts for this device.</summary>
+    string Name { get; }
+
+    DeviceInfo Info { get; }
+
+    // ---------------------------------------------------------------- memory
+
+    /// <summary>A zero-filled buffer of <paramref name="length"/> floats.</summary>
+    DeviceBuffer Allocate(int length);
+
+    /// <summary>Copies <paramref name="source"/> into <paramref name="destination"/> starting at element <paramref name="offset"/>.</summary>
+    void Upload(ReadOnlySpan<float> source, DeviceBuffer destination, int offset = 0);
+
+    /// <summary>Copies destination.Length elements of <paramref name="source"/>, starting at <paramref name="offset"/>, to the host.</summary>
+    void Download(DeviceBuffer source, Span<float> destination, int offset = 0);
+
+    /// <summary>Waits until every op issued so far has finished.</summary>
+    void Synchronize();
+
+    // ---------------------------------------------------------------- element-wise
+
+    /// <summary>x[0..length) = value.</summary>
+    void Fill(DeviceBuffer x, int length, float value);
+
+    /// <summary>destination[0..length) = source[0..length).</summary>
+    void Copy(DeviceBuffer source, DeviceBuffer destination, int length);
+
+    /// <summary>y += alpha·x over length elements.</summary>
+    void Axpy(int length, float alpha, DeviceBuffer x, DeviceBuffer y);
+
+    /// <summary>x *= alpha over length elements.</summary>
+    void Scale(int length, float alpha, DeviceBuffer x);
+
+    /// <summary>y = a ⊙ b over length elements (dropout masks, gates).</summary>
+    void Multiply(int length, DeviceBuffer a, DeviceBuffer b, DeviceBuffer y);
+
+    /// <summary>y = f(x).</summary>
+    void ActivationForward(Activation f, int length, DeviceBuffer x, DeviceBuffer y);
+
+    /// <summary>dx = dy ⊙ f'(x), computed from the forward output y (ReLU: y &gt; 0; Sigmoid: y(1−y); Tanh: 1−y²).</summary>
+    void ActivationBackward(Activation f, int length, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx);
+
+    /// <summary>
+    /// Inverted dropout: y = x · mask with mask = 1/(1−rate) where <see cref="Reference.DropoutHash"/>(seed, i) ≥ rate, else 0.
+    /// Every device draws the same mask for the same seed.
+    /// </summary>
+    void DropoutForward(int length, float rate, uint seed, DeviceBuffer x, DeviceBuffer y, DeviceBuffer mask);
+
+    // ---------------------------------------------------------------- dense
+
+    /// <summary>
+    /// C = alpha · op(A) · op(B) + beta · C, row-major, C is m×n, op(A) m×k, op(B) k×n;
+    /// op(A) = Aᵀ when transA (A stored k×m), likewise B. beta = 0 ignores C's old contents (even NaN).
+    /// </summary>
+    void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, DeviceBuffer a, DeviceBuffer b, float beta, DeviceBuffer c);
+
+    /// <summary>y[r, j] += bias[j] for rows × cols.</summary>
+    void AddBiasRows(int rows, int cols, DeviceBuffer bias, DeviceBuffer y);
+
+    /// <summary>sums[j] += Σ_r x[r, j] (the bias gradient of a dense layer).</summary>
+    void SumRows(int rows, int cols, DeviceBuffer x, DeviceBuffer sums);
+
+    // ---------------------------------------------------------------- convolution
+
+    /// <summary>y = conv(x, w) + bias (bias may be null). Cross-correlation, zero padding, as in every CNN library.</summary>
+    void Conv2dForward(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y);
+
+    /// <summary>dx = gradient of the loss with respect to x (overwritten).</summary>
+    void Conv2dBackwardData(in Conv2dGeometry g, DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx);
+
+    /// <summary>dw += gradient with respect to w; db += Σ over N, P, Q of dy (db may be null).</summary>
+    void Conv2dBackwardFilter(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? db);
+
+    // ---------------------------------------------------------------- pooling
+
+    void Pool2dForward(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer y);
+
+    /// <summary>
+    /// dx = gradient with respect to x (overwritten). Max pooling routes each dy to the first position
+    /// (row-major within the window) holding the window's maximum of x; overlapping windows add up.
+    /// </summary>
+    void Pool2dBackward(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx);
+
+    // ---------------------------------------------------------------- softmax and losses
+
+    /// <summary>Row-wise softmax of a rows × cols matrix.</summary>
+    void SoftmaxForward(int rows, int cols, DeviceBuffer x, DeviceBuffer y);
+
+    /// <summary>dx = y ⊙ (dy − Σ_j dy·y), row-wise.</summary>
+    void SoftmaxBackward(int rows, int cols, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx);
+
+    /// <summary>
+    /// Softmax and categorical cross-entropy fused (log-sum-exp, stable for any logits). targets is a
+    /// rows × cols distribution (one-hot for class labels). Writes gradient = gradScale · (softmax(logits) − targets)
+    /// and returns the summed loss −Σ targets · log softmax(logits) over all rows.
+    /// </summary>
+    float SoftmaxCrossEntropy(int rows, int cols, DeviceBuffer logits, DeviceBuffer targets, DeviceBuffer gradient, float gradScale);
+
+    /// <summary>Writes gradient = gradScale · 2(prediction − target) and returns Σ (prediction − target)².</summary>
+    float SquaredError(int length, DeviceBuffer prediction, DeviceBuffer target, DeviceBuffer gradient, float gradScale);
+
+    /// <summary>How many rows have argmax(scores) == argmax(targets) (first maximum wins ties).</summary>
+    int CountCorrect(int rows, int cols, DeviceBuffer scores, DeviceBuffer targets);
+
+    // ---------------------------------------------------------------- optimizers
+
+    /// <summary>
+    /// SGD with momentum and L2 weight decay, PyTorch's form: g = grad + wd·param; v = momentum·v + g;
+    /// param −= lr · (nesterov ? g + momentum·v : v). With momentum 0, velocity is not touched (may be null).
+    /// </summary>
+    void SgdStep(int length, DeviceBuffer param, DeviceBuffer grad, DeviceBuffer? velocity,
+                 float lr, float momentum, float weightDecay, bool nesterov);
+
+    /// <summary>
+    /// Adam (Kingma &amp; Ba) with bias correction; step is 1 on the first call. Weight decay is L2 (added to the gradient).
+    /// m = β1 m + (1−β1) g; v = β2 v + (1−β2) g²; param −= lr · (m / (1−β1^step)) / (sqrt(v / (1−β2^step)) + eps).
+    /// </summary>
+    void AdamStep(int length, DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v,
+                  float lr, float beta1, float beta2, float eps, float weightDecay, int step);
+}
