@@ -1,0 +1,213 @@
+namespace CnnNative.Devices.Cpu;
+
+/// <summary>One GEMM, C = alpha · op(A) · op(B) + beta · C (row-major), as the blocked drivers see it.</summary>
+internal unsafe struct GemmProblem
+{
+    public int M, N, K;
+    public float Alpha, Beta;
+    public float* A; public int Lda; public bool TransA;
+    public float* B; public int Ldb; public bool TransB;
+    public float* C; public int Ldc;
+    /// <summary>Optional: rowBias[i] is added to row i of C (the conv forward's fused bias).</summary>
+    public float* RowBias;
+    /// <summary>Optional: op(A) already packed for every k block (block at p0 starts at PackedA + p0·RoundUp(M, MR)).</summary>
+    public float* PackedA;
+    /// <summary>Optional: op(B) already packed for every k block (block at p0 starts at PackedB + p0·RoundUp(N, NR)).</summary>
+    public float* PackedB;
+
+    public static GemmProblem Create(bool transA, bool transB, int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
+        => new()
+        {
+            M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+            A = a, Lda = transA ? m : k, TransA = transA,
+            B = b, Ldb = transB ? k : n, TransB = transB,
+            C = c, Ldc = n,
+        };
+}
+
+/// <summary>
+/// BLIS-style GEMM drivers around <see cref="GemmMicroKernel"/>: k is cut into KC-deep blocks so a kc×16 B panel
+/// (16 KiB) stays in L1, rows into MC-high blocks so a packed A block (144 KiB) stays in L2, columns into NC-wide
+/// blocks so the packed B block stays in L3. Within a block, each B panel is reused across every A panel.
+/// </summary>
+/// <remarks>
+/// Every element of C is summed in the same order (k blocks in order, k ascending inside the kernel) whichever
+/// driver and however many threads compute it, so results are bitwise identical across thread counts.
+/// </remarks>
+internal static unsafe class Gemm
+{
+    public const int MR = GemmMicroKernel.MR;
+    public const int NR = GemmMicroKernel.NR;
+    public const int KC = 256;
+    public const int MC = 24 * MR;   // 144 rows
+    public const int NC = 3072;      // columns of one packed B block
+    /// <summary>Rows of A packed at once by the parallel driver (bounds its workspace).</summary>
+    public const int MB = 16 * MC;
+    /// <summary>Below this many multiply-adds a GEMM runs on the calling thread only (waking workers costs more).</summary>
+    public const long ParallelThreshold = 1L << 20;
+
+    /// <summary>Floats of scratch the serial driver needs (packed A block + packed B block).</summary>
+    public const long SerialWorkspaceFloats = (long)MC * KC + (long)KC * NC;
+
+    public static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>Runs a GEMM with the calling thread alone or with the pool, whichever suits its size.</summary>
+    public static void Run(WorkerPool pool, Workspace scratch, ref GemmProblem g)
+    {
+        if (g.M == 0 || g.N == 0) return;
+        if (pool.Threads > 1 && (long)g.M * g.N * g.K >= ParallelThreshold)
+        {
+            long aFloats = g.PackedA != null ? 0 : Workspace.Align((long)RoundUp(Math.Min(g.M, MB), MR) * KC);
+            long bFloats = g.PackedB != null ? 0 : (long)KC * RoundUp(Math.Min(g.N, NC), NR);
+            float* ws = scratch.Ensure(aFloats + bFloats);
+            RunParallel(pool, ref g, ws, ws + aFloats);
+        }
+        else
+        {
+            float* ws = scratch.Ensure(SerialWorkspaceFloats);
+            RunSerial(ref g, ws, ws + (long)MC * KC);
+        }
+    }
+
+    /// <summary>C = beta · C (or 0) when k = 0: the product is empty.</summary>
+    private static void ScaleOnly(ref GemmProblem g)
+    {
+        for (int i = 0; i < g.M; i++)
+        {
+            float* row = g.C + (long)i * g.Ldc;
+            float bias = g.RowBias == null ? 0f : g.RowBias[i];
+            for (int j = 0; j < g.N; j++) row[j] = (g.Beta == 0 ? 0f : g.Beta * row[j]) + bias;
+        }
+    }
+
+    /// <summary>The whole GEMM on the calling thread; apWork holds MC×KC floats, bpWork KC×NC.</summary>
+    public static void RunSerial(ref GemmProblem g, float* apWork, float* bpWork)
+    {
+        if (g.M == 0 || g.N == 0) return;
+        if (g.K == 0) { ScaleOnly(ref g); return; }
+        int mPad = RoundUp(g.M, MR), nPad = RoundUp(g.N, NR);
+        // With B pre-packed nothing is gained from wide blocks; narrow ones keep the C block in L2 across k blocks.
+        int ncBlock = g.PackedB != null ? 512 : NC;
+        for (int jc = 0; jc < g.N; jc += ncBlock)
+        {
+            int nc = Math.Min(ncBlock, g.N - jc);
+            for (int pc = 0; pc < g.K; pc += KC)
+            {
+                int kc = Math.Min(KC, g.K - pc);
+                float* bp;
+                if (g.PackedB != null) bp = g.PackedB + (long)pc * nPad + (long)jc * kc;
+                else { GemmPacking.PackB(bpWork, g.B, g.Ldb, g.TransB, pc, kc, jc, nc); bp = bpWork; }
+                float beta = pc == 0 ? g.Beta : 1f;
+                float* bias = pc == 0 ? g.RowBias : null;
+                for (int ic = 0; ic < g.M; ic += MC)
+                {
+                    int mc = Math.Min(MC, g.M - ic);
+                    float* ap;
+                    if (g.PackedA != null) ap = g.PackedA + (long)pc * mPad + (long)ic * kc;
+                    else { GemmPacking.PackA(apWork, g.A, g.Lda, g.TransA, ic, mc, pc, kc); ap = apWork; }
+                    Macro(mc, nc, kc, ap, bp, g.C + (long)ic * g.Ldc + jc, g.Ldc, g.Alpha, beta, bias == null ? null : bias + ic);
+                }
+            }
+        }
+    }
+
+    /// <summary>Every B panel of the block against every A panel: B panel in L1, A block in L2.</summary>
+    public static void Macro(int mc, int nc, int kc, float* ap, float* bp, float* c, int ldc, float alpha, float beta, float* rowBias)
+    {
+        for (int jr = 0; jr < nc; jr += NR)
+        {
+            int nr = Math.Min(NR, nc - jr);
+            float* b = bp + (long)jr * kc;
+            for (int ir = 0; ir < mc; ir += MR)
+            {
+                int mr = Math.Min(MR, mc - ir);
+                GemmMicroKernel.Run(kc, ap + (long)ir * kc, b, c + (long)ir * ldc + jr, ldc, alpha, beta,
+                                    rowBias == null ? null : rowBias + ir, mr, nr);
+            }
+        }
+    }
+
+    /// <summary>What the parallel driver's tasks share for one (column block, row chunk, k block).</summary>
+    private struct Phase
+    {
+        public GemmProblem* G;
+        public int Jc, Nc, I0, Mb, Pc, Kc;
+        public float* Ap, Bp;
+        public int ATasks, BTasks;
+        public int RowTiles, ColTiles, TileCols;
+        public float Beta;
+        public float* Bias;
+    }
+
+    private const int PackColumnsPerTask = 16 * NR;
+
+    /// <summary>
+    /// Multi-threaded: per block, the workers first pack A (MC rows per task) and B (256 columns per task)
+    /// together, then compute independent tiles of C (MC rows × TileCols columns) from the shared panels.
+    /// </summary>
+    public static void RunParallel(WorkerPool pool, ref GemmProblem g, float* apAll, float* bpAll)
+    {
+        if (g.M == 0 || g.N == 0) return;
+        if (g.K == 0) { ScaleOnly(ref g); return; }
+        int mPad = RoundUp(g.M, MR), nPad = RoundUp(g.N, NR);
+        fixed (GemmProblem* gp = &g)
+        {
+            Phase ph = default;
+            ph.G = gp;
+            for (int jc = 0; jc < g.N; jc += NC)
+            {
+                int nc = Math.Min(NC, g.N - jc);
+                for (int i0 = 0; i0 < g.M; i0 += MB)
+                {
+                    int mb = Math.Min(MB, g.M - i0);
+                    ph.RowTiles = (mb + MC - 1) / MC;
+                    // Enough column tiles for about four tasks per thread, each a multiple of NR wide.
+                    int colTiles = Math.Max(1, (4 * pool.Threads + ph.RowTiles - 1) / ph.RowTiles);
+                    ph.TileCols = Math.Min(RoundUp((nc + colTiles - 1) / colTiles, NR), 1024);
+                    ph.ColTiles = (nc + ph.TileCols - 1) / ph.TileCols;
+                    for (int pc = 0; pc < g.K; pc += KC)
+                    {
+                        int kc = Math.Min(KC, g.K - pc);
+                        (ph.Jc, ph.Nc, ph.I0, ph.Mb, ph.Pc, ph.Kc) = (jc, nc, i0, mb, pc, kc);
+                        ph.Ap = g.PackedA != null ? g.PackedA + (long)pc * mPad + (long)i0 * kc : apAll;
+                        ph.Bp = g.PackedB != null ? g.PackedB + (long)pc * nPad + (long)jc * kc : bpAll;
+                        ph.ATasks = g.PackedA != null ? 0 : ph.RowTiles;
+                        ph.BTasks = g.PackedB != null ? 0 : (nc + PackColumnsPerTask - 1) / PackColumnsPerTask;
+                        ph.Beta = pc == 0 ? g.Beta : 1f;
+                        ph.Bias = pc == 0 && g.RowBias != null ? g.RowBias + i0 : null;
+                        pool.For(ph.ATasks + ph.BTasks, &PackTask, &ph);
+                        pool.For(ph.RowTiles * ph.ColTiles, &TileTask, &ph);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void PackTask(void* context, int task, int worker)
+    {
+        var ph = (Phase*)context;
+        var g = ph->G;
+        if (task < ph->ATasks)
+        {
+            int ic = task * MC;
+            GemmPacking.PackA(ph->Ap + (long)ic * ph->Kc, g->A, g->Lda, g->TransA, ph->I0 + ic, Math.Min(MC, ph->Mb - ic), ph->Pc, ph->Kc);
+        }
+        else
+        {
+            int j = (task - ph->ATasks) * PackColumnsPerTask;
+            GemmPacking.PackB(ph->Bp + (long)j * ph->Kc, g->B, g->Ldb, g->TransB, ph->Pc, ph->Kc, ph->Jc + j, Math.Min(PackColumnsPerTask, ph->Nc - j));
+        }
+    }
+
+    private static void TileTask(void* context, int task, int worker)
+    {
+        var ph = (Phase*)context;
+        var g = ph->G;
+        int ic = task % ph->RowTiles * MC;
+        int jt = task / ph->RowTiles * ph->TileCols;
+        int mc = Math.Min(MC, ph->Mb - ic), nc = Math.Min(ph->TileCols, ph->Nc - jt);
+        float* c = g->C + (long)(ph->I0 + ic) * g->Ldc + ph->Jc + jt;
+        Macro(mc, nc, ph->Kc, ph->Ap + (long)ic * ph->Kc, ph->Bp + (long)jt * ph->Kc, c, g->Ldc, g->Alpha, ph->Beta,
+              ph->Bias == null ? null : ph->Bias + ic);
+    }
+}

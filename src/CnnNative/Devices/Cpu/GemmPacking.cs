@@ -1,0 +1,158 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnNative.Devices.Cpu;
+
+/// <summary>
+/// Copies blocks of op(A) and op(B) into the panel layouts the micro-kernel streams through:
+/// A as consecutive kc×MR panels (element (i, p) of a panel at p·MR + i), B as consecutive kc×NR panels
+/// (element (p, j) at p·NR + j). Rows or columns past the matrix edge are zero, so the kernel needs no tails.
+/// A block of mc rows starting at a multiple of MR therefore puts row block i at offset i·kc, and a block of
+/// nc columns puts column j (a multiple of NR) at j·kc: the drivers rely on that.
+/// </summary>
+internal static unsafe class GemmPacking
+{
+    private const int MR = GemmMicroKernel.MR;
+    private const int NR = GemmMicroKernel.NR;
+
+    /// <summary>Packs rows [i0, i0+mc) × k-range [p0, p0+kc) of op(A); A is m×k (lda) or, when transposed, stored k×m.</summary>
+    public static void PackA(float* dst, float* a, int lda, bool trans, int i0, int mc, int p0, int kc)
+    {
+        for (int ib = 0; ib < mc; ib += MR)
+        {
+            int rows = Math.Min(MR, mc - ib);
+            float* panel = dst + (long)ib * kc;
+            if (trans)
+            {
+                // op(A)(i, p) = A[p, i]: each step of p is MR consecutive floats of one stored row.
+                float* src = a + (long)p0 * lda + i0 + ib;
+                if (rows == MR)
+                {
+                    for (int p = 0; p < kc; p++, src += lda, panel += MR)
+                    {
+                        panel[0] = src[0]; panel[1] = src[1]; panel[2] = src[2];
+                        panel[3] = src[3]; panel[4] = src[4]; panel[5] = src[5];
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++, src += lda, panel += MR)
+                        for (int i = 0; i < MR; i++) panel[i] = i < rows ? src[i] : 0f;
+                }
+            }
+            else
+            {
+                // op(A)(i, p) = A[i, p]: interleave MR row streams.
+                float* r0 = a + (long)(i0 + ib) * lda + p0;
+                if (rows == MR)
+                {
+                    float* r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
+                    for (int p = 0; p < kc; p++, panel += MR)
+                    {
+                        panel[0] = r0[p]; panel[1] = r1[p]; panel[2] = r2[p];
+                        panel[3] = r3[p]; panel[4] = r4[p]; panel[5] = r5[p];
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++, panel += MR)
+                        for (int i = 0; i < MR; i++) panel[i] = i < rows ? r0[(long)i * lda + p] : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs k-range [p0, p0+kc) × columns [j0, j0+nc) of op(B); B is k×n (ldb) or, when transposed, stored n×k.</summary>
+    public static void PackB(float* dst, float* b, int ldb, bool trans, int p0, int kc, int j0, int nc)
+    {
+        for (int jb = 0; jb < nc; jb += NR)
+        {
+            int cols = Math.Min(NR, nc - jb);
+            float* panel = dst + (long)jb * kc;
+            if (!trans)
+            {
+                // op(B)(p, j) = B[p, j]: NR consecutive floats per step of p.
+                float* src = b + (long)p0 * ldb + j0 + jb;
+                if (cols == NR)
+                {
+                    for (int p = 0; p < kc; p++, src += ldb, panel += NR)
+                    {
+                        Vector256.Store(Vector256.Load(src), panel);
+                        Vector256.Store(Vector256.Load(src + 8), panel + 8);
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++, src += ldb, panel += NR)
+                        for (int j = 0; j < NR; j++) panel[j] = j < cols ? src[j] : 0f;
+                }
+            }
+            else
+            {
+                // op(B)(p, j) = B[j, p]: gather from NR stored rows, each read sequentially in p.
+                float* src = b + (long)(j0 + jb) * ldb + p0;
+                if (cols == NR)
+                {
+                    for (int p = 0; p < kc; p += 8)
+                    {
+                        int steps = Math.Min(8, kc - p);
+                        if (steps == 8) Transpose8x16(src + p, ldb, panel + (long)p * NR);
+                        else
+                            for (int q = 0; q < steps; q++)
+                                for (int j = 0; j < NR; j++) panel[(long)(p + q) * NR + j] = src[(long)j * ldb + p + q];
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++, panel += NR)
+                        for (int j = 0; j < NR; j++) panel[j] = j < cols ? src[(long)j * ldb + p] : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>dst[q·16 + j] = src[j·ld + q] for q &lt; 8, j &lt; 16: two 8×8 transposes with Vector256 shuffles.</summary>
+    private static void Transpose8x16(float* src, int ld, float* dst)
+    {
+        Transpose8x8(src, ld, dst);
+        Transpose8x8(src + 8L * ld, ld, dst + 8);
+    }
+
+    private static void Transpose8x8(float* src, int ld, float* dst)
+    {
+        var r0 = Vector256.Load(src); var r1 = Vector256.Load(src + ld);
+        var r2 = Vector256.Load(src + 2L * ld); var r3 = Vector256.Load(src + 3L * ld);
+        var r4 = Vector256.Load(src + 4L * ld); var r5 = Vector256.Load(src + 5L * ld);
+        var r6 = Vector256.Load(src + 6L * ld); var r7 = Vector256.Load(src + 7L * ld);
+        if (Avx.IsSupported)
+        {
+            var X = Avx.UnpackLow(r0, r1); // a0 b0 a1 b1 | a4 b4 a5 b5
+            var Y = Avx.UnpackHigh(r0, r1);
+            var Z = Avx.UnpackLow(r2, r3);
+            var W = Avx.UnpackHigh(r2, r3);
+            var U = Avx.UnpackLow(r4, r5);
+            var V = Avx.UnpackHigh(r4, r5);
+            var S = Avx.UnpackLow(r6, r7);
+            var T = Avx.UnpackHigh(r6, r7);
+            var t0 = Avx.Shuffle(X, Z, 0x44); // a0 b0 c0 d0 | a4 b4 c4 d4
+            var t1 = Avx.Shuffle(X, Z, 0xEE); // a1 b1 c1 d1 | a5 ...
+            var t2 = Avx.Shuffle(Y, W, 0x44); // a2 .. | a6
+            var t3 = Avx.Shuffle(Y, W, 0xEE); // a3 .. | a7
+            var t4 = Avx.Shuffle(U, S, 0x44);
+            var t5 = Avx.Shuffle(U, S, 0xEE);
+            var t6 = Avx.Shuffle(V, T, 0x44);
+            var t7 = Avx.Shuffle(V, T, 0xEE);
+            Vector256.Store(Avx.Permute2x128(t0, t4, 0x20), dst);
+            Vector256.Store(Avx.Permute2x128(t1, t5, 0x20), dst + 16);
+            Vector256.Store(Avx.Permute2x128(t2, t6, 0x20), dst + 32);
+            Vector256.Store(Avx.Permute2x128(t3, t7, 0x20), dst + 48);
+            Vector256.Store(Avx.Permute2x128(t0, t4, 0x31), dst + 64);
+            Vector256.Store(Avx.Permute2x128(t1, t5, 0x31), dst + 80);
+            Vector256.Store(Avx.Permute2x128(t2, t6, 0x31), dst + 96);
+            Vector256.Store(Avx.Permute2x128(t3, t7, 0x31), dst + 112);
+            return;
+        }
+        for (int q = 0; q < 8; q++)
+            for (int j = 0; j < 8; j++) dst[q * 16 + j] = src[(long)j * ld + q];
+    }
+}

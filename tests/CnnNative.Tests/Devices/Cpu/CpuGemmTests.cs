@@ -1,0 +1,106 @@
+using CnnNative.Devices;
+using CnnNative.Devices.Reference;
+using static CnnNative.Tests.Devices.Cpu.CpuTestSupport;
+
+namespace CnnNative.Tests.Devices.Cpu;
+
+/// <summary>The cpu device's GEMM against the reference: every transpose combination, sizes around the block edges.</summary>
+[Parallelizable(ParallelScope.None)]
+public class CpuGemmTests
+{
+    public record GemmCase(bool TransA, bool TransB, int M, int N, int K, float Alpha, float Beta)
+    {
+        public override string ToString() => $"{(TransA ? "T" : "N")}{(TransB ? "T" : "N")} m={M} n={N} k={K} alpha={Alpha} beta={Beta}";
+    }
+
+    private static readonly (float Alpha, float Beta)[] Scalars = [(1f, 0f), (0.5f, 1f), (-1.5f, 0.25f), (2f, 0f)];
+
+    /// <summary>Sizes 1..37 in every position (odd ones, just under/over MR = 6 and NR = 16), for all four transposes.</summary>
+    public static IEnumerable<GemmCase> SmallCases()
+    {
+        int index = 0;
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+                for (int i = 1; i <= 37; i++)
+                {
+                    var (alpha, beta) = Scalars[index++ % Scalars.Length];
+                    yield return new GemmCase(ta, tb, i, (i * 7 + 3) % 37 + 1, (i * 13 + 5) % 37 + 1, alpha, beta);
+                }
+    }
+
+    /// <summary>Sizes at and around KC = 256, MC = 144, NC = 3072 and big enough to run on the worker pool.</summary>
+    public static IEnumerable<GemmCase> BlockEdgeCases()
+    {
+        int[][] shapes =
+        [
+            [6, 16, 256], [7, 17, 257], [5, 15, 255], [144, 16, 8], [145, 33, 300], [143, 31, 513],
+            [3, 3073, 5], [1, 10, 784], [64, 10, 1], [150, 200, 70], [200, 150, 90], [290, 530, 40], [1, 1, 1],
+        ];
+        int index = 0;
+        foreach (var s in shapes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                {
+                    var (alpha, beta) = Scalars[index++ % Scalars.Length];
+                    yield return new GemmCase(ta, tb, s[0], s[1], s[2], alpha, beta);
+                }
+    }
+
+    private static float[][] Gemm(IDevice device, GemmCase c, float[] a, float[] b, float[] cInit)
+        => Run(device, [a, b, cInit], (d, x) => d.Gemm(c.TransA, c.TransB, c.M, c.N, c.K, c.Alpha, x[0], x[1], c.Beta, x[2]));
+
+    private static (float[] A, float[] B, float[] C) Operands(GemmCase c)
+    {
+        var a = Random(c.M * c.K, 1);
+        var b = Random(c.K * c.N, 2);
+        // beta = 0 must ignore C entirely, NaN included.
+        var cInit = c.Beta == 0 ? Enumerable.Repeat(float.NaN, c.M * c.N).ToArray() : Random(c.M * c.N, 3);
+        return (a, b, cInit);
+    }
+
+    [TestCaseSource(nameof(SmallCases))]
+    [TestCaseSource(nameof(BlockEdgeCases))]
+    public void MatchesReference(GemmCase c)
+    {
+        var (a, b, cInit) = Operands(c);
+        using var reference = new ReferenceDevice();
+        var expected = Gemm(reference, c, a, b, cInit)[2];
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var cpu = new CpuDevice(threads);
+            var actual = Gemm(cpu, c, a, b, cInit)[2];
+            AssertClose(actual, expected, 1e-5 * Math.Sqrt(c.K + 1), $"{c} threads={threads}");
+        }
+    }
+
+    [TestCaseSource(nameof(BlockEdgeCases))]
+    public void OneAndTwoThreadsGiveIdenticalBits(GemmCase c)
+    {
+        var (a, b, cInit) = Operands(c);
+        using var one = new CpuDevice(1);
+        using var two = new CpuDevice(2);
+        AssertBitwiseEqual(Gemm(two, c, a, b, cInit), Gemm(one, c, a, b, cInit), c.ToString());
+        AssertBitwiseEqual(Gemm(two, c, a, b, cInit), Gemm(two, c, a, b, cInit), c + " (rerun)");
+    }
+
+    [Test]
+    public void EmptyInnerDimensionScalesC()
+    {
+        using var reference = new ReferenceDevice();
+        using var cpu = new CpuDevice(2);
+        var c = new GemmCase(false, false, 3, 4, 0, 1f, 0.5f);
+        var expected = Gemm(reference, c, [], [], Random(12, 4))[2];
+        AssertClose(Gemm(cpu, c, [], [], Random(12, 4))[2], expected, 0, "k = 0");
+    }
+
+    [Test]
+    public void ShortBufferNamesOpAndSizes()
+    {
+        using var cpu = new CpuDevice(1);
+        using var a = cpu.Allocate(5);
+        using var b = cpu.Allocate(6);
+        using var c = cpu.Allocate(6);
+        var e = Assert.Throws<ArgumentException>(() => cpu.Gemm(false, false, 2, 3, 3, 1, a, b, 0, c))!;
+        Assert.That(e.Message, Does.Contain("Gemm").And.Contain("5").And.Contain("6"));
+    }
+}
