@@ -33,6 +33,35 @@ internal static unsafe class GemmMicroKernel
     [SkipLocalsInit]
     public static void Run(int kc, float* ap, float* bp, float* c, int ldc, float alpha, float beta, float* rowBias, int mr, int nr)
     {
+        float* tile = stackalloc float[MR * NR];
+        Accumulate(kc, ap, bp, tile);
+        if (mr == MR && nr == NR)
+        {
+            for (int i = 0; i < MR; i++)
+                StoreRow(c + (long)i * ldc, Vector256.Load(tile + i * NR), Vector256.Load(tile + i * NR + 8), alpha, beta, rowBias, i);
+            return;
+        }
+        for (int i = 0; i < mr; i++)
+        {
+            float bias = rowBias == null ? 0f : rowBias[i];
+            float* row = c + (long)i * ldc;
+            for (int j = 0; j < nr; j++)
+            {
+                float v = alpha * tile[i * NR + j];
+                if (beta != 0) v += beta * row[j];
+                row[j] = v + bias;
+            }
+        }
+    }
+
+    /// <summary>
+    /// tile (6×16, row-major) = Ap · Bp over kc steps. Kept apart from the store, with pointer arguments only, so
+    /// that all 12 accumulators, the 2 B vectors and the broadcast A value fit the 16 ymm registers (alpha and beta
+    /// arrive in ymm0/ymm1 and would otherwise push an accumulator to the stack).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Accumulate(int kc, float* ap, float* bp, float* tile)
+    {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++)
@@ -54,36 +83,12 @@ internal static unsafe class GemmMicroKernel
             ap += MR;
             bp += NR;
         }
-
-        if (mr == MR && nr == NR)
-        {
-            StoreRow(c, c00, c01, alpha, beta, rowBias, 0);
-            StoreRow(c + ldc, c10, c11, alpha, beta, rowBias, 1);
-            StoreRow(c + 2 * ldc, c20, c21, alpha, beta, rowBias, 2);
-            StoreRow(c + 3 * ldc, c30, c31, alpha, beta, rowBias, 3);
-            StoreRow(c + 4 * ldc, c40, c41, alpha, beta, rowBias, 4);
-            StoreRow(c + 5 * ldc, c50, c51, alpha, beta, rowBias, 5);
-            return;
-        }
-
-        float* tile = stackalloc float[MR * NR];
         c00.Store(tile); c01.Store(tile + 8);
         c10.Store(tile + 16); c11.Store(tile + 24);
         c20.Store(tile + 32); c21.Store(tile + 40);
         c30.Store(tile + 48); c31.Store(tile + 56);
         c40.Store(tile + 64); c41.Store(tile + 72);
         c50.Store(tile + 80); c51.Store(tile + 88);
-        for (int i = 0; i < mr; i++)
-        {
-            float bias = rowBias == null ? 0f : rowBias[i];
-            float* row = c + (long)i * ldc;
-            for (int j = 0; j < nr; j++)
-            {
-                float v = alpha * tile[i * NR + j];
-                if (beta != 0) v += beta * row[j];
-                row[j] = v + bias;
-            }
-        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,0 +1,114 @@
+using CnnNative.Devices;
+using CnnNative.Devices.Reference;
+using static CnnNative.Tests.Devices.Cpu.CpuTestSupport;
+
+namespace CnnNative.Tests.Devices.Cpu;
+
+/// <summary>
+/// The cpu device's convolution against the reference on shapes that reach every path: C = 1, C and K off the
+/// 6/8/16 multiples, C·R·S across KC = 256, strides, padding, rectangular kernels, batch 1 (work split inside one
+/// image), batches smaller/larger than the thread count, and one thread vs two giving identical bits.
+/// </summary>
+[Parallelizable(ParallelScope.None)]
+public class CpuConvolutionTests
+{
+    public static IEnumerable<TestCaseData> Geometries()
+    {
+        (string Name, Conv2dGeometry G)[] shapes =
+        [
+            ("mono 5x5 pad 2", new(2, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2)),
+            ("rgb 3x3 stride 2 pad 1", new(3, 3, 17, 19, 5, 3, 3, 2, 2, 1, 1)),
+            ("rectangular kernel, stride and padding", new(2, 10, 13, 11, 17, 3, 5, 2, 1, 1, 2)),
+            ("batch 1 split inside the image", new(1, 16, 20, 20, 32, 3, 3, 1, 1, 1, 1)),
+            ("CRS across the k block (270)", new(2, 30, 9, 9, 7, 3, 3, 1, 1, 1, 1)),
+            ("CRS across two k blocks, batch 1", new(1, 61, 12, 12, 40, 3, 3, 1, 1, 0, 0)),
+            ("1x1 convolution", new(4, 9, 7, 7, 13, 1, 1)),
+            ("kernel as large as the input", new(2, 3, 5, 5, 4, 5, 5)),
+            ("stride 3 with padding wider than the stride", new(2, 2, 10, 10, 3, 4, 4, 3, 3, 4, 4)),
+            ("single output channel", new(5, 4, 8, 6, 1, 3, 3, 1, 1, 1, 1)),
+            ("many images, few channels", new(9, 2, 6, 6, 3, 3, 3, 1, 2, 1, 0)),
+        ];
+        foreach (var (name, g) in shapes) yield return new TestCaseData(g).SetArgDisplayNames(name);
+    }
+
+    private static float Tolerance(in Conv2dGeometry g) => 1e-5f * MathF.Sqrt(g.C * g.R * g.S + g.K + g.N * g.P * g.Q);
+
+    private static float[][] Forward(IDevice d, Conv2dGeometry g, bool bias)
+        => Run(d, [Random(g.InputLength, 1), Random(g.FilterLength, 2), Random(g.K, 3), new float[g.OutputLength]],
+               (dev, b) => dev.Conv2dForward(g, b[0], b[1], bias ? b[2] : null, b[3]));
+
+    private static float[][] BackwardData(IDevice d, Conv2dGeometry g)
+    {
+        // dx starts as NaN: the op must overwrite every element.
+        var dx = Enumerable.Repeat(float.NaN, g.InputLength).ToArray();
+        return Run(d, [Random(g.OutputLength, 4), Random(g.FilterLength, 2), dx], (dev, b) => dev.Conv2dBackwardData(g, b[0], b[1], b[2]));
+    }
+
+    private static float[][] BackwardFilter(IDevice d, Conv2dGeometry g, bool bias)
+        // dw and db start non-zero: the op accumulates.
+        => Run(d, [Random(g.InputLength, 1), Random(g.OutputLength, 4), Random(g.FilterLength, 5), Random(g.K, 6)],
+               (dev, b) => dev.Conv2dBackwardFilter(g, b[0], b[1], b[2], bias ? b[3] : null));
+
+    private static IEnumerable<(string Name, Func<IDevice, float[][]> Op, int[] Outputs)> Ops(Conv2dGeometry g)
+    {
+        yield return ("forward with bias", d => Forward(d, g, true), [3]);
+        yield return ("forward without bias", d => Forward(d, g, false), [3]);
+        yield return ("backward data", d => BackwardData(d, g), [2]);
+        yield return ("backward filter with bias gradient", d => BackwardFilter(d, g, true), [2, 3]);
+        yield return ("backward filter without bias gradient", d => BackwardFilter(d, g, false), [2, 3]);
+    }
+
+    [TestCaseSource(nameof(Geometries))]
+    public void MatchesReference(Conv2dGeometry g)
+    {
+        using var reference = new ReferenceDevice();
+        using var one = new CpuDevice(1);
+        using var two = new CpuDevice(2);
+        foreach (var (name, op, outputs) in Ops(g))
+        {
+            var expected = op(reference);
+            foreach (var cpu in new[] { one, two })
+            {
+                var actual = op(cpu);
+                foreach (int o in outputs) AssertClose(actual[o], expected[o], Tolerance(g), $"{name}, {g}, threads={cpu.Threads}, buffer {o}");
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(Geometries))]
+    public void OneAndTwoThreadsGiveIdenticalBitsAndRerunsToo(Conv2dGeometry g)
+    {
+        using var one = new CpuDevice(1);
+        using var two = new CpuDevice(2);
+        foreach (var (name, op, _) in Ops(g))
+        {
+            var first = op(two);
+            AssertBitwiseEqual(op(two), first, $"{name}, rerun, {g}");
+            AssertBitwiseEqual(op(one), first, $"{name}, 1 vs 2 threads, {g}");
+        }
+    }
+
+    [Test]
+    public void WorkspacesShrinkingThenGrowingStillGiveReferenceResults()
+    {
+        // A big op grows the workspaces, a small one reuses them, a big one again must not see stale data.
+        var big = new Conv2dGeometry(4, 8, 16, 16, 12, 3, 3, 1, 1, 1, 1);
+        var small = new Conv2dGeometry(1, 2, 5, 5, 3, 3, 3);
+        using var reference = new ReferenceDevice();
+        using var cpu = new CpuDevice(2);
+        foreach (var g in new[] { big, small, big })
+            AssertClose(Forward(cpu, g, true)[3], Forward(reference, g, true)[3], Tolerance(g), g.ToString());
+    }
+
+    [Test]
+    public void ShortOutputBufferNamesOpAndSizes()
+    {
+        var g = new Conv2dGeometry(1, 1, 4, 4, 1, 3, 3);
+        using var cpu = new CpuDevice(1);
+        using var x = cpu.Allocate(g.InputLength);
+        using var w = cpu.Allocate(g.FilterLength);
+        using var y = cpu.Allocate(g.OutputLength - 1);
+        var e = Assert.Throws<ArgumentException>(() => cpu.Conv2dForward(g, x, w, null, y))!;
+        Assert.That(e.Message, Does.Contain("Conv2dForward").And.Contain("3").And.Contain("4"));
+    }
+}
