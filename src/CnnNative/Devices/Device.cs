@@ -21,6 +21,7 @@ public static class Device
         {
             "reference" => new ReferenceDevice(),
             "cpu" => new CpuDevice(threads),
+            "native" => Native.NativeDevice.Create(threads),
             _ => throw new DeviceNotFoundException($"Unknown device '{name}'. Known devices: {string.Join(", ", KnownNames)}."),
         };
         logger.LogInformation("Using device {Device}", device.Info);
