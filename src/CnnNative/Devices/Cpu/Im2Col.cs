@@ -4,9 +4,10 @@ namespace CnnNative.Devices.Cpu;
 
 /// <summary>
 /// Lowering of one image to the column matrix of convolution-as-GEMM: row (c, r, s) of the C·R·S × P·Q matrix
-/// holds x[c, p·strideH − padH + r, q·strideW − padW + s] (0 outside the image) for every output (p, q).
-/// Rows are built one output row at a time: zeros at the padded edges, one contiguous copy (stride 1) or a
-/// strided gather in between. col2im is the adjoint: it adds the rows back into the image.
+/// holds x[c, p·strideH − padH + r, q·strideW − padW + s] (0 outside the image) for every output j = p·Q + q.
+/// Every function works on a range [j0, j1) of output positions, so the convolution can lower a chunk that
+/// stays in L2 instead of a whole image. Output rows are built as zeros at the padded edges and one contiguous
+/// copy (stride 1) or a strided gather in between. col2im is the adjoint: it adds the chunk back into the image.
 /// </summary>
 internal static unsafe class Im2Col
 {
@@ -24,54 +25,66 @@ internal static unsafe class Im2Col
         return (lo, hi);
     }
 
-    /// <summary>Writes row <paramref name="row"/> = (c, r, s) of the column matrix of image x to dst[0 .. P·Q).</summary>
-    public static void Row(float* x, in Conv2dGeometry g, int row, float* dst)
+    /// <summary>Copies a short run (an output row, tens of floats) inline: a library copy's per-call cost dominates here.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void CopyShort(float* src, float* dst, int n)
+    {
+        int i = 0;
+        for (; i <= n - 8; i += 8) Vector256.Load(src + i).Store(dst + i);
+        for (; i < n; i++) dst[i] = src[i];
+    }
+
+    /// <summary>Writes outputs [j0, j1) of row (c, r, s) of image x's column matrix to dst[0 .. j1−j0).</summary>
+    public static void Row(float* x, in Conv2dGeometry g, int row, float* dst, int j0, int j1)
     {
         int rs = g.R * g.S;
         int c = row / rs, r = row % rs / g.S, s = row % g.S;
         float* plane = x + (long)c * g.H * g.W;
         var (lo, hi) = ValidColumns(g, s);
-        for (int p = 0; p < g.P; p++, dst += g.Q)
+        for (int p = j0 / g.Q; p * g.Q < j1; p++)
         {
+            int qa = Math.Max(0, j0 - p * g.Q), qb = Math.Min(g.Q, j1 - p * g.Q);
+            float* d = dst + (p * g.Q - j0);
             int ih = p * g.StrideH - g.PadH + r;
             if ((uint)ih >= (uint)g.H)
             {
-                new Span<float>(dst, g.Q).Clear();
+                for (int q = qa; q < qb; q++) d[q] = 0f;
                 continue;
             }
-            for (int q = 0; q < lo; q++) dst[q] = 0f;
-            float* src = plane + (long)ih * g.W + lo * g.StrideW - g.PadW + s;
+            int vlo = Math.Clamp(lo, qa, qb), vhi = Math.Clamp(hi, vlo, qb);
+            for (int q = qa; q < vlo; q++) d[q] = 0f;
+            float* src = plane + (long)ih * g.W + vlo * g.StrideW - g.PadW + s;
             if (g.StrideW == 1)
-                Buffer.MemoryCopy(src, dst + lo, (hi - lo) * sizeof(float), (hi - lo) * sizeof(float));
+                CopyShort(src, d + vlo, vhi - vlo);
             else
-                for (int q = lo; q < hi; q++, src += g.StrideW) dst[q] = *src;
-            for (int q = hi; q < g.Q; q++) dst[q] = 0f;
+                for (int q = vlo; q < vhi; q++, src += g.StrideW) d[q] = *src;
+            for (int q = vhi; q < qb; q++) d[q] = 0f;
         }
     }
 
-    /// <summary>Rows [r0, r1) of the column matrix, row-major (row i at col + i·P·Q).</summary>
-    public static void Rows(float* x, in Conv2dGeometry g, float* col, int r0, int r1)
+    /// <summary>Rows [r0, r1) for outputs [j0, j1), row-major with row i at col + i·(j1 − j0).</summary>
+    public static void Rows(float* x, in Conv2dGeometry g, float* col, int r0, int r1, int j0, int j1)
     {
-        int pq = g.P * g.Q;
-        for (int i = r0; i < r1; i++) Row(x, g, i, col + (long)i * pq);
+        int nc = j1 - j0;
+        for (int i = r0; i < r1; i++) Row(x, g, i, col + (long)i * nc, j0, j1);
     }
 
     /// <summary>
-    /// Rows [r0, r1) of the column matrix written straight into the GEMM's packed-B layout (k blocks of
-    /// <see cref="Gemm.KC"/> rows, each as kc×16 panels, zero-padded to nPad = RoundUp(P·Q, 16) columns),
-    /// so the forward GEMM needs no separate packing pass. tmp holds nPad floats.
+    /// Rows [r0, r1) for outputs [j0, j1), written straight into the GEMM's packed-B layout (k blocks of
+    /// <see cref="Gemm.KC"/> rows, each as kc×16 panels, zero-padded to RoundUp(j1 − j0, 16) columns), so the
+    /// forward GEMM needs no packing pass. tmp holds RoundUp(j1 − j0, 16) floats.
     /// </summary>
-    public static void PackedRows(float* x, in Conv2dGeometry g, float* packed, int r0, int r1, float* tmp)
+    public static void PackedRows(float* x, in Conv2dGeometry g, float* packed, int r0, int r1, int j0, int j1, float* tmp)
     {
-        int pq = g.P * g.Q, nPad = Gemm.RoundUp(pq, NR), crs = g.C * g.R * g.S;
-        for (int j = pq; j < nPad; j++) tmp[j] = 0f;
+        int nc = j1 - j0, ncPad = Gemm.RoundUp(nc, NR), crs = g.C * g.R * g.S;
+        for (int j = nc; j < ncPad; j++) tmp[j] = 0f;
         for (int i = r0; i < r1; i++)
         {
-            Row(x, g, i, tmp);
+            Row(x, g, i, tmp, j0, j1);
             int pc = i / Gemm.KC * Gemm.KC;
             int kc = Math.Min(Gemm.KC, crs - pc);
-            float* dst = packed + (long)pc * nPad + (long)(i - pc) * NR;
-            for (int j = 0; j < nPad; j += NR, dst += (long)kc * NR)
+            float* dst = packed + (long)pc * ncPad + (long)(i - pc) * NR;
+            for (int j = 0; j < ncPad; j += NR, dst += (long)kc * NR)
             {
                 Vector256.Load(tmp + j).Store(dst);
                 Vector256.Load(tmp + j + 8).Store(dst + 8);
@@ -80,33 +93,35 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>
-    /// Channel c of dx = col2im(dcol): clears the plane, then adds every row (c, r, s) of the P·Q-wide column
-    /// matrix back at the input positions it was taken from, rows in order.
+    /// col2im for channel c and outputs [j0, j1): adds every row (c, r, s) of the chunk (row i at dcol + i·(j1 − j0))
+    /// back at the input positions it was taken from, rows in order. dx is not cleared here.
     /// </summary>
-    public static void AddBackChannel(float* dcol, in Conv2dGeometry g, float* dx, int c)
+    public static void AddBackChannel(float* dcol, in Conv2dGeometry g, float* dx, int c, int j0, int j1)
     {
         float* plane = dx + (long)c * g.H * g.W;
-        new Span<float>(plane, g.H * g.W).Clear();
-        int pq = g.P * g.Q;
+        int nc = j1 - j0;
         for (int r = 0; r < g.R; r++)
             for (int s = 0; s < g.S; s++)
             {
-                float* src = dcol + (long)((c * g.R + r) * g.S + s) * pq;
+                float* src = dcol + (long)((c * g.R + r) * g.S + s) * nc - j0; // src[j] is output j
                 var (lo, hi) = ValidColumns(g, s);
-                for (int p = 0; p < g.P; p++, src += g.Q)
+                for (int p = j0 / g.Q; p * g.Q < j1; p++)
                 {
                     int ih = p * g.StrideH - g.PadH + r;
                     if ((uint)ih >= (uint)g.H) continue;
-                    float* dst = plane + (long)ih * g.W + lo * g.StrideW - g.PadW + s;
+                    int qa = Math.Max(lo, j0 - p * g.Q), qb = Math.Min(hi, j1 - p * g.Q);
+                    if (qa >= qb) continue;
+                    float* dst = plane + (long)ih * g.W + qa * g.StrideW - g.PadW + s;
+                    float* from = src + p * g.Q + qa;
+                    int n = qb - qa;
                     if (g.StrideW == 1)
                     {
-                        int n = hi - lo, q = 0;
-                        float* from = src + lo;
+                        int q = 0;
                         for (; q <= n - 8; q += 8) (Vector256.Load(dst + q) + Vector256.Load(from + q)).Store(dst + q);
                         for (; q < n; q++) dst[q] += from[q];
                     }
                     else
-                        for (int q = lo; q < hi; q++, dst += g.StrideW) *dst += src[q];
+                        for (int q = 0; q < n; q++, dst += g.StrideW) *dst += from[q];
                 }
             }
     }
