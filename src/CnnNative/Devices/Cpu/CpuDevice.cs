@@ -214,31 +214,17 @@ public sealed unsafe class CpuDevice : HostDevice, IDevice
 
     // ---------------------------------------------------------------- softmax and losses
 
-    /// <summary>A job over rows, about <see cref="RangeJob.Chunk"/> elements per task.</summary>
+    /// <summary>Runs a row-wise kernel over rows, about <see cref="RangeJob.Chunk"/> elements of rows per task.</summary>
     private void RowJob(ref RangeJob job, int rows, int cols, delegate*<RangeJob*, int, int, int, void> kernel)
     {
-        // RangeJob chunks are fixed element counts; run rows in groups so each group is about one chunk.
-        int rowsPerChunk = Math.Max(1, RangeJob.Chunk / Math.Max(1, cols));
+        job.Kernel = kernel;
+        job.Length = rows;
         job.I0 = cols;
-        var outer = new RowGroups { Inner = kernel, RowsPerGroup = rowsPerChunk, Rows = rows };
-        job.Kernel = &RowGroupKernel;
-        job.Length = (int)Math.Min(int.MaxValue, (long)((rows + rowsPerChunk - 1) / rowsPerChunk) * RangeJob.Chunk);
-        job.P4 = (float*)&outer;
+        job.ChunkSize = RowsPerChunk(cols);
         Elementwise(ref job);
     }
 
-    private struct RowGroups
-    {
-        public delegate*<RangeJob*, int, int, int, void> Inner;
-        public int RowsPerGroup, Rows;
-    }
-
-    private static void RowGroupKernel(RangeJob* job, int start, int end, int chunk)
-    {
-        var groups = (RowGroups*)job->P4;
-        int r0 = chunk * groups->RowsPerGroup, r1 = Math.Min(groups->Rows, r0 + groups->RowsPerGroup);
-        groups->Inner(job, r0, r1, chunk);
-    }
+    private static int RowsPerChunk(int cols) => Math.Max(1, RangeJob.Chunk / Math.Max(1, cols));
 
     public void SoftmaxForward(int rows, int cols, DeviceBuffer x, DeviceBuffer y)
     {
@@ -278,7 +264,7 @@ public sealed unsafe class CpuDevice : HostDevice, IDevice
             P2 = Ptr(gradient, n, nameof(SoftmaxCrossEntropy)), F0 = gradScale,
         };
         if (n == 0) return 0f;
-        int groups = (rows + Math.Max(1, RangeJob.Chunk / cols) - 1) / Math.Max(1, RangeJob.Chunk / cols);
+        int groups = (rows + RowsPerChunk(cols) - 1) / RowsPerChunk(cols);
         job.Partials = Partials(groups);
         RowJob(ref job, rows, cols, &CpuSoftmax.CrossEntropy);
         return (float)SumPartials(job.Partials, groups);

@@ -1,8 +1,8 @@
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>
-/// An element-wise loop over [0, Length) cut into fixed chunks of <see cref="Chunk"/> elements, run on the pool
-/// when long enough. Chunks are fixed (not per thread), so a reduction that keeps one partial per chunk and adds
+/// A loop over [0, Length) (elements, or rows for row-wise ops) cut into fixed chunks of <see cref="ChunkSize"/>
+/// (default <see cref="Chunk"/> elements), run on the pool when there is more than one chunk. Chunks are fixed (not per thread), so a reduction that keeps one partial per chunk and adds
 /// them in chunk order gives the same bits for every thread count.
 /// </summary>
 internal unsafe struct RangeJob
@@ -12,6 +12,8 @@ internal unsafe struct RangeJob
 
     public delegate*<RangeJob*, int, int, int, void> Kernel; // (job, start, end, chunkIndex)
     public int Length;
+    /// <summary>Loop indices per chunk; 0 means <see cref="Chunk"/>.</summary>
+    public int ChunkSize;
     public float* P0, P1, P2, P3, P4;
     public float F0, F1, F2, F3, F4, F5;
     public uint U0;
@@ -20,7 +22,8 @@ internal unsafe struct RangeJob
     /// <summary>One partial per chunk, for reductions.</summary>
     public double* Partials;
 
-    public readonly int Chunks => (Length + Chunk - 1) / Chunk;
+    public readonly int Size => ChunkSize > 0 ? ChunkSize : Chunk;
+    public readonly int Chunks => (int)(((long)Length + Size - 1) / Size);
 
     public static void Run(WorkerPool pool, ref RangeJob job)
     {
@@ -37,7 +40,7 @@ internal unsafe struct RangeJob
     private static void Body(void* context, int task, int worker)
     {
         var job = (RangeJob*)context;
-        int start = task * Chunk;
-        job->Kernel(job, start, Math.Min(job->Length, start + Chunk), task);
+        int start = task * job->Size;
+        job->Kernel(job, start, (int)Math.Min(job->Length, (long)start + job->Size), task);
     }
 }

@@ -17,7 +17,9 @@ internal sealed unsafe class WorkerPool : IDisposable
 {
     private readonly Thread[] _helpers;
     private readonly SemaphoreSlim[] _wake;
-    private readonly ManualResetEventSlim _done = new(false);
+    // A semaphore rather than a ManualResetEventSlim: the latter allocates its lock lazily on the first wait that
+    // blocks, which would be a managed allocation in the middle of steady-state training.
+    private readonly SemaphoreSlim _done = new(0);
     private delegate*<void*, int, int, void> _body;
     private void* _context;
     private int _count;
@@ -63,7 +65,6 @@ internal sealed unsafe class WorkerPool : IDisposable
         _next = 0;
         _error = null;
         _active = helpers;
-        _done.Reset();
         for (int i = 0; i < helpers; i++) _wake[i].Release();
         Drain(0);
         _done.Wait();
@@ -94,7 +95,7 @@ internal sealed unsafe class WorkerPool : IDisposable
             _wake[index].Wait();
             if (_disposed) return;
             Drain(index + 1);
-            if (Interlocked.Decrement(ref _active) == 0) _done.Set();
+            if (Interlocked.Decrement(ref _active) == 0) _done.Release();
         }
     }
 

@@ -28,13 +28,15 @@ public class CpuGemmTests
                 }
     }
 
-    /// <summary>Sizes at and around KC = 256, MC = 144, NC = 3072 and big enough to run on the worker pool.</summary>
+    /// <summary>Sizes at and around KC = 256, MC = 144, NC = 3072, MB = 2304, and big enough to run on the worker pool.</summary>
     public static IEnumerable<GemmCase> BlockEdgeCases()
     {
         int[][] shapes =
         [
             [6, 16, 256], [7, 17, 257], [5, 15, 255], [144, 16, 8], [145, 33, 300], [143, 31, 513],
             [3, 3073, 5], [1, 10, 784], [64, 10, 1], [150, 200, 70], [200, 150, 90], [290, 530, 40], [1, 1, 1],
+            // Parallel driver across its row chunk (MB = 2304) and its column block (NC = 3072).
+            [2305, 20, 30], [20, 3100, 20],
         ];
         int index = 0;
         foreach (var s in shapes)
