@@ -20,7 +20,7 @@ namespace CnnNative.Devices.Cpu;
 internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, Workspace perWorker)
 {
     private const int MR = Gemm.MR, NR = Gemm.NR, KC = Gemm.KC;
-    /// <summary>Output positions lowered at once: 256 (= KC, one k block of the backward-filter GEMM).</summary>
+    /// <summary>Most output positions lowered at once: 256 (= KC, one k block of the backward-filter GEMM).</summary>
     public const int Chunk = 256;
     /// <summary>Column-matrix rows one lowering task writes when a single image is split over the pool.</summary>
     private const int RowsPerTask = 16;
@@ -41,6 +41,11 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
         public readonly int Crs => G.C * G.R * G.S;
         public readonly int Pq => G.P * G.Q;
         public readonly int Chunks => (Pq + Chunk - 1) / Chunk;
+        /// <summary>
+        /// Width of every chunk but the last: P·Q split evenly (to multiples of 16), so no thin last chunk
+        /// streams all of W for a few columns. Depends on the geometry only, never on the thread count.
+        /// </summary>
+        public readonly int ChunkCols => Math.Min(Chunk, Gemm.RoundUp((Pq + Chunks - 1) / Chunks, NR));
         public readonly long ImageIn => (long)G.C * G.H * G.W;
         public readonly long ImageOut => (long)G.K * Pq;
     }
@@ -73,7 +78,7 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
     {
         var job = (Job*)context;
         ref readonly var g = ref job->G;
-        int n = task / job->Chunks, j0 = task % job->Chunks * Chunk, j1 = Math.Min(job->Pq, j0 + Chunk);
+        int n = task / job->Chunks, j0 = task % job->Chunks * job->ChunkCols, j1 = Math.Min(job->Pq, j0 + job->ChunkCols);
         float* col = job->Scratch + worker * job->WorkerStride;
         Im2Col.PackedRows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1, col + Workspace.Align(job->Crs * ColFloats));
         var gp = new GemmProblem
@@ -113,9 +118,9 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
             if (!split) { BackwardDataImageTask(&job, n, 0); continue; }
             new Span<float>(dx + n * job.ImageIn, (int)job.ImageIn).Clear();
             job.Image = n;
-            for (job.J0 = 0; job.J0 < job.Pq; job.J0 += Chunk)
+            for (job.J0 = 0; job.J0 < job.Pq; job.J0 += job.ChunkCols)
             {
-                job.J1 = Math.Min(job.Pq, job.J0 + Chunk);
+                job.J1 = Math.Min(job.Pq, job.J0 + job.ChunkCols);
                 var gp = BackwardDataGemm(ref job, n, job.J0, job.J1, job.Col);
                 Gemm.RunParallel(pool, ref gp, null, sh + packedFloats);
                 pool.For(g.C, &AddBackChannelTask, &job);
@@ -139,9 +144,9 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
         float* bp = dcol + Workspace.Align(job->Crs * ColFloats);
         float* dx = job->Dx + n * job->ImageIn;
         new Span<float>(dx, (int)job->ImageIn).Clear();
-        for (int j0 = 0; j0 < job->Pq; j0 += Chunk)
+        for (int j0 = 0; j0 < job->Pq; j0 += job->ChunkCols)
         {
-            int j1 = Math.Min(job->Pq, j0 + Chunk);
+            int j1 = Math.Min(job->Pq, j0 + job->ChunkCols);
             var gp = BackwardDataGemm(ref *job, n, j0, j1, dcol);
             Gemm.RunSerial(ref gp, null, bp);
             for (int c = 0; c < g.C; c++) Im2Col.AddBackChannel(dcol, g, dx, c, j0, j1);
@@ -191,9 +196,9 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
                 for (int n = n0; n < n1; n++)
                 {
                     job.Image = n;
-                    for (job.J0 = 0; job.J0 < job.Pq; job.J0 += Chunk)
+                    for (job.J0 = 0; job.J0 < job.Pq; job.J0 += job.ChunkCols)
                     {
-                        job.J1 = Math.Min(job.Pq, job.J0 + Chunk);
+                        job.J1 = Math.Min(job.Pq, job.J0 + job.ChunkCols);
                         pool.For((crs + RowsPerTask - 1) / RowsPerTask, &LowerRowsTask, &job);
                         var gp = FilterGemm(ref job, n, job.J0, job.J1, job.Col, slot, n == n0 && job.J0 == 0);
                         Gemm.RunParallel(pool, ref gp, sh + partialFloats, sh + partialFloats + apAll);
@@ -225,9 +230,9 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
         float* ap = col + Workspace.Align(job->Crs * ColFloats), bp = ap + (long)Gemm.MC * KC;
         var (n0, n1) = SlotImages(ref *job, slot);
         for (int n = n0; n < n1; n++)
-            for (int j0 = 0; j0 < job->Pq; j0 += Chunk)
+            for (int j0 = 0; j0 < job->Pq; j0 += job->ChunkCols)
             {
-                int j1 = Math.Min(job->Pq, j0 + Chunk);
+                int j1 = Math.Min(job->Pq, j0 + job->ChunkCols);
                 Im2Col.Rows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1);
                 var gp = FilterGemm(ref *job, n, j0, j1, col, slot, n == n0 && j0 == 0);
                 Gemm.RunSerial(ref gp, ap, bp);
