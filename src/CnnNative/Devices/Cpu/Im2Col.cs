@@ -29,16 +29,19 @@ internal static unsafe class Im2Col
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static void CopyShort(float* src, float* dst, int n)
     {
+        if (n < 8)
+        {
+            for (int k = 0; k < n; k++) dst[k] = src[k];
+            return;
+        }
         int i = 0;
-        for (; i <= n - 8; i += 8) Vector256.Load(src + i).Store(dst + i);
-        for (; i < n; i++) dst[i] = src[i];
+        for (; i < n - 8; i += 8) Vector256.Load(src + i).Store(dst + i);
+        Vector256.Load(src + n - 8).Store(dst + n - 8); // the tail as one overlapping vector
     }
 
     /// <summary>Writes outputs [j0, j1) of row (c, r, s) of image x's column matrix to dst[0 .. j1−j0).</summary>
-    public static void Row(float* x, in Conv2dGeometry g, int row, float* dst, int j0, int j1)
+    public static void Row(float* x, in Conv2dGeometry g, int c, int r, int s, float* dst, int j0, int j1)
     {
-        int rs = g.R * g.S;
-        int c = row / rs, r = row % rs / g.S, s = row % g.S;
         float* plane = x + (long)c * g.H * g.W;
         var (lo, hi) = ValidColumns(g, s);
         for (int p = j0 / g.Q; p * g.Q < j1; p++)
@@ -62,11 +65,31 @@ internal static unsafe class Im2Col
         }
     }
 
+    /// <summary>Row index → (c, r, s).</summary>
+    private static (int C, int R, int S) Split(in Conv2dGeometry g, int row)
+        => (row / (g.R * g.S), row / g.S % g.R, row % g.S);
+
+    /// <summary>Steps (c, r, s) to the next row without dividing.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Next(in Conv2dGeometry g, ref int c, ref int r, ref int s)
+    {
+        if (++s < g.S) return;
+        s = 0;
+        if (++r < g.R) return;
+        r = 0;
+        c++;
+    }
+
     /// <summary>Rows [r0, r1) for outputs [j0, j1), row-major with row i at col + i·(j1 − j0).</summary>
     public static void Rows(float* x, in Conv2dGeometry g, float* col, int r0, int r1, int j0, int j1)
     {
         int nc = j1 - j0;
-        for (int i = r0; i < r1; i++) Row(x, g, i, col + (long)i * nc, j0, j1);
+        var (c, r, s) = Split(g, r0);
+        for (int i = r0; i < r1; i++)
+        {
+            Row(x, g, c, r, s, col + (long)i * nc, j0, j1);
+            Next(g, ref c, ref r, ref s);
+        }
     }
 
     /// <summary>
@@ -78,9 +101,11 @@ internal static unsafe class Im2Col
     {
         int nc = j1 - j0, ncPad = Gemm.RoundUp(nc, NR), crs = g.C * g.R * g.S;
         for (int j = nc; j < ncPad; j++) tmp[j] = 0f;
+        var (c, r, s) = Split(g, r0);
         for (int i = r0; i < r1; i++)
         {
-            Row(x, g, i, tmp, j0, j1);
+            Row(x, g, c, r, s, tmp, j0, j1);
+            Next(g, ref c, ref r, ref s);
             int pc = i / Gemm.KC * Gemm.KC;
             int kc = Math.Min(Gemm.KC, crs - pc);
             float* dst = packed + (long)pc * ncPad + (long)(i - pc) * NR;
