@@ -1,0 +1,68 @@
+using CnnNative.Devices.Cpu;
+
+namespace CnnNative.Tests.Devices.Cpu;
+
+/// <summary>The cpu device's worker pool: one thread means the caller alone; every task runs exactly once; failures surface.</summary>
+public unsafe class WorkerPoolTests
+{
+    private struct Record
+    {
+        public int* Runs;        // per task: how many times it ran
+        public int* Threads;     // per task: managed thread id that ran it
+        public int* Workers;     // per task: worker index it was given
+        public int FailAt;
+    }
+
+    private static void Body(void* context, int task, int worker)
+    {
+        var r = (Record*)context;
+        Interlocked.Increment(ref r->Runs[task]);
+        r->Threads[task] = Environment.CurrentManagedThreadId;
+        r->Workers[task] = worker;
+        if (task == r->FailAt) throw new InvalidOperationException($"task {task} failed");
+    }
+
+    private static (int[] Runs, int[] Threads, int[] Workers) RunTasks(WorkerPool pool, int count, int failAt = -1)
+    {
+        int[] runs = new int[count], threads = new int[count], workers = new int[count];
+        fixed (int* r = runs) fixed (int* t = threads) fixed (int* w = workers)
+        {
+            var record = new Record { Runs = r, Threads = t, Workers = w, FailAt = failAt };
+            pool.For(count, &Body, &record);
+        }
+        return (runs, threads, workers);
+    }
+
+    [Test]
+    public void OneThreadRunsEveryTaskOnTheCaller()
+    {
+        using var pool = new WorkerPool(1);
+        var (runs, threads, workers) = RunTasks(pool, 100);
+        Assert.That(runs, Is.All.EqualTo(1));
+        Assert.That(threads, Is.All.EqualTo(Environment.CurrentManagedThreadId));
+        Assert.That(workers, Is.All.EqualTo(0));
+    }
+
+    [TestCase(2, 1)]
+    [TestCase(2, 1000)]
+    [TestCase(3, 7)]
+    public void EveryTaskRunsExactlyOnceOnAKnownWorker(int threads, int count)
+    {
+        using var pool = new WorkerPool(threads);
+        for (int round = 0; round < 20; round++)
+        {
+            var (runs, _, workers) = RunTasks(pool, count);
+            Assert.That(runs, Is.All.EqualTo(1), $"round {round}");
+            Assert.That(workers, Is.All.InRange(0, threads - 1), $"round {round}");
+        }
+    }
+
+    [Test]
+    public void AFailingTaskSurfacesOnTheCallerAndThePoolKeepsWorking()
+    {
+        using var pool = new WorkerPool(2);
+        var e = Assert.Throws<InvalidOperationException>(() => RunTasks(pool, 50, failAt: 17))!;
+        Assert.That(e.Message, Does.Contain("task 17"));
+        Assert.That(RunTasks(pool, 50).Runs, Is.All.EqualTo(1));
+    }
+}
