@@ -74,7 +74,7 @@ public static class TrainCommand
             [SavedModel.TestAccuracyKey] = testAccuracy.ToString("R", CultureInfo.InvariantCulture),
             [SavedModel.DeviceKey] = device.Name,
         });
-        ctx.Out.WriteLine($"test accuracy {EpochLine.Percent(testAccuracy)} after {history.Epochs.Count} epochs; model saved to {outPath}");
+        ctx.Out.WriteLine($"test accuracy {EpochLine.Percent(testAccuracy)} after {history.Epochs.Count} epoch{(history.Epochs.Count == 1 ? "" : "s")}; model saved to {outPath}");
 
         string curves = SiblingPath(outPath, ".curves.png");
         CurvePicture.Save(curves,
