@@ -20,6 +20,7 @@ public static class Device
         IDevice device = key switch
         {
             "reference" => new ReferenceDevice(),
+            "native" => Native.NativeDevice.Create(threads),
             _ => throw new DeviceNotFoundException($"Unknown device '{name}'. Known devices: {string.Join(", ", KnownNames)}."),
         };
         logger.LogInformation("Using device {Device}", device.Info);
