@@ -32,6 +32,9 @@ public static class SummaryCommand
             ctx.Out.Write(saved.Model.Summary());
             return Program.Ok;
         }
+        // "runs/model.safetensors" that is not there is a missing file, not a model spec with a strange token.
+        if (model.Contains('/') || model.Contains('\\') || model.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            throw new FileNotFoundException($"Model file '{model}' does not exist.", model);
         TrainCommand.CheckSpec(model);
         using var built = ModelBuilder.Build(model, device, ParseShape(input ?? "1,28,28"), loggerFactory: ctx.LoggerFactory);
         ctx.Out.Write(built.Summary());

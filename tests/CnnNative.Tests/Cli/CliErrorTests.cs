@@ -80,6 +80,7 @@ public class CliErrorTests
             }));
         yield return Case("missing input file", new(["predict", "--model", "{dir}/m.safetensors", "--device", "reference", "{dir}/gone.pgm"], 1,
             ["{dir}/gone.pgm", "does not exist"], dir => SaveSmallModel(Path.Combine(dir, "m.safetensors"))));
+        yield return Case("summary of a missing file", new(["summary", "{dir}/typo.safetensors"], 1, ["{dir}/typo.safetensors", "does not exist"]));
         yield return Case("spec that does not fit the input", new(["summary", "conv4k50-dense10"], 1, ["conv2d_1", "(1, 28, 28)"]));
     }
 
