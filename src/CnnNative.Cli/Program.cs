@@ -25,8 +25,7 @@ public static class Program
         new("summary", "layers, output shapes and parameter counts of a model", SummaryCommand.Run),
         new("devices", "the compute devices this machine can open", DevicesCommand.Run),
         new("filters", "picture of the first layer's filters (and feature maps of an image)", FiltersCommand.Run),
-        // ---- bench: another engineer adds Commands/BenchCommand.cs; uncomment when it lands. ----
-        // new("bench", "time training and inference on each device", BenchCommand.Run),
+        new("bench", "time every op and the built-in models on each device (GFLOP/s, % of peak)", BenchCommand.Run),
     ];
 
     public static int Main(string[] args)
