@@ -1,0 +1,114 @@
+using CnnNative.Data;
+using CnnNative.Tensors;
+using SkiaSharp;
+
+namespace CnnNative.Cli.Pictures;
+
+/// <summary>
+/// Loads a picture for <c>cnn predict</c> as the model's input: C·H·W floats in [0,1].
+/// </summary>
+/// <remarks>
+/// PGM (P2/P5) is parsed by hand (<see cref="PgmImage"/>); everything else (PNG, and whatever Skia decodes: JPEG, WebP,
+/// BMP, GIF) goes through SkiaSharp. The format is recognised from the content, not the extension. A picture of
+/// another size is resized to H×W (linear filtering with mipmaps, so large pictures are averaged down, not sampled).
+/// Colour becomes grey with the Rec. 601 weights when C = 1; transparent pixels count as black, the background of
+/// the IDX data. No inversion: Fashion-MNIST is a light object on a black background, and so must the picture be.
+/// </remarks>
+public static class ImageFile
+{
+    /// <summary>Loads <paramref name="path"/> as an image of <paramref name="inputShape"/>: (C,H,W) with C = 1 or 3, or (H,W).</summary>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a readable image (the message names it).</exception>
+    public static float[] Load(string path, Shape inputShape)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var (channels, height, width) = inputShape.Rank switch
+        {
+            3 when inputShape[0] is 1 or 3 => (inputShape[0], inputShape[1], inputShape[2]),
+            2 => (1, inputShape[0], inputShape[1]),
+            _ => throw new ArgumentException($"Pictures load as (1,H,W) grey or (3,H,W) colour; the model's input shape is {inputShape}.", nameof(inputShape)),
+        };
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Image file {path} does not exist.", path);
+        byte[] content = File.ReadAllBytes(path);
+
+        if (PgmImage.IsPgm(content))
+        {
+            var pgm = PgmImage.Parse(path, content);
+            // Same size and grey: use the parsed values as they are (keeps 16-bit precision, no round trip through Skia).
+            if (pgm.Width == width && pgm.Height == height && channels == 1) return pgm.Pixels;
+            using var grey = ToBitmap(pgm);
+            return Extract(path, grey, channels, height, width);
+        }
+
+        using var decoded = Decode(path, content);
+        return Extract(path, decoded, channels, height, width);
+    }
+
+    /// <summary>Loads <paramref name="path"/> as a grey (1, height, width) image.</summary>
+    public static float[] Load(string path, int height = 28, int width = 28) => Load(path, new Shape(1, height, width));
+
+    private static SKBitmap Decode(string path, byte[] content)
+    {
+        using var data = SKData.CreateCopy(content);
+        using var codec = SKCodec.Create(data)
+            ?? throw DataFormat.Error(path, $"not an image Skia can read (PNG, JPEG, WebP, BMP, GIF) nor a PGM ({content.Length} bytes)");
+        // Premultiplied RGBA: premultiplying by alpha is exactly "composited over black".
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        var bitmap = new SKBitmap(info);
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            bitmap.Dispose();
+            throw DataFormat.Error(path, $"the {codec.EncodedFormat} image could not be decoded ({result})");
+        }
+        return bitmap;
+    }
+
+    private static SKBitmap ToBitmap(PgmImage pgm)
+    {
+        var bitmap = new SKBitmap(new SKImageInfo(pgm.Width, pgm.Height, SKColorType.Rgba8888, SKAlphaType.Premul));
+        var pixels = bitmap.GetPixelSpan();
+        for (int i = 0; i < pgm.Pixels.Length; i++)
+        {
+            byte g = (byte)MathF.Round(255f * pgm.Pixels[i]);
+            pixels[4 * i] = pixels[4 * i + 1] = pixels[4 * i + 2] = g;
+            pixels[4 * i + 3] = 255;
+        }
+        return bitmap;
+    }
+
+    private static float[] Extract(string path, SKBitmap source, int channels, int height, int width)
+    {
+        SKBitmap bitmap = source;
+        if (source.Width != width || source.Height != height)
+        {
+            bitmap = source.Resize(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul),
+                         new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear))
+                     ?? throw DataFormat.Error(path, $"resizing the {source.Width}x{source.Height} image to {width}x{height} failed");
+        }
+        try
+        {
+            var pixels = bitmap.GetPixelSpan();
+            int plane = height * width;
+            var result = new float[channels * plane];
+            for (int i = 0; i < plane; i++)
+            {
+                float r = pixels[4 * i] / 255f, g = pixels[4 * i + 1] / 255f, b = pixels[4 * i + 2] / 255f;
+                if (channels == 1)
+                    result[i] = Math.Clamp(0.299f * r + 0.587f * g + 0.114f * b, 0f, 1f);
+                else
+                {
+                    result[i] = r;
+                    result[plane + i] = g;
+                    result[2 * plane + i] = b;
+                }
+            }
+            return result;
+        }
+        finally
+        {
+            if (!ReferenceEquals(bitmap, source)) bitmap.Dispose();
+        }
+    }
+}

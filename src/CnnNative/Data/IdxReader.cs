@@ -1,0 +1,139 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace CnnNative.Data;
+
+/// <summary>
+/// Reads the MNIST IDX format (http://yann.lecun.com/exdb/mnist/): a big-endian header — magic
+/// 0x0000TTDD (TT the element type, 0x08 = unsigned byte; DD the number of dimensions), then one 32-bit
+/// size per dimension — followed by the elements. Files may be gzipped; that is detected from the first
+/// two bytes (1F 8B), not from the name, because renamed and decompressed copies are common.
+/// </summary>
+/// <remarks>
+/// Every check a real file can fail has its own message, starting with the path, and throws
+/// <see cref="InvalidDataException"/> made by <see cref="DataFormat.Error"/>: a wrong file or a half-finished download must not turn into a
+/// silently wrong data set. The elements are read straight into one array (no per-image allocation).
+/// </remarks>
+public static class IdxReader
+{
+    /// <summary>Magic number of an idx3 file of unsigned bytes (images).</summary>
+    public const int ImagesMagic = 0x00000803;
+
+    /// <summary>Magic number of an idx1 file of unsigned bytes (labels).</summary>
+    public const int LabelsMagic = 0x00000801;
+
+    private const byte UnsignedByte = 0x08;
+
+    /// <summary>Reads an idx3 file of unsigned bytes (count × rows × columns).</summary>
+    /// <exception cref="InvalidDataException">The content is not a complete, well-formed idx3 u8 file.</exception>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    public static IdxImages ReadImages(string path)
+    {
+        var (dims, data) = Read(path, ImagesMagic, "idx3 images",
+            static d => $"{d[0]} images of {d[1]}x{d[2]}");
+        return new IdxImages(path, dims[0], dims[1], dims[2], data);
+    }
+
+    /// <summary>Reads an idx1 file of unsigned bytes (one label per item).</summary>
+    /// <exception cref="InvalidDataException">The content is not a complete, well-formed idx1 u8 file.</exception>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    public static byte[] ReadLabels(string path)
+        => Read(path, LabelsMagic, "idx1 labels", static d => $"{d[0]} labels").Data;
+
+    private static (int[] Dims, byte[] Data) Read(string path, int expectedMagic, string kind, Func<int[], string> describe)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        bool gzipped = IsGzip(file);
+        try
+        {
+            using Stream stream = gzipped ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
+            return ReadContent(path, stream, gzipped ? null : file.Length, expectedMagic, kind, describe);
+        }
+        catch (InvalidDataException ex) when (!DataFormat.NamesFile(ex))
+        {
+            // GZipStream's own message ("Found invalid data while decoding") names no file.
+            throw DataFormat.Error(path, $"the gzip stream is corrupt ({ex.Message})", ex);
+        }
+    }
+
+    private static bool IsGzip(FileStream file)
+    {
+        Span<byte> head = stackalloc byte[2];
+        int n = file.ReadAtLeast(head, 2, throwOnEndOfStream: false);
+        file.Position = 0;
+        return n == 2 && head[0] == 0x1F && head[1] == 0x8B;
+    }
+
+    // plainLength: the file's length when it is not compressed (checked before reading); null for gzip.
+    private static (int[] Dims, byte[] Data) ReadContent(string path, Stream stream, long? plainLength,
+        int expectedMagic, string kind, Func<int[], string> describe)
+    {
+        int rank = expectedMagic & 0xFF;
+        int headerLength = 4 + 4 * rank;
+        Span<byte> header = stackalloc byte[headerLength];
+
+        int got = stream.ReadAtLeast(header.Slice(0, 4), 4, throwOnEndOfStream: false);
+        if (got < 4)
+            throw DataFormat.Error(path, $"the file ends after {got} bytes, inside the {headerLength}-byte {kind} header");
+        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (magic != expectedMagic)
+            throw DataFormat.Error(path, $"expected magic 0x{expectedMagic:X8} ({kind}), found 0x{magic:X8}{DescribeMagic(magic, expectedMagic)}");
+
+        got += stream.ReadAtLeast(header.Slice(4), headerLength - 4, throwOnEndOfStream: false);
+        if (got < headerLength)
+            throw DataFormat.Error(path, $"the file ends after {got} bytes, inside the {headerLength}-byte {kind} header");
+
+        var dims = new int[rank];
+        long size = 1;
+        for (int i = 0; i < rank; i++)
+        {
+            uint d = BinaryPrimitives.ReadUInt32BigEndian(header.Slice(4 + 4 * i));
+            if (d == 0 || d > int.MaxValue)
+                throw DataFormat.Error(path, $"dimension {i} of the {kind} header is {d}; every dimension must be between 1 and {int.MaxValue}");
+            dims[i] = (int)d;
+            size *= d;
+            if (size > Array.MaxLength)
+                throw DataFormat.Error(path, $"the {kind} header asks for more than {Array.MaxLength} bytes of data");
+        }
+
+        string says = $"header says {describe(dims)} = {size} bytes";
+        if (plainLength is long length && length - headerLength != size)
+        {
+            // Checked before allocating, so a damaged header cannot make us allocate gigabytes first.
+            long follow = length - headerLength;
+            throw DataFormat.Error(path, follow < size
+                ? $"{says} but only {follow} bytes follow (truncated file)"
+                : $"{says} but {follow} bytes follow ({follow - size} trailing bytes)");
+        }
+
+        var data = new byte[size];
+        int read = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
+        if (read < data.Length)
+            throw DataFormat.Error(path, $"{says} but only {read} bytes follow (truncated file)");
+
+        long trailing = CountRemaining(stream);
+        if (trailing > 0)
+            throw DataFormat.Error(path, $"{says} but {size + trailing} bytes follow ({trailing} trailing bytes)");
+        return (dims, data);
+    }
+
+    private static long CountRemaining(Stream stream)
+    {
+        Span<byte> scratch = stackalloc byte[4096];
+        long total = 0;
+        int n;
+        while ((n = stream.Read(scratch)) > 0) total += n;
+        return total;
+    }
+
+    private static string DescribeMagic(int magic, int expected)
+    {
+        if (magic == LabelsMagic) return " (idx1 labels: is this the labels file?)";
+        if (magic == ImagesMagic) return " (idx3 images: is this the images file?)";
+        if ((magic >>> 16) != 0) return " (not an IDX file)";
+        byte type = (byte)(magic >> 8), rank = (byte)magic;
+        if (type != UnsignedByte) return $" (element type 0x{type:X2}; only 0x08, unsigned byte, is supported)";
+        return $" ({rank} dimensions; expected {expected & 0xFF})";
+    }
+}

@@ -1,0 +1,50 @@
+using CnnNative.Devices;
+using CnnNative.Tensors;
+
+namespace CnnNative.Layers;
+
+/// <summary>An element-wise nonlinearity; the backward pass reads the forward output.</summary>
+public abstract class ActivationLayer(Activation function) : Layer
+{
+    private Workspace _output = null!, _inputGradient = null!;
+    private Tensor? _lastOutput;
+
+    public Activation Function { get; } = function;
+
+    public override string Spec => Function.ToString().ToLowerInvariant();
+
+    protected override Shape Initialize(Shape input, Random rng)
+    {
+        _output = NewWorkspace();
+        _inputGradient = NewWorkspace();
+        return input;
+    }
+
+    public override Tensor Forward(Tensor x, bool training)
+    {
+        CheckInput(x);
+        var y = _output.Get(x.Shape);
+        Device.ActivationForward(Function, x.Length, x.Buffer, y.Buffer);
+        _lastOutput = y;
+        return y;
+    }
+
+    public override Tensor? Backward(Tensor dy, bool needInputGradient = true)
+    {
+        var y = _lastOutput ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
+        CheckGradient(dy, y.Shape, Describe());
+        if (!needInputGradient) return null;
+        var dx = _inputGradient.Get(y.Shape);
+        Device.ActivationBackward(Function, y.Length, y.Buffer, dy.Buffer, dx.Buffer);
+        return dx;
+    }
+}
+
+/// <summary>max(0, x).</summary>
+public sealed class ReLU() : ActivationLayer(Activation.ReLU);
+
+/// <summary>1 / (1 + e^−x).</summary>
+public sealed class Sigmoid() : ActivationLayer(Activation.Sigmoid);
+
+/// <summary>tanh(x).</summary>
+public sealed class Tanh() : ActivationLayer(Activation.Tanh);

@@ -1,0 +1,101 @@
+using CnnNative.Devices;
+using CnnNative.Tensors;
+
+namespace CnnNative.Layers;
+
+/// <summary>
+/// K filters of size R×S over all C input channels, stride, zero padding and an optional bias:
+/// (N, C, H, W) → (N, K, P, Q) with P = floor((H − R + 2·pad) / stride) + 1.
+/// </summary>
+public sealed class Conv2d : Layer
+{
+    private Parameter _weight = null!;
+    private Parameter? _bias;
+    private Workspace _output = null!, _inputGradient = null!;
+    private Conv2dGeometry _geometry;
+    private Tensor? _lastInput;
+
+    /// <summary>Square kernel, stride and padding.</summary>
+    public Conv2d(int filters, int kernel, int stride = 1, int padding = 0, bool bias = true, Initializer init = Initializer.He)
+        : this(filters, kernel, kernel, stride, stride, padding, padding, bias, init) { }
+
+    /// <summary>Rectangular kernel, stride and padding (height first).</summary>
+    public Conv2d(int filters, int kernelH, int kernelW, int strideH, int strideW, int padH, int padW,
+                  bool bias = true, Initializer init = Initializer.He)
+    {
+        if (filters <= 0) throw new ArgumentOutOfRangeException(nameof(filters), $"Conv2d needs at least one filter, got {filters}.");
+        if (kernelH <= 0 || kernelW <= 0) throw new ArgumentOutOfRangeException(nameof(kernelH), $"Conv2d kernel must be positive, got {kernelH}x{kernelW}.");
+        if (strideH <= 0 || strideW <= 0) throw new ArgumentOutOfRangeException(nameof(strideH), $"Conv2d stride must be positive, got {strideH}x{strideW}.");
+        if (padH < 0 || padW < 0) throw new ArgumentOutOfRangeException(nameof(padH), $"Conv2d padding must be non-negative, got {padH}x{padW}.");
+        (Filters, KernelH, KernelW, StrideH, StrideW, PadH, PadW, HasBias, Init) = (filters, kernelH, kernelW, strideH, strideW, padH, padW, bias, init);
+    }
+
+    public int Filters { get; }
+    public int KernelH { get; }
+    public int KernelW { get; }
+    public int StrideH { get; }
+    public int StrideW { get; }
+    public int PadH { get; }
+    public int PadW { get; }
+    public bool HasBias { get; }
+    public Initializer Init { get; }
+
+    public Parameter Weight => _weight;
+    public Parameter? Bias => _bias;
+
+    public override string Spec
+    {
+        get
+        {
+            string k = KernelH == KernelW ? $"k{KernelH}" : $"k{KernelH}x{KernelW}";
+            string s = StrideH == StrideW ? (StrideH == 1 ? "" : $"s{StrideH}") : $"s{StrideH}x{StrideW}";
+            string p = PadH == PadW ? (PadH == 0 ? "" : $"p{PadH}") : $"p{PadH}x{PadW}";
+            return $"conv{Filters}{k}{s}{p}{(HasBias ? "" : "nobias")}";
+        }
+    }
+
+    protected override Shape Initialize(Shape input, Random rng)
+    {
+        if (input.Rank != 3)
+            throw new ArgumentException($"{Describe()} needs a (channels, height, width) input, got {input}.");
+        try
+        {
+            _geometry = new Conv2dGeometry(1, input[0], input[1], input[2], Filters, KernelH, KernelW, StrideH, StrideW, PadH, PadW);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{Describe()} cannot take input {input}: {e.Message}", e);
+        }
+        int c = input[0], fanIn = c * KernelH * KernelW, fanOut = Filters * KernelH * KernelW;
+        _weight = AddParameter("weight", new Shape(Filters, c, KernelH, KernelW),
+                               Initialization.Draw(Init, Filters * fanIn, fanIn, fanOut, rng));
+        if (HasBias) _bias = AddParameter("bias", new Shape(Filters), default);
+        _output = NewWorkspace();
+        _inputGradient = NewWorkspace();
+        return new Shape(Filters, _geometry.P, _geometry.Q);
+    }
+
+    private Conv2dGeometry Geometry(int n) => n == _geometry.N ? _geometry : _geometry = _geometry.WithBatch(n);
+
+    public override Tensor Forward(Tensor x, bool training)
+    {
+        CheckInput(x);
+        var g = Geometry(x.Shape[0]);
+        var y = _output.Get(OutputShape.WithBatch(g.N));
+        Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer);
+        _lastInput = x;
+        return y;
+    }
+
+    public override Tensor? Backward(Tensor dy, bool needInputGradient = true)
+    {
+        var x = _lastInput ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
+        var g = Geometry(x.Shape[0]);
+        CheckGradient(dy, OutputShape.WithBatch(g.N), Describe());
+        Device.Conv2dBackwardFilter(g, x.Buffer, dy.Buffer, _weight.Gradient.Buffer, _bias?.Gradient.Buffer);
+        if (!needInputGradient) return null;
+        var dx = _inputGradient.Get(x.Shape);
+        Device.Conv2dBackwardData(g, dy.Buffer, _weight.Value.Buffer, dx.Buffer);
+        return dx;
+    }
+}

@@ -1,0 +1,102 @@
+using CnnNative.Devices;
+using CnnNative.Tensors;
+
+namespace CnnNative.Layers;
+
+/// <summary>
+/// One stage of a network. A layer computes forward and backward through device ops only and never
+/// branches on which device it runs on. Shapes here exclude the batch dimension; tensors passed to
+/// Forward/Backward include it.
+/// </summary>
+public abstract class Layer : IDisposable
+{
+    private IDevice? _device;
+    private readonly List<Parameter> _parameters = [];
+    private readonly List<IDisposable> _owned = [];
+
+    /// <summary>Unique name within the model ("conv2d_1"), set when the layer is added.</summary>
+    public string Name { get; internal set; } = "";
+
+    /// <summary>Type name shown by Summary ("Conv2d").</summary>
+    public virtual string Kind => GetType().Name;
+
+    /// <summary>The token that recreates this layer in a model spec (e.g. "conv32k5p2"); see <see cref="Models.ModelSpec"/>.</summary>
+    public abstract string Spec { get; }
+
+    public Shape InputShape { get; private set; }
+    public Shape OutputShape { get; private set; }
+    public bool IsBuilt => _device is not null;
+
+    public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    protected IDevice Device => _device ?? throw new InvalidOperationException($"Layer {Describe()} is not built: add it to a Sequential first.");
+
+    /// <summary>Binds the layer to a device and an input shape, creating and initialising its parameters.</summary>
+    internal void Build(IDevice device, Shape inputShape, Random rng)
+    {
+        if (IsBuilt) throw new InvalidOperationException($"Layer {Describe()} already belongs to a model.");
+        _device = device;
+        InputShape = inputShape;
+        OutputShape = Initialize(inputShape, rng);
+    }
+
+    /// <summary>Checks the input shape, creates parameters and workspaces, returns the output shape.</summary>
+    protected abstract Shape Initialize(Shape input, Random rng);
+
+    /// <summary>y = layer(x). The returned tensor is owned by the layer and valid until its next Forward.</summary>
+    public abstract Tensor Forward(Tensor x, bool training);
+
+    /// <summary>
+    /// Given dL/dy for the last Forward, accumulates parameter gradients and returns dL/dx (owned by the layer),
+    /// or null when <paramref name="needInputGradient"/> is false (the first layer skips that work).
+    /// </summary>
+    public abstract Tensor? Backward(Tensor dy, bool needInputGradient = true);
+
+    protected Parameter AddParameter(string suffix, Shape shape, ReadOnlySpan<float> initial)
+    {
+        var p = new Parameter(Device, suffix, shape);
+        if (!initial.IsEmpty) Device.Upload(initial, p.Value.Buffer);
+        _parameters.Add(p);
+        return p;
+    }
+
+    protected Workspace NewWorkspace()
+    {
+        var w = new Workspace(Device);
+        _owned.Add(w);
+        return w;
+    }
+
+    /// <summary>Throws unless x is a batch of this layer's input shape.</summary>
+    protected void CheckInput(Tensor x)
+    {
+        if (x.Shape.Rank != InputShape.Rank + 1 || x.Shape.WithoutBatch() != InputShape)
+            throw new ArgumentException($"{Describe()} expects a batch of {InputShape}, got {x.Shape}.", nameof(x));
+        if (!ReferenceEquals(x.Device, Device))
+            throw new ArgumentException($"{Describe()} runs on device '{Device.Name}' but its input is on '{x.Device.Name}'.", nameof(x));
+    }
+
+    /// <summary>Throws unless dy matches the output of the last Forward.</summary>
+    protected static void CheckGradient(Tensor dy, Shape expected, string layer)
+    {
+        if (dy.Shape != expected)
+            throw new ArgumentException($"{layer}: the output gradient has shape {dy.Shape} but the last output was {expected}.", nameof(dy));
+    }
+
+    public string Describe() => string.IsNullOrEmpty(Name) ? $"{Kind}({Spec})" : $"{Name} ({Kind} {Spec})";
+
+    internal void NameParameters()
+    {
+        foreach (var p in _parameters)
+            if (!p.Name.Contains('.')) p.Name = $"{Name}.{p.Name}";
+    }
+
+    public virtual void Dispose()
+    {
+        foreach (var p in _parameters) p.Dispose();
+        foreach (var o in _owned) o.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    public override string ToString() => Describe();
+}

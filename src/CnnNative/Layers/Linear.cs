@@ -1,0 +1,66 @@
+using CnnNative.Tensors;
+
+namespace CnnNative.Layers;
+
+/// <summary>
+/// Fully connected: y = x·Wᵀ + b with W of shape (units, features). An input with more than one dimension
+/// is read flat (features = C·H·W), so a Flatten in front is optional.
+/// </summary>
+public sealed class Linear : Layer
+{
+    private Parameter _weight = null!;
+    private Parameter? _bias;
+    private Workspace _output = null!, _inputGradient = null!;
+    private Tensor? _lastInput;
+    private int _features;
+
+    public Linear(int units, bool bias = true, Initializer init = Initializer.He)
+    {
+        if (units <= 0) throw new ArgumentOutOfRangeException(nameof(units), $"Linear needs at least one unit, got {units}.");
+        (Units, HasBias, Init) = (units, bias, init);
+    }
+
+    public int Units { get; }
+    public bool HasBias { get; }
+    public Initializer Init { get; }
+    public Parameter Weight => _weight;
+    public Parameter? Bias => _bias;
+
+    public override string Kind => "Linear";
+    public override string Spec => $"dense{Units}{(HasBias ? "" : "nobias")}";
+
+    protected override Shape Initialize(Shape input, Random rng)
+    {
+        _features = input.Size;
+        _weight = AddParameter("weight", new Shape(Units, _features), Initialization.Draw(Init, Units * _features, _features, Units, rng));
+        if (HasBias) _bias = AddParameter("bias", new Shape(Units), default);
+        _output = NewWorkspace();
+        _inputGradient = NewWorkspace();
+        return new Shape(Units);
+    }
+
+    public override Tensor Forward(Tensor x, bool training)
+    {
+        CheckInput(x);
+        int n = x.Shape[0];
+        var y = _output.Get(new Shape(n, Units));
+        Device.Gemm(false, true, n, Units, _features, 1f, x.Buffer, _weight.Value.Buffer, 0f, y.Buffer);
+        if (_bias is not null) Device.AddBiasRows(n, Units, _bias.Value.Buffer, y.Buffer);
+        _lastInput = x;
+        return y;
+    }
+
+    public override Tensor? Backward(Tensor dy, bool needInputGradient = true)
+    {
+        var x = _lastInput ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
+        int n = x.Shape[0];
+        CheckGradient(dy, new Shape(n, Units), Describe());
+        // dW += dyᵀ·x (units × features), db += Σ_n dy, dx = dy·W.
+        Device.Gemm(true, false, Units, _features, n, 1f, dy.Buffer, x.Buffer, 1f, _weight.Gradient.Buffer);
+        if (_bias is not null) Device.SumRows(n, Units, dy.Buffer, _bias.Gradient.Buffer);
+        if (!needInputGradient) return null;
+        var dx = _inputGradient.Get(x.Shape);
+        Device.Gemm(false, false, n, _features, Units, 1f, dy.Buffer, _weight.Value.Buffer, 0f, dx.Buffer);
+        return dx;
+    }
+}

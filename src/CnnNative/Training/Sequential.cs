@@ -1,0 +1,300 @@
+using System.Diagnostics;
+using System.Text;
+using CnnNative.Data;
+using CnnNative.Devices;
+using CnnNative.Layers;
+using CnnNative.Tensors;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CnnNative.Training;
+
+/// <summary>
+/// A stack of layers on one device, Keras-style (Add, Compile, Fit, Evaluate, Predict, Summary) with the
+/// PyTorch-style pieces exposed too (Forward, Backward, and the optimizer's Step/ZeroGrad).
+/// </summary>
+/// <remarks>
+/// Layers are built as they are added, so a layer that does not fit its input fails at Add with the shapes.
+/// With categorical cross-entropy and a trailing Softmax layer, training feeds the logits below the Softmax to
+/// the fused softmax-cross-entropy op; Predict and Forward still return probabilities.
+/// </remarks>
+public sealed class Sequential : IDisposable
+{
+    private readonly List<Layer> _layers = [];
+    private readonly Dictionary<string, int> _kindCounts = [];
+    private readonly Random _initRandom;
+    private readonly ILogger _logger;
+    private Workspace? _input, _target;
+    private bool _lastForwardSkippedSoftmax;
+
+    public Sequential(IDevice device, Shape inputShape, int seed = 0, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Device = device;
+        InputShape = inputShape;
+        Seed = seed;
+        _initRandom = new Random(seed);
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<Sequential>();
+    }
+
+    public IDevice Device { get; }
+    public Shape InputShape { get; }
+    public int Seed { get; }
+    public IReadOnlyList<Layer> Layers => _layers;
+    public Shape OutputShape => _layers.Count > 0 ? _layers[^1].OutputShape : InputShape;
+
+    public Optimizer? Optimizer { get; private set; }
+    public Loss? Loss { get; private set; }
+    public IReadOnlyList<Metric> Metrics { get; private set; } = [];
+
+    public IEnumerable<Parameter> Parameters => _layers.SelectMany(l => l.Parameters);
+    public long ParameterCount => Parameters.Sum(p => (long)p.Length);
+
+    /// <summary>The model as a spec string, e.g. "conv32k5p2-relu-maxpool2-flatten-dense10-softmax".</summary>
+    public string Spec => string.Join('-', _layers.Select(l => l.Spec));
+
+    /// <summary>Appends a layer, building it for the current output shape.</summary>
+    public Sequential Add(Layer layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        if (Optimizer is not null) throw new InvalidOperationException("Layers cannot be added after Compile.");
+        string kind = layer.Kind.ToLowerInvariant();
+        int count = _kindCounts.GetValueOrDefault(kind) + 1;
+        _kindCounts[kind] = count;
+        layer.Name = $"{kind}_{count}";
+        layer.Build(Device, OutputShape, new Random(_initRandom.Next()));
+        layer.NameParameters();
+        _layers.Add(layer);
+        return this;
+    }
+
+    /// <summary>Chooses how to train: the optimizer takes charge of every parameter.</summary>
+    public void Compile(Optimizer optimizer, Loss loss, params Metric[] metrics)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(loss);
+        if (_layers.Count == 0) throw new InvalidOperationException("Add layers before Compile.");
+        if (Optimizer is not null) throw new InvalidOperationException("The model is already compiled.");
+        optimizer.Attach(Parameters);
+        (Optimizer, Loss, Metrics) = (optimizer, loss, metrics);
+    }
+
+    private bool EndsInSoftmax => _layers.Count > 0 && _layers[^1] is Softmax;
+
+    // ------------------------------------------------------------------ the explicit path
+
+    /// <summary>Runs every layer. The result belongs to the model and is valid until the next Forward.</summary>
+    public Tensor Forward(Tensor x, bool training = false) => Run(x, training, _layers.Count);
+
+    /// <summary>Like Forward, but stops below a trailing Softmax: the input a logits loss wants.</summary>
+    public Tensor ForwardLogits(Tensor x, bool training = false)
+        => Run(x, training, EndsInSoftmax ? _layers.Count - 1 : _layers.Count);
+
+    private Tensor Run(Tensor x, bool training, int layerCount)
+    {
+        if (_layers.Count == 0) throw new InvalidOperationException("The model has no layers.");
+        if (x.Shape.Rank != InputShape.Rank + 1 || x.Shape.WithoutBatch() != InputShape)
+            throw new ArgumentException($"The model expects a batch of {InputShape}, got {x.Shape}.", nameof(x));
+        for (int i = 0; i < layerCount; i++) x = _layers[i].Forward(x, training);
+        _lastForwardSkippedSoftmax = layerCount < _layers.Count;
+        return x;
+    }
+
+    /// <summary>
+    /// Back-propagates dLoss/dOutput of the last Forward (or ForwardLogits) through every layer, accumulating
+    /// parameter gradients. The first layer skips its input gradient, which nobody needs.
+    /// </summary>
+    public void Backward(Tensor outputGradient)
+    {
+        int top = _lastForwardSkippedSoftmax ? _layers.Count - 2 : _layers.Count - 1;
+        Tensor? dy = outputGradient;
+        for (int i = top; i >= 0; i--) dy = _layers[i].Backward(dy!, needInputGradient: i > 0);
+    }
+
+    // ------------------------------------------------------------------ Keras-style
+
+    /// <summary>
+    /// Trains for <paramref name="epochs"/> epochs on shuffled mini-batches (the last batch may be smaller).
+    /// Throws <see cref="TrainingDivergedException"/> naming the epoch and batch if the loss turns NaN or
+    /// infinite; the weights are left as they were before that batch.
+    /// </summary>
+    public History Fit(Dataset train, int batchSize = 32, int epochs = 1, Dataset? validation = null,
+                       TrainingCallback? callback = null, bool shuffle = true, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        var (optimizer, loss) = RequireCompiled();
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"Batch size must be positive, got {batchSize}.");
+        if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(epochs), $"Epochs must be positive, got {epochs}.");
+        CheckData(train, nameof(train));
+        if (validation is not null) CheckData(validation, nameof(validation));
+
+        var loader = new DataLoader(train, batchSize, shuffle, Seed);
+        var history = new History();
+        bool logits = loss.TakesLogits && EndsInSoftmax;
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            callback?.OnEpochStart(epoch, epochs, loader.BatchCount);
+            double lossSum = 0;
+            long correct = 0, seen = 0;
+            var clock = Stopwatch.StartNew();
+            foreach (var batch in loader.Epoch(epoch - 1))
+            {
+                cancellation.ThrowIfCancellationRequested();
+                var (x, t) = Upload(batch.Images, batch.OneHotTargets, batch.Count, train.ClassCount);
+                var output = logits ? ForwardLogits(x, training: true) : Forward(x, training: true);
+                float batchLoss = loss.Forward(output, t);
+                if (!float.IsFinite(batchLoss))
+                    throw new TrainingDivergedException(
+                        $"The loss became {batchLoss} at epoch {epoch}, batch {batch.Index + 1} of {loader.BatchCount}; " +
+                        $"training stopped before that batch changed the weights. Try a lower learning rate (now {optimizer.LearningRate}).");
+                optimizer.ZeroGrad();
+                Backward(loss.Backward());
+                optimizer.Step();
+                lossSum += (double)batchLoss * batch.Count;
+                seen += batch.Count;
+                if (Metrics.Contains(Metric.Accuracy)) correct += Device.CountCorrect(batch.Count, train.ClassCount, output.Buffer, t.Buffer);
+                callback?.OnBatchEnd(epoch, batch.Index + 1, loader.BatchCount, lossSum / seen, (double)correct / seen, seen / clock.Elapsed.TotalSeconds);
+            }
+            Device.Synchronize();
+            double seconds = clock.Elapsed.TotalSeconds;
+            Evaluation? val = validation is null ? null : Evaluate(validation, Math.Max(batchSize, 256));
+            var result = new EpochResult(epoch, lossSum / seen, (double)correct / seen, val?.Loss, val?.Accuracy, seconds, seen / seconds);
+            history.Add(result);
+            _logger.LogInformation("epoch {Epoch}/{Epochs}: loss {Loss:F4}, accuracy {Accuracy:P2}, validation accuracy {ValAccuracy}, {Seconds:F1} s, {Rate:F0} images/s",
+                                   epoch, epochs, result.TrainLoss, result.TrainAccuracy,
+                                   val is null ? "-" : val.Accuracy.ToString("P2"), seconds, result.ImagesPerSecond);
+            if (callback is not null && !callback.OnEpochEnd(result)) break;
+        }
+        return history;
+    }
+
+    /// <summary>Mean loss and accuracy on <paramref name="data"/> (and the confusion matrix, rows = true class).</summary>
+    public Evaluation Evaluate(Dataset data, int batchSize = 256, bool confusion = false)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var loss = Loss ?? global::CnnNative.Training.Loss.CategoricalCrossEntropy;
+        CheckData(data, nameof(data));
+        var loader = new DataLoader(data, batchSize, shuffle: false);
+        bool logits = loss.TakesLogits && EndsInSoftmax;
+        int classes = data.ClassCount;
+        var matrix = confusion ? new int[classes, classes] : null;
+        var scores = confusion ? new float[batchSize * classes] : null;
+        double lossSum = 0;
+        long correct = 0;
+        foreach (var batch in loader.Epoch(0))
+        {
+            var (x, t) = Upload(batch.Images, batch.OneHotTargets, batch.Count, classes);
+            var output = logits ? ForwardLogits(x) : Forward(x);
+            lossSum += (double)loss.Forward(output, t) * batch.Count;
+            correct += Device.CountCorrect(batch.Count, classes, output.Buffer, t.Buffer);
+            if (matrix is not null)
+            {
+                var s = scores.AsSpan(0, batch.Count * classes);
+                output.CopyTo(s);
+                for (int i = 0; i < batch.Count; i++) matrix[batch.Labels[i], ArgMax(s.Slice(i * classes, classes))]++;
+            }
+        }
+        if (!ReferenceEquals(loss, Loss)) loss.Dispose();
+        return new Evaluation(data.Count, lossSum / data.Count, (double)correct / data.Count, matrix);
+    }
+
+    /// <summary>
+    /// The model's outputs (probabilities when it ends in Softmax) for <paramref name="images"/>, a whole number
+    /// of samples of <see cref="InputShape"/> laid out NCHW; returns count × outputs values.
+    /// </summary>
+    public float[] Predict(ReadOnlySpan<float> images, int batchSize = 256)
+    {
+        int sample = InputShape.Size;
+        if (images.Length == 0 || images.Length % sample != 0)
+            throw new ArgumentException($"Predict needs a whole number of {InputShape} samples ({sample} values each), got {images.Length} values.", nameof(images));
+        int bad = IndexOfNonFinite(images);
+        if (bad >= 0) throw new ArgumentException($"Predict input value {bad} (sample {bad / sample}) is {images[bad]}; inputs must be finite.", nameof(images));
+        int count = images.Length / sample, outputs = OutputShape.Size;
+        var result = new float[count * outputs];
+        for (int start = 0; start < count; start += batchSize)
+        {
+            int n = Math.Min(batchSize, count - start);
+            _input ??= new Workspace(Device);
+            var x = _input.Get(InputShape.WithBatch(n));
+            Device.Upload(images.Slice(start * sample, n * sample), x.Buffer);
+            Forward(x).CopyTo(result.AsSpan(start * outputs, n * outputs));
+        }
+        return result;
+    }
+
+    /// <summary>A Keras-like table: layer, output shape, parameter count, and the totals.</summary>
+    public string Summary()
+    {
+        var sb = new StringBuilder();
+        const string rule = "───────────────────────────────────────────────────────────────────";
+        sb.AppendLine($"Model: sequential on {Device.Name}, input {InputShape}");
+        sb.AppendLine(rule);
+        sb.AppendLine($"{"Layer (type)",-32}{"Output shape",-22}{"Param #",13}");
+        sb.AppendLine(rule);
+        foreach (var layer in _layers)
+        {
+            long n = layer.Parameters.Sum(p => (long)p.Length);
+            sb.AppendLine($"{$"{layer.Name} ({layer.Kind})",-32}{"(None, " + string.Join(", ", layer.OutputShape.ToArray()) + ")",-22}{n,13:N0}");
+        }
+        sb.AppendLine(rule);
+        sb.AppendLine($"Total params: {ParameterCount:N0} ({ParameterCount * 4 / 1024.0:F1} KiB)");
+        sb.AppendLine($"Trainable params: {ParameterCount:N0}");
+        if (Optimizer is not null) sb.AppendLine($"Optimizer: {Optimizer.Spec}; loss: {Loss!.Name}");
+        return sb.ToString();
+    }
+
+    /// <summary>Saves weights, architecture and settings as safetensors (atomically: temp file, then rename).</summary>
+    public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
+        => Serialization.ModelFile.Save(this, path, metadata);
+
+    /// <summary>Loads a model saved by <see cref="Save"/> onto <paramref name="device"/>.</summary>
+    public static Sequential Load(string path, IDevice device, ILoggerFactory? loggerFactory = null)
+        => Serialization.ModelFile.Load(path, device, loggerFactory);
+
+    // ------------------------------------------------------------------ helpers
+
+    private (Optimizer, Loss) RequireCompiled()
+        => Optimizer is not null && Loss is not null ? (Optimizer, Loss)
+           : throw new InvalidOperationException("Call Compile(optimizer, loss) before Fit.");
+
+    private void CheckData(Dataset data, string name)
+    {
+        if (data.InputShape != InputShape)
+            throw new ArgumentException($"The model expects inputs of {InputShape} but the {name} data holds {data.InputShape} ({data.Source}).", name);
+        if (data.ClassCount != OutputShape.Size)
+            throw new ArgumentException($"The model outputs {OutputShape.Size} values but the {name} data has {data.ClassCount} classes ({data.Source}).", name);
+    }
+
+    private (Tensor x, Tensor t) Upload(ReadOnlySpan<float> images, ReadOnlySpan<float> targets, int n, int classes)
+    {
+        _input ??= new Workspace(Device);
+        _target ??= new Workspace(Device);
+        var x = _input.Get(InputShape.WithBatch(n));
+        var t = _target.Get(new Shape(n, classes));
+        Device.Upload(images, x.Buffer);
+        Device.Upload(targets, t.Buffer);
+        return (x, t);
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
+        return best;
+    }
+
+    private static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++) if (!float.IsFinite(values[i])) return i;
+        return -1;
+    }
+
+    public void Dispose()
+    {
+        foreach (var l in _layers) l.Dispose();
+        Optimizer?.Dispose();
+        Loss?.Dispose();
+        _input?.Dispose();
+        _target?.Dispose();
+    }
+}

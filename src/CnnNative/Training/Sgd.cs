@@ -1,0 +1,38 @@
+using System.Globalization;
+using CnnNative.Devices;
+using CnnNative.Layers;
+
+namespace CnnNative.Training;
+
+/// <summary>Mini-batch gradient descent with optional momentum (classic or Nesterov) and L2 weight decay.</summary>
+public sealed class Sgd : Optimizer
+{
+    private readonly List<DeviceBuffer?> _velocity = [];
+
+    public Sgd(float lr = 0.01f, float momentum = 0f, float weightDecay = 0f, bool nesterov = false) : base(lr)
+    {
+        if (!(momentum >= 0 && momentum < 1)) throw new ArgumentOutOfRangeException(nameof(momentum), $"Momentum must be in [0, 1), got {momentum}.");
+        if (!(weightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(weightDecay), $"Weight decay must be non-negative, got {weightDecay}.");
+        if (nesterov && momentum == 0) throw new ArgumentException("Nesterov momentum needs momentum > 0.", nameof(nesterov));
+        (Momentum, WeightDecay, Nesterov) = (momentum, weightDecay, nesterov);
+    }
+
+    public float Momentum { get; }
+    public float WeightDecay { get; }
+    public bool Nesterov { get; }
+
+    public override string Spec => string.Create(CultureInfo.InvariantCulture,
+        $"sgd(lr={LearningRate},momentum={Momentum},weight_decay={WeightDecay}{(Nesterov ? ",nesterov" : "")})");
+
+    protected override void CreateState(Parameter p)
+        => _velocity.Add(Momentum != 0 ? p.Value.Device.Allocate(p.Length) : null);
+
+    protected override void Update(int index, Parameter p, int step)
+        => p.Value.Device.SgdStep(p.Length, p.Value.Buffer, p.Gradient.Buffer, _velocity[index], LearningRate, Momentum, WeightDecay, Nesterov);
+
+    public override void Dispose()
+    {
+        foreach (var v in _velocity) v?.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,18 @@
+using CnnNative.Devices;
+
+namespace CnnNative.Tests.Devices.Conformance;
+
+/// <summary>
+/// The devices the conformance suite checks against the reference. Each device adds its name here when it
+/// lands; every one of them must be creatable wherever the test task runs (setup installs pocl, the build
+/// produces libcnnnative), so a device that fails to open fails its tests instead of being skipped.
+/// </summary>
+public static class TestDevices
+{
+    public static IEnumerable<string> Names =>
+    [
+    ];
+
+    /// <summary>Two threads: the CI machine's core count, and enough to exercise the parallel paths.</summary>
+    public static IDevice Create(string name) => Device.Create(name, threads: 2);
+}

@@ -1,0 +1,82 @@
+using CnnNative.Devices;
+using CnnNative.Layers;
+using CnnNative.Tensors;
+using CnnNative.Training;
+
+namespace CnnNative.Tests.Training;
+
+/// <summary>SGD and Adam against steps computed by hand.</summary>
+public class OptimizerTests
+{
+    public static IEnumerable<string> Devices => Layers.LayerGradientTests.Devices;
+
+    private static Parameter MakeParameter(IDevice device, float value)
+    {
+        var p = new Parameter(device, "p", new Shape(1));
+        device.Upload([value], p.Value.Buffer);
+        return p;
+    }
+
+    private static float Run(IDevice device, Optimizer opt, float start, params float[] gradients)
+    {
+        using var p = MakeParameter(device, start);
+        using var one = Tensor.FromSpan(device, new Shape(1), [1f]);
+        opt.Attach([p]);
+        foreach (float g in gradients)
+        {
+            opt.ZeroGrad();
+            device.Axpy(1, g, one.Buffer, p.Gradient.Buffer);
+            opt.Step();
+        }
+        return p.Value.ToArray()[0];
+    }
+
+    [TestCaseSource(nameof(Devices))]
+    public void PlainSgdStepsAgainstTheGradient(string deviceName)
+    {
+        using var device = Device.Create(deviceName);
+        using var opt = new Sgd(lr: 0.1f);
+        Assert.That(Run(device, opt, 1f, 0.5f, 0.5f), Is.EqualTo(0.9f).Within(1e-6f));
+    }
+
+    [TestCaseSource(nameof(Devices))]
+    public void SgdMomentumAccumulatesVelocity(string deviceName)
+    {
+        // v1 = 0.5, p1 = 1 − 0.05 = 0.95; v2 = 0.9·0.5 + 0.5 = 0.95, p2 = 0.95 − 0.095 = 0.855
+        using var device = Device.Create(deviceName);
+        using var opt = new Sgd(lr: 0.1f, momentum: 0.9f);
+        Assert.That(Run(device, opt, 1f, 0.5f, 0.5f), Is.EqualTo(0.855f).Within(1e-6f));
+    }
+
+    [TestCaseSource(nameof(Devices))]
+    public void SgdWeightDecayAddsTheL2Gradient(string deviceName)
+    {
+        // g = 0 + 0.1·2 = 0.2; p = 2 − 0.5·0.2 = 1.9
+        using var device = Device.Create(deviceName);
+        using var opt = new Sgd(lr: 0.5f, weightDecay: 0.1f);
+        Assert.That(Run(device, opt, 2f, 0f), Is.EqualTo(1.9f).Within(1e-6f));
+    }
+
+    [TestCaseSource(nameof(Devices))]
+    public void AdamFirstStepsMatchTheHandComputation(string deviceName)
+    {
+        // Step 1: m̂ = g, v̂ = g², so p = 1 − 0.1·0.5/0.5 = 0.9.
+        // Step 2 (g = −0.5): m = 0.045 − 0.05 = −0.005, v = 0.999·0.00025 + 0.001·0.25 = 0.00049975,
+        // m̂ = −0.005/0.19 = −0.0263158, v̂ = 0.00049975/0.001999 = 0.25, p = 0.9 + 0.1·0.0263158/0.5 = 0.9052632.
+        using var device = Device.Create(deviceName);
+        using var opt = new Adam(lr: 0.1f);
+        Assert.That(Run(device, opt, 1f, 0.5f), Is.EqualTo(0.9f).Within(1e-6f));
+        using var opt2 = new Adam(lr: 0.1f);
+        Assert.That(Run(device, opt2, 1f, 0.5f, -0.5f), Is.EqualTo(0.9052632f).Within(1e-6f));
+    }
+
+    [Test]
+    public void InvalidSettingsAreRejected()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Sgd(lr: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Sgd(lr: float.NaN));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Sgd(momentum: 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Adam(beta1: 1));
+        Assert.Throws<InvalidOperationException>(() => new Adam().Step());
+    }
+}
