@@ -11,6 +11,7 @@ public static class TestDevices
 {
     public static IEnumerable<string> Names =>
     [
+        "opencl",
     ];
 
     /// <summary>Two threads: the CI machine's core count, and enough to exercise the parallel paths.</summary>

@@ -38,11 +38,13 @@ __kernel void softmax_cross_entropy(int rows, int cols, __global const float* z,
     for (int j = 0; j < cols; j++) mx = fmax(mx, z[o + j]);
     float sum = 0.0f;
     for (int j = 0; j < cols; j++) sum += exp(z[o + j] - mx);
-    const float logSum = log(sum) + mx;
+    // log p = (z − max) − log Σ: subtracting the max first keeps log p exact for huge logits, where
+    // z − (max + log Σ) would lose log Σ to the rounding of max + log Σ.
+    const float logSum = log(sum);
     float loss = 0.0f;
     for (int j = 0; j < cols; j++)
     {
-        const float logp = z[o + j] - logSum;
+        const float logp = (z[o + j] - mx) - logSum;
         loss -= t[o + j] * logp;
         grad[o + j] = gradScale * (exp(logp) - t[o + j]);
     }
