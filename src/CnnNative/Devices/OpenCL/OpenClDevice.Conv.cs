@@ -8,6 +8,11 @@ public sealed partial class OpenClDevice
         nint xm = Use(x, g.InputLength, nameof(Conv2dForward)), wm = Use(w, g.FilterLength, nameof(Conv2dForward));
         nint bm = bias is null ? 0 : Use(bias, g.K, nameof(Conv2dForward));
         nint ym = Use(y, g.OutputLength, nameof(Conv2dForward));
+        if (!Tuning.UseLocalMemoryGemm)
+        {
+            lock (_gate) DirectConvolution(g.N, g.C, g.H, g.W, g.K, g.R, g.S, g.P, g.Q, g.StrideH, g.StrideW, g.PadH, g.PadW, xm, wm, bm, ym);
+            return;
+        }
         int crs = g.C * g.R * g.S, pq = g.P * g.Q;
         int ld = RoundUp(pq, Tuning.GemmTn);           // padded so the GEMM's last column tile is a full vector
         long colImage = (long)crs * ld;
@@ -33,6 +38,21 @@ public sealed partial class OpenClDevice
     {
         nint dym = Use(dy, g.OutputLength, nameof(Conv2dBackwardData)), wm = Use(w, g.FilterLength, nameof(Conv2dBackwardData));
         nint dxm = Use(dx, g.InputLength, nameof(Conv2dBackwardData));
+        if (!Tuning.UseLocalMemoryGemm && g.StrideH == 1 && g.StrideW == 1 && g.PadH < g.R && g.PadW < g.S && g.C >= Tuning.GemmTm)
+        {
+            // A stride-1 data gradient is the forward convolution of dy, padded by R−1−pad, with the filters
+            // flipped and their K and C swapped: the direct kernel's speed for the backward pass too. (Not for
+            // fewer than GemmTm input channels, where most of each work-item's channel block would be idle.)
+            lock (_gate)
+            {
+                nint wT = Workspace(WsAux, g.FilterLength);
+                var f = new Launch(this, "flip_filters");
+                f.Int(g.K); f.Int(g.C); f.Int(g.R); f.Int(g.S); f.Mem(wm); f.Mem(wT);
+                f.Run1(g.FilterLength);
+                DirectConvolution(g.N, g.K, g.P, g.Q, g.C, g.R, g.S, g.H, g.W, 1, 1, g.R - 1 - g.PadH, g.S - 1 - g.PadW, dym, wT, 0, dxm);
+            }
+            return;
+        }
         int crs = g.C * g.R * g.S, pq = g.P * g.Q;
         long colImage = (long)crs * pq;
         int chunk = ChunkImages(g.N, colImage);
@@ -61,7 +81,9 @@ public sealed partial class OpenClDevice
         int crs = g.C * g.R * g.S, pq = g.P * g.Q;
         int ld = RoundUp(crs, Tuning.GemmTn);
         long colImage = (long)pq * ld;
-        int chunk = ChunkImages(g.N, Math.Max(colImage, (long)g.K * pq));
+        // Few images per GEMM: its reduction then runs over a few thousand pixels, so the B panel it streams
+        // per column tile (reduction length × vector width) stays in L2 instead of coming from memory.
+        int chunk = Math.Min(ChunkImages(g.N, Math.Max(colImage, (long)g.K * pq)), Math.Max(1, 4096 / pq));
         lock (_gate)
         {
             nint colT = Workspace(WsCol, chunk * colImage);
@@ -86,6 +108,37 @@ public sealed partial class OpenClDevice
                     s.Run1(g.K);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// y (n × k × p × q) = conv(x (n × c × h × w), filters (k × c × r × s)) + bias through the CPU-shaped direct
+    /// kernel: chunks of images are copied into a zero-bordered workspace, then convolved without bounds tests.
+    /// The caller holds the gate.
+    /// </summary>
+    private void DirectConvolution(int n, int c, int h, int w, int k, int r, int s, int p, int q, int sh, int sw, int ph, int pw,
+                                   nint x, nint filters, nint bias, nint y)
+    {
+        int vw = Tuning.GemmTn, tilesQ = (q + vw - 1) / vw, tilesK = (k + Tuning.GemmTm - 1) / Tuning.GemmTm;
+        // Wide enough for the last tile's last vector, tall enough for the last row's last tap.
+        int wp = Math.Max(pw + w, (tilesQ * vw - 1) * sw + s), hp = Math.Max(ph + h, (p - 1) * sh + r);
+        long perImage = (long)c * hp * wp;
+        int chunk = ChunkImages(n, perImage);
+        nint xp = Workspace(WsCol, chunk * perImage);
+        for (int n0 = 0; n0 < n; n0 += chunk)
+        {
+            int nb = Math.Min(chunk, n - n0);
+            var pad = new Launch(this, "pad_input");
+            pad.Int(n0); pad.Int(c); pad.Int(h); pad.Int(w); pad.Int(ph); pad.Int(pw); pad.Int(hp); pad.Int(wp);
+            pad.Mem(x); pad.Mem(xp);
+            pad.RunRows(hp, c, nb);
+            var conv = new Launch(this, "conv2d_direct");
+            conv.Int(c); conv.Int(hp); conv.Int(wp); conv.Int(k); conv.Int(r); conv.Int(s); conv.Int(p); conv.Int(q); conv.Int(sh); conv.Int(sw);
+            conv.Mem(xp); conv.Mem(filters); conv.Mem(bias != 0 ? bias : _dummy.Handle); conv.Int(bias != 0 ? 1 : 0);
+            conv.Mem(y); conv.Int(n0); conv.Int(tilesK);
+            // Work-groups of 8 output rows share their input rows in cache; a fixed shape also means pocl
+            // compiles the kernel once, not once per layer.
+            conv.Run(tilesQ, p, (long)nb * tilesK, 1, Math.Min(8, conv.MaxGroup), 1);
         }
     }
 
