@@ -60,9 +60,10 @@ public sealed partial class OpenClDevice
         else
         {
             // A work-group walks down the row tiles of one column panel: that panel of B is then read from
-            // memory once and reused from cache by every row tile.
+            // memory once and reused from cache by every row tile. The shape is fixed (pocl compiles once per
+            // work-group shape); row tiles past M return at once.
             int tilesN = (n + Tuning.GemmTn - 1) / Tuning.GemmTn, tilesM = (m + Tuning.GemmTm - 1) / Tuning.GemmTm;
-            int group = Math.Max(1, Math.Min(Math.Min(tilesM, 32), g.MaxGroup));
+            int group = Math.Max(1, Math.Min(8, g.MaxGroup));
             g.Run(tilesN, tilesM, batch, 1, group, 1);
         }
     }

@@ -116,6 +116,7 @@ public sealed unsafe partial class OpenClDevice : IDevice
 
     public void Upload(ReadOnlySpan<float> source, DeviceBuffer destination, int offset = 0)
     {
+        ThrowIfDisposed();
         Checks.NonNegative(offset, nameof(Upload));
         Checks.Buffer(this, destination, (long)offset + source.Length, nameof(Upload));
         if (source.IsEmpty) return;
@@ -127,6 +128,7 @@ public sealed unsafe partial class OpenClDevice : IDevice
 
     public void Download(DeviceBuffer source, Span<float> destination, int offset = 0)
     {
+        ThrowIfDisposed();
         Checks.NonNegative(offset, nameof(Download));
         Checks.Buffer(this, source, (long)offset + destination.Length, nameof(Download));
         if (destination.IsEmpty) return;
@@ -248,11 +250,15 @@ public sealed unsafe partial class OpenClDevice : IDevice
             Run(n, 1, 1, l, 1, 1);
         }
 
-        /// <summary>A 3-D launch whose first dimension (rows of an image, usually) is grouped, the others not.</summary>
+        /// <summary>
+        /// A 3-D launch in 16×4 work-groups whatever the sizes: pocl compiles a kernel once per work-group shape,
+        /// so a shape that followed the layer's width would recompile for every layer; work-items past the edge
+        /// return at once.
+        /// </summary>
         public void RunRows(long g0, long g1, long g2)
         {
-            int l = (int)Math.Min(Math.Min(RoundUp(g0, 8), 64), Math.Max(1, MaxGroup));
-            Run(g0, g1, g2, l, 1, 1);
+            int l0 = Math.Max(1, Math.Min(16, MaxGroup)), l1 = Math.Max(1, Math.Min(4, MaxGroup / l0));
+            Run(g0, g1, g2, l0, l1, 1);
         }
 
         private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
