@@ -54,11 +54,11 @@ public sealed partial class OpenClDevice
         if (length == 0) return 0;
         lock (_gate)
         {
-            // A fixed number of work-items, each summing a strided slice, then one more pass over their partials.
-            int items = (int)Math.Min(length, 1024);
+            // At most 1024 work-items, each summing a strided slice (those past the end write 0), then one more
+            // pass over their partials. A fixed group size: pocl compiles once per work-group shape.
             var k = new Launch(this, "squared_error");
-            int group = Math.Max(1, Math.Min(Math.Min(Tuning.WorkGroup1D, k.MaxGroup), items));
-            items = items / group * group;
+            int group = Math.Max(1, Math.Min(64, k.MaxGroup));
+            int items = RoundUp(Math.Min(length, 1024), group);
             nint partial = Workspace(WsPartials, items);
             k.Int(length); k.Mem(pm); k.Mem(tm); k.Mem(gm); k.Float(gradScale); k.Mem(partial);
             k.Run(items, 1, 1, group, 1, 1);
