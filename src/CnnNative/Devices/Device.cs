@@ -21,6 +21,7 @@ public static class Device
         IDevice device = key switch
         {
             "reference" => new ReferenceDevice(),
+            "native" => Native.NativeDevice.Create(threads),
             "auto" => Auto(threads, logger),
             _ when key.StartsWith("opencl") => OpenClDevice.Create(key, logger),
             _ => throw new DeviceNotFoundException($"Unknown device '{name}'. Known devices: {string.Join(", ", KnownNames)}."),

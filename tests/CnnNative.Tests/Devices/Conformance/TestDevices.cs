@@ -11,6 +11,7 @@ public static class TestDevices
 {
     public static IEnumerable<string> Names =>
     [
+        "native",
         "opencl",
     ];
 

@@ -1,0 +1,67 @@
+/* context.c: the context (thread count and workspaces) and the processor check.
+ * Built without -mavx2 so that these functions run, and refuse cleanly, on any x86-64 processor. */
+#include "internal.h"
+#include <stdlib.h>
+#include <string.h>
+
+int cnn_cpu_supported(int *supported) {
+    if (supported == NULL) return CNN_E_NULL_POINTER;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    *supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    *supported = 0;
+#endif
+    return CNN_OK;
+}
+
+int cnn_context_create(int threads, cnn_context **out) {
+    if (out == NULL) return CNN_E_NULL_POINTER;
+    *out = NULL;
+    if (threads < 0) return CNN_E_INVALID_SIZE;
+    int ok = 0;
+    cnn_cpu_supported(&ok);
+    if (!ok) return CNN_E_UNSUPPORTED_CPU;
+#ifdef _OPENMP
+    if (threads == 0) threads = omp_get_num_procs();
+#else
+    threads = 1;
+#endif
+    if (threads < 1) threads = 1;
+    cnn_context *ctx = (cnn_context *)calloc(1, sizeof *ctx);
+    if (ctx == NULL) return CNN_E_OUT_OF_MEMORY;
+    ctx->threads = threads;
+    *out = ctx;
+    return CNN_OK;
+}
+
+int cnn_context_destroy(cnn_context *ctx) {
+    if (ctx == NULL) return CNN_OK;
+    free(ctx->workspace);
+    free(ctx);
+    return CNN_OK;
+}
+
+int cnn_context_threads(const cnn_context *ctx, int *threads) {
+    if (ctx == NULL || threads == NULL) return CNN_E_NULL_POINTER;
+    *threads = ctx->threads;
+    return CNN_OK;
+}
+
+int cnn__reserve(cnn_context *ctx, size_t per_thread, size_t shared) {
+    /* Round the per-thread region up to a cache line so threads never share one. */
+    per_thread = (per_thread + 15) & ~(size_t)15;
+    if (per_thread <= ctx->per_thread && shared <= ctx->shared && ctx->workspace != NULL) return CNN_OK;
+    if (per_thread < ctx->per_thread) per_thread = ctx->per_thread;
+    if (shared < ctx->shared) shared = ctx->shared;
+    size_t floats = per_thread * (size_t)ctx->threads + shared;
+    size_t bytes = ((floats * sizeof(float)) + 63) & ~(size_t)63;
+    if (bytes == 0) bytes = 64;
+    float *fresh = (float *)aligned_alloc(64, bytes);
+    if (fresh == NULL) return CNN_E_OUT_OF_MEMORY;
+    free(ctx->workspace);
+    ctx->workspace = fresh;
+    ctx->per_thread = per_thread;
+    ctx->shared = shared;
+    return CNN_OK;
+}

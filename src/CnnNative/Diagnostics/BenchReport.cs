@@ -1,0 +1,32 @@
+using System.Text.Json.Serialization;
+
+namespace CnnNative.Diagnostics;
+
+/// <summary>One op on one shape and device. GFLOP/s for compute ops, GB/s for memory-bound ones.</summary>
+public sealed record OpResult(
+    [property: JsonPropertyName("op")] string Op,
+    [property: JsonPropertyName("shape")] string Shape,
+    [property: JsonPropertyName("device")] string Device,
+    [property: JsonPropertyName("milliseconds")] double Milliseconds,
+    [property: JsonPropertyName("gflops")] double? Gflops,
+    [property: JsonPropertyName("gbps")] double? Gbps,
+    [property: JsonPropertyName("percent_of_peak")] double? PercentOfPeak);
+
+/// <summary>End-to-end figures of one model on one device.</summary>
+public sealed record ModelResult(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("device")] string Device,
+    [property: JsonPropertyName("batch")] int Batch,
+    [property: JsonPropertyName("train_images_per_second")] double TrainImagesPerSecond,
+    [property: JsonPropertyName("infer_batch1_ms")] double InferBatch1Ms,
+    [property: JsonPropertyName("infer_batch256_images_per_second")] double InferBatch256ImagesPerSecond);
+
+/// <summary>Everything one benchmark run measured, with the machine and the FMA peak measured in the same run.</summary>
+public sealed record BenchReport(
+    [property: JsonPropertyName("date")] DateTime Date,
+    [property: JsonPropertyName("machine")] string Machine,
+    [property: JsonPropertyName("threads")] int Threads,
+    [property: JsonPropertyName("peak_gflops")] double PeakGflops,
+    [property: JsonPropertyName("ops")] IReadOnlyList<OpResult> Ops,
+    [property: JsonPropertyName("models")] IReadOnlyList<ModelResult> Models,
+    [property: JsonPropertyName("skipped")] IReadOnlyList<string> Skipped);

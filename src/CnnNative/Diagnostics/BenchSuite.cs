@@ -1,0 +1,150 @@
+using CnnNative.Data;
+using CnnNative.Devices;
+using CnnNative.Models;
+using CnnNative.Tensors;
+using CnnNative.Training;
+
+namespace CnnNative.Diagnostics;
+
+/// <summary>
+/// The op-by-op and end-to-end comparison behind `cnn bench`: every op of <see cref="BenchShapes"/> and the
+/// built-in models on each device asked for, timed with <see cref="Timing"/> (best of repeated runs) and
+/// related to the FMA peak measured in the same run.
+/// </summary>
+public sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Action<string>? progress = null)
+{
+    public int Threads { get; } = threads <= 0 ? Environment.ProcessorCount : threads;
+
+    public BenchReport Run(IEnumerable<string> deviceNames, bool ops = true, bool models = true)
+    {
+        progress?.Invoke("measuring the FMA peak");
+        double peak = FmaPeak.Measure(Threads);
+        var opResults = new List<OpResult>();
+        var modelResults = new List<ModelResult>();
+        var skipped = new List<string>();
+        foreach (var name in deviceNames)
+        {
+            IDevice device;
+            try { device = Device.Create(name, Threads); }
+            catch (DeviceNotFoundException e) { skipped.Add($"{name}: {e.Message}"); continue; }
+            using (device)
+            {
+                if (ops) opResults.AddRange(MeasureOps(device, peak));
+                if (models) modelResults.AddRange(MeasureModels(device));
+            }
+        }
+        return new BenchReport(DateTime.UtcNow, MachineDescription(), Threads, peak, opResults, modelResults, skipped);
+    }
+
+    private static string MachineDescription()
+    {
+        string cpu = "unknown processor";
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"));
+            if (line is not null) cpu = line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return $"{cpu}, {Environment.ProcessorCount} logical cores, {Environment.OSVersion}";
+    }
+
+    private IEnumerable<OpResult> MeasureOps(IDevice device, double peak)
+    {
+        var results = new List<OpResult>();
+        var buffers = new List<DeviceBuffer>();
+        DeviceBuffer Random(int length)
+        {
+            var b = device.Allocate(length);
+            var rng = new Random(length);
+            var host = new float[length];
+            for (int i = 0; i < host.Length; i++) host[i] = rng.NextSingle() * 2 - 1;
+            device.Upload(host, b);
+            buffers.Add(b);
+            return b;
+        }
+        void Add(string op, string shape, Action action, double flops, double bytes)
+        {
+            progress?.Invoke($"{device.Name}: {op} {shape}");
+            var t = Timing.Measure(() => { action(); device.Synchronize(); }, budgetSeconds);
+            double? gflops = flops > 0 ? flops / t.BestSeconds / 1e9 : null;
+            double? gbps = bytes > 0 ? bytes / t.BestSeconds / 1e9 : null;
+            results.Add(new OpResult(op, shape, device.Name, t.BestSeconds * 1e3, gflops, gbps, gflops / peak * 100));
+        }
+        try
+        {
+            foreach (var g in BenchShapes.Convolutions)
+            {
+                var (x, w, b, y) = (Random(g.InputLength), Random(g.FilterLength), Random(g.K), Random(g.OutputLength));
+                var (dx, dw, db) = (Random(g.InputLength), Random(g.FilterLength), Random(g.K));
+                string shape = BenchShapes.Describe(g);
+                Add("conv2d_forward", shape, () => device.Conv2dForward(g, x, w, b, y), g.Flops, 0);
+                Add("conv2d_backward_data", shape, () => device.Conv2dBackwardData(g, y, w, dx), g.Flops, 0);
+                Add("conv2d_backward_filter", shape, () => device.Conv2dBackwardFilter(g, x, y, dw, db), g.Flops, 0);
+                FreeAll();
+            }
+            var p = BenchShapes.Pool;
+            {
+                var (x, y, dx) = (Random(p.InputLength), Random(p.OutputLength), Random(p.InputLength));
+                string shape = BenchShapes.Describe(p);
+                foreach (var mode in new[] { PoolMode.Max, PoolMode.Average })
+                {
+                    string name = mode == PoolMode.Max ? "max_pool" : "avg_pool";
+                    Add($"{name}_forward", shape, () => device.Pool2dForward(p, mode, x, y), 0, 4.0 * (p.InputLength + p.OutputLength));
+                    Add($"{name}_backward", shape, () => device.Pool2dBackward(p, mode, x, y, dx), 0, 4.0 * (2 * p.InputLength + p.OutputLength));
+                }
+                FreeAll();
+            }
+            foreach (var (m, n, k) in BenchShapes.Gemms)
+            {
+                var (a, b, c) = (Random(m * k), Random(k * n), Random(m * n));
+                Add("gemm", $"M={m},N={n},K={k}", () => device.Gemm(false, false, m, n, k, 1, a, b, 0, c), 2.0 * m * n * k, 0);
+                FreeAll();
+            }
+            {
+                var (rows, cols) = BenchShapes.SoftmaxCrossEntropy;
+                var (z, t, gr) = (Random(rows * cols), Random(rows * cols), Random(rows * cols));
+                Add("softmax_cross_entropy", $"rows={rows},classes={cols}", () => device.SoftmaxCrossEntropy(rows, cols, z, t, gr, 1f / rows), 0, 4.0 * 3 * rows * cols);
+                FreeAll();
+            }
+        }
+        finally { FreeAll(); }
+        return results;
+
+        void FreeAll()
+        {
+            foreach (var b in buffers) b.Dispose();
+            buffers.Clear();
+        }
+    }
+
+    private IEnumerable<ModelResult> MeasureModels(IDevice device)
+    {
+        var results = new List<ModelResult>();
+        foreach (var (name, trainImages) in new[] { ("lenet5", 64 * 40), ("convnet", 64 * 8) })
+        {
+            progress?.Invoke($"{device.Name}: {name} training and inference");
+            var data = RandomImages(Math.Max(trainImages, 256), seed: 1);
+            using var model = ModelBuilder.Build(name, device, data.InputShape, seed: 1);
+            model.Compile(new Adam(), Loss.CategoricalCrossEntropy);
+            model.Fit(data.Take(128), batchSize: 64, epochs: 1); // warm-up: JIT, workspaces, kernels
+            double trainRate = model.Fit(data.Take(trainImages), batchSize: 64, epochs: 1, shuffle: false).Last.ImagesPerSecond;
+
+            var one = data.Image(0).ToArray();
+            var batch1 = Timing.Measure(() => model.Predict(one), budgetSeconds, minRuns: 20, warmup: 5);
+            var many = data.Take(256).Images.ToArray();
+            var batch256 = Timing.Measure(() => model.Predict(many), budgetSeconds, minRuns: 3);
+            results.Add(new ModelResult(name, device.Name, 64, trainRate, batch1.MedianSeconds * 1e3, 256 / batch256.BestSeconds));
+        }
+        return results;
+    }
+
+    private static Dataset RandomImages(int count, int seed)
+    {
+        var rng = new Random(seed);
+        var images = new float[count * 28 * 28];
+        for (int i = 0; i < images.Length; i++) images[i] = rng.NextSingle();
+        var labels = Enumerable.Range(0, count).Select(_ => rng.Next(10)).ToArray();
+        return Dataset.FromArrays(images, new Shape(1, 28, 28), labels, 10);
+    }
+}
