@@ -12,6 +12,7 @@ public static class TestDevices
     public static IEnumerable<string> Names =>
     [
         "native",
+        "opencl",
     ];
 
     /// <summary>Two threads: the CI machine's core count, and enough to exercise the parallel paths.</summary>
