@@ -15,7 +15,15 @@ public static class DevicesCommand
     /// The names tried, in order. OpenCL platforms are reached through "opencl" until the OpenCL device offers an
     /// enumeration of its own; then each of its devices ("opencl:0", ...) belongs in this list.
     /// </summary>
-    internal static readonly string[] Candidates = ["reference", "cpu", "native", "opencl"];
+    /// <summary>The host devices, then one "opencl:N" per OpenCL device found (or plain "opencl" to report why there is none).</summary>
+    internal static IEnumerable<string> Candidates()
+    {
+        string[] host = ["reference", "cpu", "native"];
+        int openCl;
+        try { openCl = CnnNative.Devices.OpenCL.OpenClDevice.Enumerate().Count; }
+        catch (Exception e) when (e is DeviceNotFoundException or DllNotFoundException or TypeInitializationException) { openCl = 0; }
+        return openCl == 0 ? [.. host, "opencl"] : [.. host, .. Enumerable.Range(0, openCl).Select(i => $"opencl:{i}")];
+    }
 
     internal static ArgParser Parser { get; } = new ArgParser("devices", "Lists the compute devices this machine can open, and why the others cannot be.")
         .Option("threads", "N", DeviceOption.ThreadsHelp);
@@ -28,7 +36,7 @@ public static class DevicesCommand
             .AddColumn(new TableColumn("compute units").RightAligned()).AddColumn(new TableColumn("memory").RightAligned())
             .AddColumn("details");
         var unavailable = new List<(string Name, string Reason)>();
-        foreach (var name in Candidates)
+        foreach (var name in Candidates())
         {
             try
             {
