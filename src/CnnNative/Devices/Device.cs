@@ -1,3 +1,4 @@
+using CnnNative.Devices.OpenCL;
 using CnnNative.Devices.Reference;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,10 +23,27 @@ public static class Device
             "reference" => new ReferenceDevice(),
             "cpu" => new CpuDevice(threads),
             "native" => Native.NativeDevice.Create(threads),
+            "auto" => Auto(threads, logger),
+            _ when key.StartsWith("opencl") => OpenClDevice.Create(key, logger),
             _ => throw new DeviceNotFoundException($"Unknown device '{name}'. Known devices: {string.Join(", ", KnownNames)}."),
         };
         logger.LogInformation("Using device {Device}", device.Info);
         return device;
+    }
+
+    /// <summary>An OpenCL GPU when one is present, else the CPU device; says which and why in the log.</summary>
+    private static IDevice Auto(int threads, ILogger logger)
+    {
+        var gpu = OpenClDevice.Enumerate().FirstOrDefault(d => d.Kind == "opencl-gpu");
+        if (gpu is not null)
+        {
+            logger.LogInformation("auto: choosing the OpenCL GPU {Device}", gpu);
+            return OpenClDevice.Create(gpu.Name, logger);
+        }
+        // TODO(cpu device): return new CpuDevice(threads) once the cpu branch is merged; ReferenceDevice stands in until then.
+        _ = threads;
+        logger.LogInformation("auto: no OpenCL GPU found ({Count} OpenCL devices, none a GPU); choosing the CPU device", OpenClDevice.Enumerate().Count);
+        return new ReferenceDevice();
     }
 
     /// <summary>The names <see cref="Create"/> understands.</summary>

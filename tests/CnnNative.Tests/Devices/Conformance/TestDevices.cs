@@ -12,6 +12,7 @@ public static class TestDevices
     public static IEnumerable<string> Names =>
     [
         "native",
+        "opencl",
         "cpu",
     ];
 

@@ -1,0 +1,58 @@
+using System.Globalization;
+using CnnNative.Cli.Options;
+using CnnNative.Cli.Output;
+using CnnNative.Data;
+using Spectre.Console;
+
+namespace CnnNative.Cli.Commands;
+
+/// <summary>`cnn evaluate`: a saved model on the test set: accuracy, accuracy per class, confusion matrix.</summary>
+public static class EvaluateCommand
+{
+    internal static ArgParser Parser { get; } = new ArgParser("evaluate", "Evaluates a saved model on the test (t10k-) files of a data folder.")
+        .Option("model", "FILE", "a model saved by cnn train")
+        .Option("data", "DIR", $"folder with t10k- images and labels (default {FashionMnist.DefaultFolder})")
+        .Option("device", "NAME", DeviceOption.Help + " (default cpu)")
+        .Option("threads", "N", DeviceOption.ThreadsHelp)
+        .Option("batch", "N", "images per forward pass (default 256)");
+
+    public static int Run(string[] args, CliContext ctx)
+    {
+        var a = Parser.Parse(args);
+        string modelPath = a.Require("model");
+        string dataDir = a.String("data", FashionMnist.DefaultFolder);
+        int batch = a.Int("batch", 256, min: 1);
+        using var device = DeviceOption.Open(a.String("device", "cpu"), a.Int("threads", 0, min: 0), ctx);
+        using var saved = SavedModel.Load(modelPath, device, ctx.LoggerFactory);
+        var test = Dataset.LoadFolder(dataDir, train: false, classCount: saved.Model.OutputShape.Size);
+
+        var result = saved.Model.Evaluate(test, batch, confusion: true);
+        var names = saved.ClassNames;
+        var matrix = result.Confusion!;
+        ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"accuracy {EpochLine.Percent(result.Accuracy)} on {result.Count:N0} test images (loss {result.Loss:F4}), {modelPath} on {device.Name}"));
+
+        var perClass = new Table().Title("accuracy per class")
+            .AddColumn("class").AddColumn(new TableColumn("images").RightAligned()).AddColumn(new TableColumn("accuracy").RightAligned());
+        var accuracy = result.PerClassAccuracy();
+        for (int c = 0; c < names.Count; c++)
+            perClass.AddRow(Markup.Escape($"{c} {names[c]}"), Row(matrix, c).Sum().ToString("N0", CultureInfo.InvariantCulture),
+                            double.IsNaN(accuracy[c]) ? "-" : EpochLine.Percent(accuracy[c]));
+        ctx.Console.Write(perClass);
+
+        // Rows are the true class, columns the predicted one; column heads are indices to keep the table narrow.
+        var confusion = new Table().Title("confusion matrix (rows: true class, columns: predicted)").AddColumn("true \\ predicted");
+        for (int c = 0; c < names.Count; c++) confusion.AddColumn(new TableColumn(c.ToString(CultureInfo.InvariantCulture)).RightAligned());
+        for (int t = 0; t < names.Count; t++)
+        {
+            var cells = new List<string> { Markup.Escape($"{t} {names[t]}") };
+            for (int p = 0; p < names.Count; p++)
+                cells.Add(p == t ? $"[bold]{matrix[t, p]}[/]" : matrix[t, p].ToString(CultureInfo.InvariantCulture));
+            confusion.AddRow(cells.ToArray());
+        }
+        ctx.Console.Write(confusion);
+        return Program.Ok;
+    }
+
+    private static IEnumerable<int> Row(int[,] m, int row) => Enumerable.Range(0, m.GetLength(1)).Select(c => m[row, c]);
+}

@@ -1,0 +1,123 @@
+using System.Globalization;
+using CnnNative.Cli.Options;
+using CnnNative.Cli.Output;
+using CnnNative.Cli.Pictures;
+using CnnNative.Data;
+using CnnNative.Layers;
+using CnnNative.Models;
+using CnnNative.Training;
+
+namespace CnnNative.Cli.Commands;
+
+/// <summary>
+/// `cnn train`: builds a model, trains it with the test set as validation, then saves the model, the training
+/// curves, the first-layer filters and (when asked) the metrics JSON.
+/// </summary>
+/// <remarks>
+/// Nothing is written before training has finished: a run that diverges or is cancelled leaves an existing
+/// --out file as it was.
+/// </remarks>
+public static class TrainCommand
+{
+    internal static ArgParser Parser { get; } = new ArgParser("train", "Trains a model on MNIST-format IDX data and saves it (safetensors).")
+        .Option("data", "DIR", $"folder with train-/t10k- images and labels (default {FashionMnist.DefaultFolder})")
+        .Option("model", "NAME|SPEC", "lenet5, convnet (default) or a spec such as conv8k5-relu-maxpool2-dense10")
+        .Option("epochs", "N", "passes over the training data (default 5)")
+        .Option("batch", "N", "images per mini-batch (default 64)")
+        .Option("optimizer", "sgd|adam", "adam (default) or sgd with momentum 0.9")
+        .Option("lr", "RATE", "learning rate (default 1e-3 for adam, 0.01 for sgd)")
+        .Option("device", "NAME", DeviceOption.Help + " (default cpu)")
+        .Option("seed", "N", "seed for weights and shuffling (default 1)")
+        .Option("threads", "N", DeviceOption.ThreadsHelp)
+        .Option("out", "FILE", "where to save the model (default model.safetensors); also FILE.curves.png and FILE.filters.png")
+        .Option("metrics-out", "FILE", "write per-epoch metrics as JSON")
+        .Option("limit", "N", "train on the first N training images only");
+
+    public static int Run(string[] args, CliContext ctx)
+    {
+        var a = Parser.Parse(args);
+        string dataDir = a.String("data", FashionMnist.DefaultFolder);
+        string modelName = a.String("model", "convnet");
+        int epochs = a.Int("epochs", 5, min: 1);
+        int batch = a.Int("batch", 64, min: 1);
+        string optimizerName = a.Choice("optimizer", "adam", "adam", "sgd");
+        float lr = a.Float("lr", optimizerName == "adam" ? 1e-3f : 0.01f, above: 0);
+        string deviceName = a.String("device", "cpu");
+        int seed = a.Int("seed", 1);
+        int threads = a.Int("threads", 0, min: 0);
+        string outPath = a.String("out", "model.safetensors");
+        string? metricsPath = a.String("metrics-out");
+        int limit = a.Int("limit", int.MaxValue, min: 1);
+        CheckSpec(modelName);
+
+        // The device first: a wrong name should fail at once, not after loading 70,000 images.
+        using var device = DeviceOption.Open(deviceName, threads, ctx);
+        var train = Dataset.LoadFolder(dataDir, train: true);
+        if (limit < train.Count) train = train.Take(limit);
+        var test = Dataset.LoadFolder(dataDir, train: false);
+
+        using var model = ModelBuilder.Build(modelName, device, train.InputShape, seed, ctx.LoggerFactory);
+        Optimizer optimizer = optimizerName == "adam" ? new Adam(lr) : new Sgd(lr, momentum: 0.9f);
+        model.Compile(optimizer, Loss.CategoricalCrossEntropy, Metric.Accuracy);
+        ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"training {modelName} ({model.ParameterCount:N0} parameters) on {device.Name}: {train.Count:N0} training and {test.Count:N0} test images, {epochs} epochs, batch {batch}, {optimizer.Spec}"));
+
+        var progress = TrainingProgress.For(ctx);
+        var history = progress.Run(() => model.Fit(train, batch, epochs, validation: test, callback: progress, cancellation: ctx.Cancellation));
+        double testAccuracy = history.Last.ValidationAccuracy ?? double.NaN;
+
+        CreateFolderOf(outPath);
+        model.Save(outPath, new Dictionary<string, string>
+        {
+            [SavedModel.ClassesKey] = string.Join('|', train.ClassNames),
+            [SavedModel.EpochsKey] = history.Epochs.Count.ToString(CultureInfo.InvariantCulture),
+            [SavedModel.TestAccuracyKey] = testAccuracy.ToString("R", CultureInfo.InvariantCulture),
+            [SavedModel.DeviceKey] = device.Name,
+        });
+        ctx.Out.WriteLine($"test accuracy {EpochLine.Percent(testAccuracy)} after {history.Epochs.Count} epoch{(history.Epochs.Count == 1 ? "" : "s")}; model saved to {outPath}");
+
+        string curves = SiblingPath(outPath, ".curves.png");
+        CurvePicture.Save(curves,
+        [
+            new CurveSeries("train loss", history.Epochs.Select(e => e.TrainLoss).ToList()),
+            new CurveSeries("train accuracy", history.Epochs.Select(e => e.TrainAccuracy).ToList(), CurveAxis.Right),
+            new CurveSeries("test accuracy", history.Epochs.Select(e => e.ValidationAccuracy ?? double.NaN).ToList(), CurveAxis.Right),
+        ], title: $"{modelName} on {device.Name}");
+        ctx.Out.WriteLine($"training curves: {curves}");
+        if (model.Layers[0] is Conv2d conv)
+        {
+            string filters = SiblingPath(outPath, ".filters.png");
+            FiltersCommand.SaveFilters(filters, conv);
+            ctx.Out.WriteLine($"first-layer filters: {filters}");
+        }
+
+        if (metricsPath is not null)
+        {
+            new TrainingMetrics(modelName, model.Spec, device.Name, optimizer.Spec, lr, batch, seed, threads,
+                                model.ParameterCount, train.Count, test.Count, TrainingMetrics.FromHistory(history), testAccuracy)
+                .Save(metricsPath);
+            ctx.Out.WriteLine($"metrics: {metricsPath}");
+        }
+        return Program.Ok;
+    }
+
+    /// <summary>"model.safetensors" → "model.curves.png": the pictures sit beside the model they belong to.</summary>
+    internal static string SiblingPath(string modelPath, string suffix) => Path.ChangeExtension(modelPath, null) + suffix;
+
+    /// <summary>A bad --model is a usage error, found before minutes of data loading.</summary>
+    internal static void CheckSpec(string nameOrSpec)
+    {
+        try
+        {
+            foreach (var layer in ModelSpec.Parse(nameOrSpec)) layer.Dispose();
+        }
+        catch (FormatException e) { throw new UsageException($"invalid value for --model: {e.Message}", e); }
+    }
+
+    /// <summary>"--out runs/7/model.safetensors" should just work; the folder is made once there is something to put in it.</summary>
+    private static void CreateFolderOf(string path)
+    {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+    }
+}

@@ -1,0 +1,41 @@
+using System.Text.Json;
+
+namespace CnnNative.Tests.Cli;
+
+public class CliBenchTests
+{
+    [Test]
+    public void BenchMeasuresEveryOpAndWritesTheDocumentedJson()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"cnn-bench-{Guid.NewGuid():N}.json");
+        try
+        {
+            var r = CliRunner.Run("bench", "--devices", "native,nosuch", "--ops-only", "--budget", "0.001", "--json", path);
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+            Assert.That(r.Out, Does.Contain("conv2d_forward").And.Contain("% of peak").And.Contain("skipped nosuch"));
+
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            var root = doc.RootElement;
+            Assert.That(root.GetProperty("peak_gflops").GetDouble(), Is.GreaterThan(0));
+            var ops = root.GetProperty("ops").EnumerateArray().ToList();
+            Assert.That(ops.Count(o => o.GetProperty("op").GetString()!.StartsWith("conv2d_")), Is.EqualTo(12));
+            var first = ops[0];
+            Assert.That(first.GetProperty("shape").GetString(), Is.EqualTo("N=64,C=1,H=28,W=28,K=32,R=5,S=5,pad=2,stride=1"));
+            Assert.That(first.GetProperty("device").GetString(), Is.EqualTo("native"));
+            Assert.That(first.GetProperty("gflops").GetDouble(), Is.GreaterThan(0));
+            Assert.That(first.GetProperty("percent_of_peak").GetDouble(), Is.GreaterThan(0));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void OpsOnlyAndModelsOnlyExcludeEachOther()
+    {
+        var r = CliRunner.Run("bench", "--ops-only", "--models-only");
+        Assert.That(r.ExitCode, Is.EqualTo(2));
+        Assert.That(r.Error, Does.Contain("--ops-only"));
+    }
+}
