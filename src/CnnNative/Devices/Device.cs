@@ -34,16 +34,21 @@ public static class Device
     /// <summary>An OpenCL GPU when one is present, else the CPU device; says which and why in the log.</summary>
     private static IDevice Auto(int threads, ILogger logger)
     {
-        var gpu = OpenClDevice.Enumerate().FirstOrDefault(d => d.Kind == "opencl-gpu");
+        IReadOnlyList<DeviceInfo> openCl;
+        try { openCl = OpenClDevice.Enumerate(); }
+        catch (DeviceNotFoundException e)
+        {
+            logger.LogInformation("auto: OpenCL is not usable here ({Reason}); choosing the CPU device", e.Message);
+            return new CpuDevice(threads);
+        }
+        var gpu = openCl.FirstOrDefault(d => d.Kind == "opencl-gpu");
         if (gpu is not null)
         {
             logger.LogInformation("auto: choosing the OpenCL GPU {Device}", gpu);
             return OpenClDevice.Create(gpu.Name, logger);
         }
-        // TODO(cpu device): return new CpuDevice(threads) once the cpu branch is merged; ReferenceDevice stands in until then.
-        _ = threads;
-        logger.LogInformation("auto: no OpenCL GPU found ({Count} OpenCL devices, none a GPU); choosing the CPU device", OpenClDevice.Enumerate().Count);
-        return new ReferenceDevice();
+        logger.LogInformation("auto: no OpenCL GPU found ({Count} OpenCL devices, none a GPU); choosing the CPU device", openCl.Count);
+        return new CpuDevice(threads);
     }
 
     /// <summary>The names <see cref="Create"/> understands.</summary>

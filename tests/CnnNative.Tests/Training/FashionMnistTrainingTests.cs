@@ -12,7 +12,7 @@ namespace CnnNative.Tests.Training;
 /// </summary>
 public class FashionMnistTrainingTests
 {
-    [TestCase("native")]
+    [TestCase("cpu")]
     public void ASmallCnnLearnsFashionMnist(string deviceName)
     {
         var train = FashionMnist.Load(train: true).Take(12_000);
