@@ -26,6 +26,7 @@ public static class TrainCommand
         .Option("batch", "N", "images per mini-batch (default 64)")
         .Option("optimizer", "sgd|adam", "adam (default) or sgd with momentum 0.9")
         .Option("lr", "RATE", "learning rate (default 1e-3 for adam, 0.01 for sgd)")
+        .Option("schedule", "cosine|constant", "learning rate over the run: cosine decay to 0 (default) or constant")
         .Option("device", "NAME", DeviceOption.Help + " (default cpu)")
         .Option("seed", "N", "seed for weights and shuffling (default 1)")
         .Option("threads", "N", DeviceOption.ThreadsHelp)
@@ -42,6 +43,7 @@ public static class TrainCommand
         int batch = a.Int("batch", 64, min: 1);
         string optimizerName = a.Choice("optimizer", "adam", "adam", "sgd");
         float lr = a.Float("lr", optimizerName == "adam" ? 1e-3f : 0.01f, above: 0);
+        var schedule = LearningRateSchedule.FromName(a.Choice("schedule", "cosine", "cosine", "constant"));
         string deviceName = a.String("device", "cpu");
         int seed = a.Int("seed", 1);
         int threads = a.Int("threads", 0, min: 0);
@@ -60,10 +62,10 @@ public static class TrainCommand
         Optimizer optimizer = optimizerName == "adam" ? new Adam(lr) : new Sgd(lr, momentum: 0.9f);
         model.Compile(optimizer, Loss.CategoricalCrossEntropy, Metric.Accuracy);
         ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"training {modelName} ({model.ParameterCount:N0} parameters) on {device.Name}: {train.Count:N0} training and {test.Count:N0} test images, {epochs} epochs, batch {batch}, {optimizer.Spec}"));
+            $"training {modelName} ({model.ParameterCount:N0} parameters) on {device.Name}: {train.Count:N0} training and {test.Count:N0} test images, {epochs} epochs, batch {batch}, {optimizer.Spec}, {schedule} schedule"));
 
         var progress = TrainingProgress.For(ctx);
-        var history = progress.Run(() => model.Fit(train, batch, epochs, validation: test, callback: progress, cancellation: ctx.Cancellation));
+        var history = progress.Run(() => model.Fit(train, batch, epochs, validation: test, callback: progress, schedule: schedule, cancellation: ctx.Cancellation));
         double testAccuracy = history.Last.ValidationAccuracy ?? double.NaN;
 
         CreateFolderOf(outPath);
@@ -73,6 +75,7 @@ public static class TrainCommand
             [SavedModel.EpochsKey] = history.Epochs.Count.ToString(CultureInfo.InvariantCulture),
             [SavedModel.TestAccuracyKey] = testAccuracy.ToString("R", CultureInfo.InvariantCulture),
             [SavedModel.DeviceKey] = device.Name,
+            ["schedule"] = schedule.Name,
         });
         ctx.Out.WriteLine($"test accuracy {EpochLine.Percent(testAccuracy)} after {history.Epochs.Count} epoch{(history.Epochs.Count == 1 ? "" : "s")}; model saved to {outPath}");
 
@@ -93,7 +96,7 @@ public static class TrainCommand
 
         if (metricsPath is not null)
         {
-            new TrainingMetrics(modelName, model.Spec, device.Name, optimizer.Spec, lr, batch, seed, threads,
+            new TrainingMetrics(modelName, model.Spec, device.Name, optimizer.Spec, lr, schedule.Name, batch, seed, threads,
                                 model.ParameterCount, train.Count, test.Count, TrainingMetrics.FromHistory(history), testAccuracy)
                 .Save(metricsPath);
             ctx.Out.WriteLine($"metrics: {metricsPath}");

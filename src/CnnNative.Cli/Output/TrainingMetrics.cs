@@ -8,7 +8,7 @@ namespace CnnNative.Cli.Output;
 /// <summary>What `cnn train --metrics-out` writes: the run's settings, one entry per epoch, the final test accuracy.</summary>
 /// <remarks>Names are snake_case in the JSON (train_loss, images_per_second), as scripts in Python expect.</remarks>
 internal sealed record TrainingMetrics(
-    string Model, string Spec, string Device, string Optimizer, float LearningRate, int Batch, int Seed, int Threads,
+    string Model, string Spec, string Device, string Optimizer, float LearningRate, string Schedule, int Batch, int Seed, int Threads,
     long Parameters, int TrainImages, int TestImages, IReadOnlyList<EpochMetrics> Epochs, double TestAccuracy)
 {
     private static readonly JsonSerializerOptions Json = new()

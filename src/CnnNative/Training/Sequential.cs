@@ -119,7 +119,8 @@ public sealed class Sequential : IDisposable
     /// infinite; the weights are left as they were before that batch.
     /// </summary>
     public History Fit(Dataset train, int batchSize = 32, int epochs = 1, Dataset? validation = null,
-                       TrainingCallback? callback = null, bool shuffle = true, CancellationToken cancellation = default)
+                       TrainingCallback? callback = null, bool shuffle = true, LearningRateSchedule? schedule = null,
+                       CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(train);
         var (optimizer, loss) = RequireCompiled();
@@ -130,40 +131,51 @@ public sealed class Sequential : IDisposable
 
         var loader = new DataLoader(train, batchSize, shuffle, Seed);
         var history = new History();
+        schedule ??= LearningRateSchedule.Constant;
+        float baseRate = optimizer.LearningRate;
+        int totalSteps = loader.BatchCount * epochs, step = 0;
         bool logits = loss.TakesLogits && EndsInSoftmax;
-        for (int epoch = 1; epoch <= epochs; epoch++)
+        try
         {
-            callback?.OnEpochStart(epoch, epochs, loader.BatchCount);
-            double lossSum = 0;
-            long correct = 0, seen = 0;
-            var clock = Stopwatch.StartNew();
-            foreach (var batch in loader.Epoch(epoch - 1))
+            for (int epoch = 1; epoch <= epochs; epoch++)
             {
-                cancellation.ThrowIfCancellationRequested();
-                var (x, t) = Upload(batch.Images, batch.OneHotTargets, batch.Count, train.ClassCount);
-                var output = logits ? ForwardLogits(x, training: true) : Forward(x, training: true);
-                float batchLoss = loss.Forward(output, t);
-                if (!float.IsFinite(batchLoss))
-                    throw new TrainingDivergedException(
-                        $"The loss became {batchLoss} at epoch {epoch}, batch {batch.Index + 1} of {loader.BatchCount}; " +
-                        $"training stopped before that batch changed the weights. Try a lower learning rate (now {optimizer.LearningRate}).");
-                optimizer.ZeroGrad();
-                Backward(loss.Backward());
-                optimizer.Step();
-                lossSum += (double)batchLoss * batch.Count;
-                seen += batch.Count;
-                if (Metrics.Contains(Metric.Accuracy)) correct += Device.CountCorrect(batch.Count, train.ClassCount, output.Buffer, t.Buffer);
-                callback?.OnBatchEnd(epoch, batch.Index + 1, loader.BatchCount, lossSum / seen, (double)correct / seen, seen / clock.Elapsed.TotalSeconds);
+                callback?.OnEpochStart(epoch, epochs, loader.BatchCount);
+                double lossSum = 0;
+                long correct = 0, seen = 0;
+                var clock = Stopwatch.StartNew();
+                foreach (var batch in loader.Epoch(epoch - 1))
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    var (x, t) = Upload(batch.Images, batch.OneHotTargets, batch.Count, train.ClassCount);
+                    var output = logits ? ForwardLogits(x, training: true) : Forward(x, training: true);
+                    float batchLoss = loss.Forward(output, t);
+                    if (!float.IsFinite(batchLoss))
+                        throw new TrainingDivergedException(
+                            $"The loss became {batchLoss} at epoch {epoch}, batch {batch.Index + 1} of {loader.BatchCount}; " +
+                            $"training stopped before that batch changed the weights. Try a lower learning rate (now {optimizer.LearningRate}).");
+                    optimizer.ZeroGrad();
+                    Backward(loss.Backward());
+                    optimizer.LearningRate = schedule.At(step++, totalSteps, baseRate);
+                    optimizer.Step();
+                    lossSum += (double)batchLoss * batch.Count;
+                    seen += batch.Count;
+                    if (Metrics.Contains(Metric.Accuracy)) correct += Device.CountCorrect(batch.Count, train.ClassCount, output.Buffer, t.Buffer);
+                    callback?.OnBatchEnd(epoch, batch.Index + 1, loader.BatchCount, lossSum / seen, (double)correct / seen, seen / clock.Elapsed.TotalSeconds);
+                }
+                Device.Synchronize();
+                double seconds = clock.Elapsed.TotalSeconds;
+                Evaluation? val = validation is null ? null : Evaluate(validation, Math.Max(batchSize, 256));
+                var result = new EpochResult(epoch, lossSum / seen, (double)correct / seen, val?.Loss, val?.Accuracy, seconds, seen / seconds);
+                history.Add(result);
+                _logger.LogInformation("epoch {Epoch}/{Epochs}: loss {Loss:F4}, accuracy {Accuracy:P2}, validation accuracy {ValAccuracy}, {Seconds:F1} s, {Rate:F0} images/s",
+                                       epoch, epochs, result.TrainLoss, result.TrainAccuracy,
+                                       val is null ? "-" : val.Accuracy.ToString("P2"), seconds, result.ImagesPerSecond);
+                if (callback is not null && !callback.OnEpochEnd(result)) break;
             }
-            Device.Synchronize();
-            double seconds = clock.Elapsed.TotalSeconds;
-            Evaluation? val = validation is null ? null : Evaluate(validation, Math.Max(batchSize, 256));
-            var result = new EpochResult(epoch, lossSum / seen, (double)correct / seen, val?.Loss, val?.Accuracy, seconds, seen / seconds);
-            history.Add(result);
-            _logger.LogInformation("epoch {Epoch}/{Epochs}: loss {Loss:F4}, accuracy {Accuracy:P2}, validation accuracy {ValAccuracy}, {Seconds:F1} s, {Rate:F0} images/s",
-                                   epoch, epochs, result.TrainLoss, result.TrainAccuracy,
-                                   val is null ? "-" : val.Accuracy.ToString("P2"), seconds, result.ImagesPerSecond);
-            if (callback is not null && !callback.OnEpochEnd(result)) break;
+        }
+        finally
+        {
+            optimizer.LearningRate = baseRate;
         }
         return history;
     }

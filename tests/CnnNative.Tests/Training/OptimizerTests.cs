@@ -80,3 +80,38 @@ public class OptimizerTests
         Assert.Throws<InvalidOperationException>(() => new Adam().Step());
     }
 }
+
+public class LearningRateScheduleTests
+{
+    [Test]
+    public void CosineFallsFromTheBaseRateTowardsTheFinalFactor()
+    {
+        var cosine = LearningRateSchedule.Cosine();
+        var rates = Enumerable.Range(0, 100).Select(s => cosine.At(s, 100, 0.1f)).ToArray();
+        Assert.That(rates[0], Is.EqualTo(0.1f).Within(1e-4f));
+        Assert.That(rates[50], Is.EqualTo(0.05f).Within(2e-3f));
+        Assert.That(rates[99], Is.GreaterThan(0f).And.LessThan(1e-4f));
+        Assert.That(rates, Is.Ordered.Descending);
+        Assert.That(LearningRateSchedule.Cosine(0.1f).At(99, 100, 1f), Is.EqualTo(0.1f).Within(1e-3f));
+    }
+
+    [Test]
+    public void FitAppliesTheScheduleAndRestoresTheBaseRate()
+    {
+        using var device = CnnNative.Devices.Device.Create("reference");
+        var data = SyntheticData.Bars(64);
+        float[] Train(LearningRateSchedule schedule)
+        {
+            using var model = CnnNative.Models.ModelBuilder.Build("conv2k3-relu-dense3", device, data.InputShape, seed: 2);
+            model.Compile(new Sgd(lr: 0.05f), Loss.CategoricalCrossEntropy);
+            model.Fit(data, batchSize: 16, epochs: 2, schedule: schedule);
+            Assert.That(model.Optimizer!.LearningRate, Is.EqualTo(0.05f), "base rate restored");
+            return model.Parameters.SelectMany(p => p.Value.ToArray()).ToArray();
+        }
+        Assert.That(Train(LearningRateSchedule.Cosine()), Is.Not.EqualTo(Train(LearningRateSchedule.Constant)));
+    }
+
+    [Test]
+    public void UnknownNamesAreRejected()
+        => Assert.That(Assert.Throws<ArgumentException>(() => LearningRateSchedule.FromName("linear"))!.Message, Does.Contain("cosine"));
+}
