@@ -235,6 +235,9 @@ internal static unsafe class Gemm
         }
     }
 
+    // Fully optimised from the first call: at batch 1 these run a few hundred times a second, too few to leave the
+    // unoptimised tier before a short benchmark or a latency-sensitive caller has paid for it.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void SmallMTask(void* context, int task, int worker)
     {
         var g = (GemmProblem*)context;
@@ -251,6 +254,7 @@ internal static unsafe class Gemm
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static float Dot(float* a, float* b, int k)
     {
         var s0 = System.Runtime.Intrinsics.Vector256<float>.Zero;
