@@ -39,6 +39,7 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
         public long WorkerStride;
         public float* Partials;     // backward filter: Slots × K·CRS
         public int Slots;
+        public long SliceFloats;    // forward, stride 1: the padded input slice per worker (0: lower from x directly)
         public int Image, J0, J1;   // one-image schedule: the chunk being worked on
         public readonly int Crs => G.C * G.R * G.S;
         public readonly int Pq => G.P * G.Q;
@@ -77,7 +78,8 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
         job.PackedW = shared.Ensure((long)mPad * crs);
         for (int pc = 0; pc < crs; pc += KC)
             GemmPacking.PackA(job.PackedW + (long)pc * mPad, w, crs, false, 0, g.K, pc, Math.Min(KC, crs - pc));
-        job.WorkerStride = Workspace.Align(crs * ColFloats) + Chunk;
+        job.SliceFloats = g.StrideH == 1 && g.StrideW == 1 ? Workspace.Align(Im2Col.SliceFloats(g, job.ChunkCols)) : 0;
+        job.WorkerStride = Workspace.Align(crs * ColFloats) + Chunk + 2 * NR + job.SliceFloats;
         job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
         For(g.N * job.Chunks, &ForwardChunkTask, &job, Parallel((long)g.K * crs * job.Pq * g.N));
     }
@@ -88,7 +90,14 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
         ref readonly var g = ref job->G;
         int n = task / job->Chunks, j0 = task % job->Chunks * job->ChunkCols, j1 = Math.Min(job->Pq, j0 + job->ChunkCols);
         float* col = job->Scratch + worker * job->WorkerStride;
-        Im2Col.PackedRows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1, col + Workspace.Align(job->Crs * ColFloats));
+        float* tmp = col + Workspace.Align(job->Crs * ColFloats);
+        if (job->SliceFloats > 0)
+        {
+            float* slice = tmp + Chunk + 2 * NR;
+            Im2Col.PaddedSlice(job->X + n * job->ImageIn, g, slice, j0, j1);
+            Im2Col.PackedRowsFromSlice(slice, g, col, j0, j1, tmp);
+        }
+        else Im2Col.PackedRows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1, tmp);
         var gp = new GemmProblem
         {
             M = g.K, N = j1 - j0, K = job->Crs, Alpha = 1f, Beta = 0f,

@@ -55,6 +55,11 @@ internal static unsafe class Gemm
     public static void Run(WorkerPool pool, Workspace scratch, ref GemmProblem g)
     {
         if (g.M == 0 || g.N == 0) return;
+        if (g.M <= SmallM && g.TransB && !g.TransA && g.K > 0 && g.PackedA == null && g.PackedB == null && g.RowBias == null)
+        {
+            RunSmallM(pool, ref g);
+            return;
+        }
         if (pool.Threads > 1 && (long)g.M * g.N * g.K >= ParallelThreshold)
         {
             long aFloats = g.PackedA != null ? 0 : Workspace.Align((long)RoundUp(Math.Min(g.M, MB), MR) * KC);
@@ -210,4 +215,66 @@ internal static unsafe class Gemm
         Macro(mc, nc, ph->Kc, ph->Ap + (long)ic * ph->Kc, ph->Bp + (long)jt * ph->Kc, c, g->Ldc, g->Alpha, ph->Beta,
               ph->Bias == null ? null : ph->Bias + ic);
     }
+
+    /// <summary>Most rows of C the dot-product path takes (batch-1..4 inference through a Linear layer).</summary>
+    public const int SmallM = 4;
+    private const int SmallMColumnsPerTask = 64;
+
+    /// <summary>
+    /// C = alpha · A · Bᵀ + beta · C for a few rows: every element a dot product of two contiguous rows, so B (the
+    /// weights, n×k) is streamed once and never packed (packing would copy all of it for a few rows of work).
+    /// Each dot product is summed in an order fixed by k alone, on any thread.
+    /// </summary>
+    private static void RunSmallM(WorkerPool pool, ref GemmProblem g)
+    {
+        fixed (GemmProblem* gp = &g)
+        {
+            int tasks = (g.N + SmallMColumnsPerTask - 1) / SmallMColumnsPerTask;
+            if (pool.Threads > 1 && (long)g.M * g.N * g.K >= ParallelThreshold) pool.For(tasks, &SmallMTask, gp);
+            else for (int t = 0; t < tasks; t++) SmallMTask(gp, t, 0);
+        }
+    }
+
+    // Fully optimised from the first call: at batch 1 these run a few hundred times a second, too few to leave the
+    // unoptimised tier before a short benchmark or a latency-sensitive caller has paid for it.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void SmallMTask(void* context, int task, int worker)
+    {
+        var g = (GemmProblem*)context;
+        int j0 = task * SmallMColumnsPerTask, j1 = Math.Min(g->N, j0 + SmallMColumnsPerTask);
+        for (int j = j0; j < j1; j++)
+        {
+            float* b = g->B + (long)j * g->Ldb;
+            for (int i = 0; i < g->M; i++)
+            {
+                float dot = Dot(g->A + (long)i * g->Lda, b, g->K);
+                float* c = g->C + (long)i * g->Ldc + j;
+                *c = g->Beta == 0f ? g->Alpha * dot : g->Alpha * dot + g->Beta * *c;
+            }
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static float Dot(float* a, float* b, int k)
+    {
+        var s0 = System.Runtime.Intrinsics.Vector256<float>.Zero;
+        var s1 = s0; var s2 = s0; var s3 = s0;
+        int p = 0;
+        for (; p <= k - 32; p += 32)
+        {
+            s0 = MulAdd(System.Runtime.Intrinsics.Vector256.Load(a + p), System.Runtime.Intrinsics.Vector256.Load(b + p), s0);
+            s1 = MulAdd(System.Runtime.Intrinsics.Vector256.Load(a + p + 8), System.Runtime.Intrinsics.Vector256.Load(b + p + 8), s1);
+            s2 = MulAdd(System.Runtime.Intrinsics.Vector256.Load(a + p + 16), System.Runtime.Intrinsics.Vector256.Load(b + p + 16), s2);
+            s3 = MulAdd(System.Runtime.Intrinsics.Vector256.Load(a + p + 24), System.Runtime.Intrinsics.Vector256.Load(b + p + 24), s3);
+        }
+        for (; p <= k - 8; p += 8)
+            s0 = MulAdd(System.Runtime.Intrinsics.Vector256.Load(a + p), System.Runtime.Intrinsics.Vector256.Load(b + p), s0);
+        float sum = System.Runtime.Intrinsics.Vector256.Sum((s0 + s1) + (s2 + s3));
+        for (; p < k; p++) sum += a[p] * b[p];
+        return sum;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static System.Runtime.Intrinsics.Vector256<float> MulAdd(System.Runtime.Intrinsics.Vector256<float> a, System.Runtime.Intrinsics.Vector256<float> b, System.Runtime.Intrinsics.Vector256<float> c)
+        => GemmMicroKernel.UsesFma ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : a * b + c;
 }

@@ -150,4 +150,69 @@ internal static unsafe class Im2Col
                 }
             }
     }
+
+    // ------------------------------------------------------------------ stride 1: lowering from a padded slice
+
+    /// <summary>Padded input rows a chunk [j0, j1) of a stride-1 convolution reads, per channel.</summary>
+    public static int SliceRows(in Conv2dGeometry g, int j0, int j1) => (j1 - 1) / g.Q - j0 / g.Q + g.R;
+
+    /// <summary>Floats of a padded slice for chunks up to <paramref name="maxCols"/> wide (slack for vector over-reads included).</summary>
+    public static long SliceFloats(in Conv2dGeometry g, int maxCols)
+        => (long)g.C * ((maxCols + g.Q - 2) / g.Q + 1 + g.R) * (g.W + 2 * g.PadW) + 2 * NR;
+
+    /// <summary>
+    /// Stride 1 only: copies the input rows that outputs [j0, j1) read into slice[c][row][0 .. W + 2·padW), zeros
+    /// written where the padding is, so lowering needs no edge tests.
+    /// </summary>
+    public static void PaddedSlice(float* x, in Conv2dGeometry g, float* slice, int j0, int j1)
+    {
+        int wp = g.W + 2 * g.PadW, p0 = j0 / g.Q, rows = SliceRows(g, j0, j1);
+        float* d = slice;
+        for (int c = 0; c < g.C; c++)
+        {
+            float* plane = x + (long)c * g.H * g.W;
+            for (int i = 0; i < rows; i++, d += wp)
+            {
+                int ih = p0 + i - g.PadH;
+                if ((uint)ih >= (uint)g.H) { new Span<float>(d, wp).Clear(); continue; }
+                for (int k = 0; k < g.PadW; k++) { d[k] = 0f; d[wp - 1 - k] = 0f; }
+                Buffer.MemoryCopy(plane + (long)ih * g.W, d + g.PadW, (long)g.W * sizeof(float), (long)g.W * sizeof(float));
+            }
+        }
+        for (int k = 0; k < 2 * NR; k++) d[k] = 0f; // what the last row's vector copies read past its end
+    }
+
+    /// <summary>
+    /// <see cref="PackedRows"/> for stride 1 from a <see cref="PaddedSlice"/>: each output row's run is copied in whole
+    /// vectors of 8, the last one running into the next row's place (rewritten next) or the zero padding columns
+    /// (cleared again after every row). tmp holds RoundUp(j1 − j0, 16) + 16 floats.
+    /// </summary>
+    public static void PackedRowsFromSlice(float* slice, in Conv2dGeometry g, float* packed, int j0, int j1, float* tmp)
+    {
+        int nc = j1 - j0, ncPad = Gemm.RoundUp(nc, NR), crs = g.C * g.R * g.S;
+        int wp = g.W + 2 * g.PadW, p0 = j0 / g.Q, p1 = (j1 - 1) / g.Q, rows = SliceRows(g, j0, j1);
+        int c = 0, r = 0, s = 0;
+        for (int i = 0; i < crs; i++)
+        {
+            float* rowBase = slice + ((long)c * rows + r) * wp + s;
+            for (int p = p0; p <= p1; p++)
+            {
+                int qa = p == p0 ? j0 - p * g.Q : 0, qb = p == p1 ? j1 - p * g.Q : g.Q;
+                float* src = rowBase + (long)(p - p0) * wp + qa;
+                float* dst = tmp + (p * g.Q - j0 + qa);
+                for (int q = 0; q < qb - qa; q += 8) Vector256.Load(src + q).Store(dst + q);
+            }
+            Vector256<float>.Zero.Store(tmp + nc);
+            Vector256<float>.Zero.Store(tmp + nc + 8);
+            if (++s == g.S) { s = 0; if (++r == g.R) { r = 0; c++; } }
+            int pc = i / Gemm.KC * Gemm.KC;
+            int kc = Math.Min(Gemm.KC, crs - pc);
+            float* dstPanel = packed + (long)pc * ncPad + (long)(i - pc) * NR;
+            for (int j = 0; j < ncPad; j += NR, dstPanel += (long)kc * NR)
+            {
+                Vector256.Load(tmp + j).Store(dstPanel);
+                Vector256.Load(tmp + j + 8).Store(dstPanel + 8);
+            }
+        }
+    }
 }

@@ -27,6 +27,11 @@ public class CpuConvolutionTests
             ("stride 3 with padding wider than the stride", new(2, 2, 10, 10, 3, 4, 4, 3, 3, 4, 4)),
             ("single output channel", new(5, 4, 8, 6, 1, 3, 3, 1, 1, 1, 1)),
             ("many images, few channels", new(9, 2, 6, 6, 3, 3, 3, 1, 2, 1, 0)),
+            ("stride-1 lowering from a padded slice, 5x5 pad 2", new(3, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2)),
+            ("padded-slice lowering, chunks starting mid-row", new(1, 64, 29, 29, 8, 3, 3, 1, 1, 1, 1)),
+            ("padded-slice lowering, rectangular kernel, uneven padding", new(2, 9, 11, 8, 5, 3, 2, 1, 1, 0, 1)),
+            ("padded-slice lowering, batch 1, odd sizes", new(1, 13, 7, 9, 11, 3, 3, 1, 1, 1, 1)),
+            ("padding as wide as the kernel: all-zero slice rows", new(2, 8, 6, 6, 4, 2, 2, 1, 1, 2, 2)),
         ];
         foreach (var (name, g) in shapes) yield return new TestCaseData(g).SetArgDisplayNames(name);
     }

@@ -28,6 +28,11 @@ public class CpuOpTests
         new(3, 2, 9, 14, 2, 3, 1, 2),       // rectangular window and stride
         new(1, 1, 5, 5, 5, 5, 1, 1),        // one window covering the input
         new(20, 16, 28, 28, 2, 2, 2, 2),    // many planes: several tasks
+        new(3, 4, 14, 14, 2, 2, 2, 2),      // 7 outputs a row: two overlapping 4-wide blocks
+        new(2, 3, 15, 11, 2, 2, 2, 2),      // odd height and width: the last row and column get no gradient
+        new(1, 2, 6, 7, 2, 2, 2, 2),        // 3 outputs a row: element by element
+        new(2, 2, 2, 2, 2, 2, 2, 2),        // one window a plane
+        new(1, 3, 4, 34, 2, 2, 2, 2),       // 17 outputs a row: vector body and an overlapping last block
     ];
 
     public static IEnumerable<OpCase> Cases()
