@@ -36,6 +36,17 @@ public static class FmaPeak
         return flops.Sum() / 1e9;
     }
 
+    /// <summary>FLOPs of one <see cref="RunFixed"/> call: 12 accumulators × 8 lanes × 2 per iteration per thread.</summary>
+    public static double FixedFlops(int threads, long iterationsPerThread) => threads * (double)iterationsPerThread * 12 * 16;
+
+    /// <summary>A fixed amount of FMA work on <paramref name="threads"/> threads, for timing by a harness (BenchmarkDotNet).</summary>
+    public static void RunFixed(int threads, long iterationsPerThread)
+    {
+        var workers = Enumerable.Range(0, threads).Select(_ => new Thread(() => Loop(iterationsPerThread)) { IsBackground = true }).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static float Loop(long iterations)
     {
