@@ -17,7 +17,7 @@ namespace CnnNative.Devices.Cpu;
 /// With fewer images than threads, the work inside an image is split instead (GEMM tiles, lowering rows,
 /// col2im channels). Every output is summed in the same order on either schedule and for any thread count.
 /// </summary>
-internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, Workspace perWorker)
+internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace shared, Workspace perWorker)
 {
     private const int MR = Gemm.MR, NR = Gemm.NR, KC = Gemm.KC;
     /// <summary>Most output positions lowered at once: 256 (= KC, one k block of the backward-filter GEMM).</summary>
@@ -73,6 +73,7 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
 
     public void Forward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
     {
+        if (UseMono(g)) { MonoForward(g, x, w, bias, y); return; }
         var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y };
         int crs = job.Crs, mPad = Gemm.RoundUp(g.K, MR);
         job.PackedW = shared.Ensure((long)mPad * crs);
@@ -180,6 +181,7 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
 
     public void BackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
     {
+        if (UseMono(g)) { MonoBackwardFilter(g, x, dy, dw, db); return; }
         var job = new Job { G = g, X = x, Dy = dy, Dw = dw, Db = db };
         int crs = job.Crs;
         long filterFloats = (long)g.K * crs;
