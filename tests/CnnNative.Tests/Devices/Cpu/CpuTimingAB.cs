@@ -44,4 +44,46 @@ public class CpuTimingAB
             foreach (var buf in new[] { x, w, b, y, dw, db }) buf.Dispose();
         }
     }
+
+    [Test]
+    public void LinearGemms()
+    {
+        using var d = new CpuDevice(2);
+        var x = d.Allocate(64 * 3136); var w = d.Allocate(1024 * 3136); var y = d.Allocate(64 * 1024);
+        var dw = d.Allocate(1024 * 3136); var dx = d.Allocate(64 * 3136);
+        d.Upload(CpuTestSupport.Random(64 * 3136, 1), x); d.Upload(CpuTestSupport.Random(1024 * 3136, 2), w); d.Upload(CpuTestSupport.Random(64 * 1024, 3), y);
+        double flops = 2.0 * 64 * 1024 * 3136;
+        for (int ab = 0; ab < 2; ab++)
+            foreach (bool on in new[] { false, true })
+            {
+                GemmPacking.Vectorised = on;
+                double f = Best(() => d.Gemm(false, true, 64, 1024, 3136, 1f, x, w, 0f, y), 10);
+                double g = Best(() => d.Gemm(true, false, 1024, 3136, 64, 1f, y, x, 0f, dw), 10);
+                double b = Best(() => d.Gemm(false, false, 64, 3136, 1024, 1f, y, w, 0f, dx), 10);
+                TestContext.Out.WriteLine($"vectorised packing={on}: x*Wt {f * 1e3:F2} ms {flops / f / 1e9:F1}, dyT*x {g * 1e3:F2} ms {flops / g / 1e9:F1}, dy*W {b * 1e3:F2} ms {flops / b / 1e9:F1} GFLOP/s");
+            }
+        GemmPacking.Vectorised = true;
+        foreach (var buf in new[] { x, w, y, dw, dx }) buf.Dispose();
+    }
+
+    [Test]
+    public unsafe void PackA()
+    {
+        int m = 144, k = 256, ld = 3136;
+        var a = CpuTestSupport.Random(m * ld, 1);
+        var dst = new float[m * k + 64];
+        fixed (float* ap = a, dp = dst)
+        {
+            float* src = ap, d = dp;
+            for (int ab = 0; ab < 2; ab++)
+                foreach (bool on in new[] { false, true })
+                {
+                    GemmPacking.Vectorised = on;
+                    double n = Best(() => GemmPacking.PackA(d, src, ld, false, 0, m, 0, k), 2000);
+                    double t = Best(() => GemmPacking.PackA(d, src, m, true, 0, m, 0, k), 2000);
+                    TestContext.Out.WriteLine($"vectorised={on}: PackA 144x256 plain {n * 1e6:F2} us, transposed {t * 1e6:F2} us");
+                }
+            GemmPacking.Vectorised = true;
+        }
+    }
 }
