@@ -86,4 +86,27 @@ public class CpuTimingAB
             GemmPacking.Vectorised = true;
         }
     }
+
+    [Test]
+    public void MicroKernelUpdate()
+    {
+        using var d = new CpuDevice(2);
+        int n = 1024;
+        var a = d.Allocate(n * n); var b = d.Allocate(n * n); var c = d.Allocate(n * n);
+        d.Upload(CpuTestSupport.Random(n * n, 1), a); d.Upload(CpuTestSupport.Random(n * n, 2), b);
+        var conv = new Conv2dGeometry(64, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2);
+        var x = d.Allocate(conv.InputLength); var w = d.Allocate(conv.FilterLength); var y = d.Allocate(conv.OutputLength);
+        var small = new Conv2dGeometry(64, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1);
+        for (int ab = 0; ab < 3; ab++)
+            foreach (bool on in new[] { false, true })
+            {
+                GemmMicroKernel.InRegisters = on;
+                double g = Best(() => d.Gemm(false, false, n, n, n, 1f, a, b, 0f, c), 3);
+                double f = Best(() => d.Conv2dForward(conv, x, w, null, y), 5);
+                double s = Best(() => d.Conv2dForward(small, x, w, null, y), 10);
+                TestContext.Out.WriteLine($"in registers={on}: gemm 1024^3 {2.0 * n * n * n / g / 1e9:F1}, conv C32 K64 5x5 fwd {conv.Flops / f / 1e9:F1}, conv C32 K32 3x3 fwd {small.Flops / s / 1e9:F1} GFLOP/s");
+            }
+        GemmMicroKernel.InRegisters = true;
+        foreach (var buf in new[] { a, b, c, x, w, y }) buf.Dispose();
+    }
 }
