@@ -195,7 +195,9 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
         float* sh = shared.Ensure(partialFloats + (split ? apAll + bpAll : 0));
         job.Partials = sh;
 
-        job.WorkerStride = Workspace.Align(crs * ColFloats) + Gemm.SerialWorkspaceFloats;
+        job.SliceFloats = g.StrideH == 1 && g.StrideW == 1 && Im2Col.RowsFromSliceEnabled ? Workspace.Align(Im2Col.SliceFloats(g, job.ChunkCols)) : 0;
+        // The padded slice sits after the GEMM's scratch; the col region keeps 16 floats of room for vector spill.
+        job.WorkerStride = Workspace.Align(crs * ColFloats + 2 * NR) + Gemm.SerialWorkspaceFloats + job.SliceFloats;
         if (splitSlots)
         {
             job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
@@ -246,13 +248,19 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
         var job = (Job*)context;
         ref readonly var g = ref job->G;
         float* col = job->Scratch + worker * job->WorkerStride;
-        float* ap = col + Workspace.Align(job->Crs * ColFloats), bp = ap + (long)Gemm.MC * KC;
+        float* ap = col + Workspace.Align(job->Crs * ColFloats + 2 * NR), bp = ap + (long)Gemm.MC * KC;
+        float* slice = ap + Gemm.SerialWorkspaceFloats;
         var (n0, n1) = SlotImages(ref *job, slot);
         for (int n = n0; n < n1; n++)
             for (int j0 = 0; j0 < job->Pq; j0 += job->ChunkCols)
             {
                 int j1 = Math.Min(job->Pq, j0 + job->ChunkCols);
-                Im2Col.Rows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1);
+                if (job->SliceFloats > 0)
+                {
+                    Im2Col.PaddedSlice(job->X + n * job->ImageIn, g, slice, j0, j1);
+                    Im2Col.RowsFromSlice(slice, g, col, j0, j1);
+                }
+                else Im2Col.Rows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1);
                 var gp = FilterGemm(ref *job, n, j0, j1, col, slot, n == n0 && j0 == 0);
                 Gemm.RunSerial(ref gp, ap, bp);
             }

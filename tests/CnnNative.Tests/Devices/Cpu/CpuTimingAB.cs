@@ -6,7 +6,7 @@ namespace CnnNative.Tests.Devices.Cpu;
 
 /// <summary>Same-process A/B timings of the cpu paths (explicit: run by hand, prints GFLOP/s best of several rounds).</summary>
 [Explicit, Parallelizable(ParallelScope.None)]
-public class CpuTimingAB
+public unsafe class CpuTimingAB
 {
     private static double Best(Action op, int reps)
     {
@@ -108,5 +108,25 @@ public class CpuTimingAB
             }
         GemmMicroKernel.InRegisters = true;
         foreach (var buf in new[] { a, b, c, x, w, y }) buf.Dispose();
+    }
+
+    [Test]
+    public void FilterRowsFromSlice()
+    {
+        using var d = new CpuDevice(2);
+        foreach (var g in new Conv2dGeometry[] { new(64, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2), new(32, 64, 28, 28, 64, 3, 3, 1, 1, 1, 1) })
+        {
+            var x = d.Allocate(g.InputLength); var y = d.Allocate(g.OutputLength); var dw = d.Allocate(g.FilterLength); var db = d.Allocate(g.K);
+            d.Upload(CpuTestSupport.Random(g.InputLength, 1), x); d.Upload(CpuTestSupport.Random(g.OutputLength, 3), y);
+            for (int ab = 0; ab < 3; ab++)
+                foreach (bool on in new[] { false, true })
+                {
+                    Im2Col.RowsFromSliceEnabled = on;
+                    double bf = Best(() => d.Conv2dBackwardFilter(g, x, y, dw, db), 3);
+                    TestContext.Out.WriteLine($"{g} from slice={on}: bwd-filter {bf * 1e3:F2} ms {g.Flops / bf / 1e9:F1} GFLOP/s");
+                }
+            Im2Col.RowsFromSliceEnabled = true;
+            foreach (var buf in new[] { x, y, dw, db }) buf.Dispose();
+        }
     }
 }
