@@ -1,4 +1,8 @@
 using System.Diagnostics;
+using CnnNative.Data;
+using CnnNative.Models;
+using CnnNative.Tensors;
+using CnnNative.Training;
 using CnnNative.Devices;
 using CnnNative.Devices.Cpu;
 
@@ -127,6 +131,44 @@ public unsafe class CpuTimingAB
                 }
             Im2Col.RowsFromSliceEnabled = true;
             foreach (var buf in new[] { x, y, dw, db }) buf.Dispose();
+        }
+    }
+
+    private static void SetAll(bool on)
+    {
+        CpuConvolution.MonoEnabled = on;
+        GemmPacking.Vectorised = on;
+        GemmMicroKernel.InRegisters = on;
+        Im2Col.RowsFromSliceEnabled = on;
+    }
+
+    /// <summary>lenet5 / convnet training (batch 64, Adam) and batch-1 inference, every switch of this branch off vs on.</summary>
+    [Test]
+    public void Models()
+    {
+        using var device = new CpuDevice(2);
+        var rng = new Random(1);
+        int count = 64 * 20;
+        var images = new float[count * 28 * 28];
+        for (int i = 0; i < images.Length; i++) images[i] = rng.NextSingle();
+        var labels = Enumerable.Range(0, count).Select(_ => rng.Next(10)).ToArray();
+        var data = Dataset.FromArrays(images, new Shape(1, 28, 28), labels, 10);
+        foreach (var (name, train) in new[] { ("lenet5", 64 * 20), ("convnet", 64 * 6) })
+        {
+            using var model = ModelBuilder.Build(name, device, data.InputShape, seed: 1);
+            model.Compile(new Adam(), Loss.CategoricalCrossEntropy);
+            model.Fit(data.Take(128), batchSize: 64, epochs: 1);
+            var one = data.Image(0).ToArray();
+            for (int ab = 0; ab < 3; ab++)
+                foreach (bool on in new[] { false, true })
+                {
+                    SetAll(on);
+                    double rate = 0;
+                    for (int r = 0; r < 2; r++) rate = Math.Max(rate, model.Fit(data.Take(train), batchSize: 64, epochs: 1, shuffle: false).Last.ImagesPerSecond);
+                    double b1 = Best(() => model.Predict(one), 50);
+                    TestContext.Out.WriteLine($"{name} branch={on}: training {rate:F0} images/s, batch-1 inference {b1 * 1e3:F3} ms");
+                }
+            SetAll(true);
         }
     }
 }
