@@ -48,7 +48,14 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
         /// C·R·S keep the chunk near the cache, 64 to <see cref="Chunk"/> wide, a multiple of 16. (512 KiB measured
         /// the same on the anchor shapes, within the shared machine's noise.)
         /// </summary>
-        public readonly int MaxChunkCols => Math.Clamp((ChunkBytes / sizeof(float) / Crs) / NR * NR, 64, Chunk);
+        public readonly int MaxChunkCols => SplitSingleImage && G.N == 1
+            ? Math.Min(Math.Clamp((ChunkBytes / sizeof(float) / Crs) / NR * NR, 64, Chunk), Math.Max(NR, Gemm.RoundUp((Pq + 1) / 2, NR)))
+            : Math.Clamp((ChunkBytes / sizeof(float) / Crs) / NR * NR, 64, Chunk);
+        /// <summary>
+        /// Forward only: one image is cut into at least two chunks so batch-1 inference has a task per core. Each output
+        /// is still summed over k in the same order, so the chunking changes no bits.
+        /// </summary>
+        public bool SplitSingleImage;
         public readonly int Chunks => (Pq + MaxChunkCols - 1) / MaxChunkCols;
         /// <summary>
         /// Width of every chunk but the last: P·Q split evenly (to multiples of 16), so no thin last chunk
@@ -60,6 +67,9 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
     }
 
     private static readonly long ColFloats = Chunk; // per CRS row
+
+    /// <summary>A/B switch for measurements: false lowers a batch of one image as one chunk where it fits.</summary>
+    internal static bool SplitSingleImageEnabled = true;
 
     private bool Parallel(long multiplyAdds) => pool.Threads > 1 && multiplyAdds >= Gemm.ParallelThreshold;
 
@@ -74,7 +84,7 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
     public void Forward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
     {
         if (UseMono(g)) { MonoForward(g, x, w, bias, y); return; }
-        var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y };
+        var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, SplitSingleImage = SplitSingleImageEnabled };
         int crs = job.Crs, mPad = Gemm.RoundUp(g.K, MR);
         job.PackedW = shared.Ensure((long)mPad * crs);
         for (int pc = 0; pc < crs; pc += KC)

@@ -39,6 +39,9 @@ public class CpuConvolutionTests
             ("direct C=1: output narrower than a vector, padding wider than the kernel", new(4, 1, 3, 2, 6, 2, 3, 1, 1, 3, 2)),
             ("direct C=1: 1x1 kernel", new(2, 1, 6, 5, 9, 1, 1)),
             ("C=1 stride 2 (lowering path)", new(2, 1, 11, 12, 5, 3, 3, 2, 2, 1, 1)),
+            ("batch 1 forward in two chunks, stride 2 (lowering from x)", new(1, 5, 15, 13, 7, 3, 3, 2, 2, 1, 1)),
+            ("batch 1 forward, fewer outputs than one vector pair", new(1, 4, 3, 3, 5, 3, 3, 1, 1, 1, 1)),
+            ("batch 1 forward in two chunks, convnet's second layer", new(1, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2)),
             ("backward filter from a padded slice: images on slots, chunks mid-row", new(5, 20, 23, 23, 9, 3, 3, 1, 1, 1, 1)),
             ("backward filter from a padded slice: rectangular kernel, uneven padding", new(4, 3, 9, 13, 10, 4, 2, 1, 1, 2, 0)),
         ];

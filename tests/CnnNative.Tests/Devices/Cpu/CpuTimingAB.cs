@@ -140,6 +140,7 @@ public unsafe class CpuTimingAB
         GemmPacking.Vectorised = on;
         GemmMicroKernel.InRegisters = on;
         Im2Col.RowsFromSliceEnabled = on;
+        CpuConvolution.SplitSingleImageEnabled = on;
     }
 
     /// <summary>lenet5 / convnet training (batch 64, Adam) and batch-1 inference, every switch of this branch off vs on.</summary>
@@ -169,6 +170,25 @@ public unsafe class CpuTimingAB
                     TestContext.Out.WriteLine($"{name} branch={on}: training {rate:F0} images/s, batch-1 inference {b1 * 1e3:F3} ms");
                 }
             SetAll(true);
+        }
+    }
+
+    [Test]
+    public void SingleImageForward()
+    {
+        using var d = new CpuDevice(2);
+        foreach (var g in new Conv2dGeometry[] { new(1, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2), new(1, 6, 14, 14, 16, 5, 5) })
+        {
+            var x = d.Allocate(g.InputLength); var w = d.Allocate(g.FilterLength); var b = d.Allocate(g.K); var y = d.Allocate(g.OutputLength);
+            for (int ab = 0; ab < 3; ab++)
+                foreach (bool on in new[] { false, true })
+                {
+                    CpuConvolution.SplitSingleImageEnabled = on;
+                    double f = Best(() => d.Conv2dForward(g, x, w, b, y), 200);
+                    TestContext.Out.WriteLine($"{g} split={on}: fwd {f * 1e6:F1} us");
+                }
+            CpuConvolution.SplitSingleImageEnabled = true;
+            foreach (var buf in new[] { x, w, b, y }) buf.Dispose();
         }
     }
 }
