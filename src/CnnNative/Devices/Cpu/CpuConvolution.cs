@@ -17,7 +17,7 @@ namespace CnnNative.Devices.Cpu;
 /// With fewer images than threads, the work inside an image is split instead (GEMM tiles, lowering rows,
 /// col2im channels). Every output is summed in the same order on either schedule and for any thread count.
 /// </summary>
-internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, Workspace perWorker)
+internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace shared, Workspace perWorker)
 {
     private const int MR = Gemm.MR, NR = Gemm.NR, KC = Gemm.KC;
     /// <summary>Most output positions lowered at once: 256 (= KC, one k block of the backward-filter GEMM).</summary>
@@ -48,7 +48,14 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
         /// C·R·S keep the chunk near the cache, 64 to <see cref="Chunk"/> wide, a multiple of 16. (512 KiB measured
         /// the same on the anchor shapes, within the shared machine's noise.)
         /// </summary>
-        public readonly int MaxChunkCols => Math.Clamp((ChunkBytes / sizeof(float) / Crs) / NR * NR, 64, Chunk);
+        public readonly int MaxChunkCols => SplitSingleImage && G.N == 1
+            ? Math.Min(Math.Clamp((ChunkBytes / sizeof(float) / Crs) / NR * NR, 64, Chunk), Math.Max(NR, Gemm.RoundUp((Pq + 1) / 2, NR)))
+            : Math.Clamp((ChunkBytes / sizeof(float) / Crs) / NR * NR, 64, Chunk);
+        /// <summary>
+        /// Forward only: one image is cut into at least two chunks so batch-1 inference has a task per core. Each output
+        /// is still summed over k in the same order, so the chunking changes no bits.
+        /// </summary>
+        public bool SplitSingleImage;
         public readonly int Chunks => (Pq + MaxChunkCols - 1) / MaxChunkCols;
         /// <summary>
         /// Width of every chunk but the last: P·Q split evenly (to multiples of 16), so no thin last chunk
@@ -60,6 +67,9 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
     }
 
     private static readonly long ColFloats = Chunk; // per CRS row
+
+    /// <summary>A/B switch for measurements: false lowers a batch of one image as one chunk where it fits.</summary>
+    internal static bool SplitSingleImageEnabled = true;
 
     private bool Parallel(long multiplyAdds) => pool.Threads > 1 && multiplyAdds >= Gemm.ParallelThreshold;
 
@@ -73,7 +83,8 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
 
     public void Forward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
     {
-        var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y };
+        if (UseMono(g)) { MonoForward(g, x, w, bias, y); return; }
+        var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, SplitSingleImage = SplitSingleImageEnabled };
         int crs = job.Crs, mPad = Gemm.RoundUp(g.K, MR);
         job.PackedW = shared.Ensure((long)mPad * crs);
         for (int pc = 0; pc < crs; pc += KC)
@@ -180,6 +191,7 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
 
     public void BackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
     {
+        if (UseMono(g)) { MonoBackwardFilter(g, x, dy, dw, db); return; }
         var job = new Job { G = g, X = x, Dy = dy, Dw = dw, Db = db };
         int crs = job.Crs;
         long filterFloats = (long)g.K * crs;
@@ -193,7 +205,9 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
         float* sh = shared.Ensure(partialFloats + (split ? apAll + bpAll : 0));
         job.Partials = sh;
 
-        job.WorkerStride = Workspace.Align(crs * ColFloats) + Gemm.SerialWorkspaceFloats;
+        job.SliceFloats = g.StrideH == 1 && g.StrideW == 1 && Im2Col.RowsFromSliceEnabled ? Workspace.Align(Im2Col.SliceFloats(g, job.ChunkCols)) : 0;
+        // The padded slice sits after the GEMM's scratch; the col region keeps 16 floats of room for vector spill.
+        job.WorkerStride = Workspace.Align(crs * ColFloats + 2 * NR) + Gemm.SerialWorkspaceFloats + job.SliceFloats;
         if (splitSlots)
         {
             job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
@@ -244,13 +258,19 @@ internal sealed unsafe class CpuConvolution(WorkerPool pool, Workspace shared, W
         var job = (Job*)context;
         ref readonly var g = ref job->G;
         float* col = job->Scratch + worker * job->WorkerStride;
-        float* ap = col + Workspace.Align(job->Crs * ColFloats), bp = ap + (long)Gemm.MC * KC;
+        float* ap = col + Workspace.Align(job->Crs * ColFloats + 2 * NR), bp = ap + (long)Gemm.MC * KC;
+        float* slice = ap + Gemm.SerialWorkspaceFloats;
         var (n0, n1) = SlotImages(ref *job, slot);
         for (int n = n0; n < n1; n++)
             for (int j0 = 0; j0 < job->Pq; j0 += job->ChunkCols)
             {
                 int j1 = Math.Min(job->Pq, j0 + job->ChunkCols);
-                Im2Col.Rows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1);
+                if (job->SliceFloats > 0)
+                {
+                    Im2Col.PaddedSlice(job->X + n * job->ImageIn, g, slice, j0, j1);
+                    Im2Col.RowsFromSlice(slice, g, col, j0, j1);
+                }
+                else Im2Col.Rows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1);
                 var gp = FilterGemm(ref *job, n, j0, j1, col, slot, n == n0 && j0 == 0);
                 Gemm.RunSerial(ref gp, ap, bp);
             }

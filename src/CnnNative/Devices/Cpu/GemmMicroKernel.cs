@@ -33,6 +33,11 @@ internal static unsafe class GemmMicroKernel
     [SkipLocalsInit]
     public static void Run(int kc, float* ap, float* bp, float* c, int ldc, float alpha, float beta, float* rowBias, int mr, int nr)
     {
+        if (mr == MR && nr == NR && alpha == 1f && (beta == 0f || beta == 1f) && InRegisters)
+        {
+            AccumulateUpdate(kc, ap, bp, c, ldc, beta == 1f ? 1 : 0, rowBias);
+            return;
+        }
         float* tile = stackalloc float[MR * NR];
         Accumulate(kc, ap, bp, tile);
         if (mr == MR && nr == NR)
@@ -89,6 +94,54 @@ internal static unsafe class GemmMicroKernel
         c30.Store(tile + 48); c31.Store(tile + 56);
         c40.Store(tile + 64); c41.Store(tile + 72);
         c50.Store(tile + 80); c51.Store(tile + 88);
+    }
+
+    /// <summary>A/B switch for measurements: false sends every tile through the stack tile.</summary>
+    internal static bool InRegisters = true;
+
+    /// <summary>
+    /// Whole 6×16 tile with alpha = 1: C = Ap · Bp (+ C when addC = 1) (+ rowBias), the accumulators going straight
+    /// from registers to C. Same sums, in the same order, as <see cref="Accumulate"/> followed by the stored update.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AccumulateUpdate(int kc, float* ap, float* bp, float* c, int ldc, int addC, float* rowBias)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(bp);
+            var b1 = Vector256.Load(bp + 8);
+            var a = Vector256.Create(ap[0]);
+            c00 = MulAdd(a, b0, c00); c01 = MulAdd(a, b1, c01);
+            a = Vector256.Create(ap[1]);
+            c10 = MulAdd(a, b0, c10); c11 = MulAdd(a, b1, c11);
+            a = Vector256.Create(ap[2]);
+            c20 = MulAdd(a, b0, c20); c21 = MulAdd(a, b1, c21);
+            a = Vector256.Create(ap[3]);
+            c30 = MulAdd(a, b0, c30); c31 = MulAdd(a, b1, c31);
+            a = Vector256.Create(ap[4]);
+            c40 = MulAdd(a, b0, c40); c41 = MulAdd(a, b1, c41);
+            a = Vector256.Create(ap[5]);
+            c50 = MulAdd(a, b0, c50); c51 = MulAdd(a, b1, c51);
+            ap += MR;
+            bp += NR;
+        }
+        Update(c, c00, c01, addC, rowBias, 0); c += ldc;
+        Update(c, c10, c11, addC, rowBias, 1); c += ldc;
+        Update(c, c20, c21, addC, rowBias, 2); c += ldc;
+        Update(c, c30, c31, addC, rowBias, 3); c += ldc;
+        Update(c, c40, c41, addC, rowBias, 4); c += ldc;
+        Update(c, c50, c51, addC, rowBias, 5);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Update(float* c, Vector256<float> lo, Vector256<float> hi, int addC, float* rowBias, int i)
+    {
+        if (addC != 0) { lo += Vector256.Load(c); hi += Vector256.Load(c + 8); }
+        if (rowBias != null) { var bias = Vector256.Create(rowBias[i]); lo += bias; hi += bias; }
+        lo.Store(c);
+        hi.Store(c + 8);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -26,7 +26,16 @@ internal static unsafe class GemmPacking
             {
                 // op(A)(i, p) = A[p, i]: each step of p is MR consecutive floats of one stored row.
                 float* src = a + (long)p0 * lda + i0 + ib;
-                if (rows == MR)
+                if (rows == MR && Vectorised)
+                {
+                    // 4 + 2 floats per step: one 128-bit and one 64-bit move, never reading past the 6.
+                    for (int p = 0; p < kc; p++, src += lda, panel += MR)
+                    {
+                        Vector128.Load(src).Store(panel);
+                        *(long*)(panel + 4) = *(long*)(src + 4);
+                    }
+                }
+                else if (rows == MR)
                 {
                     for (int p = 0; p < kc; p++, src += lda, panel += MR)
                     {
@@ -47,7 +56,11 @@ internal static unsafe class GemmPacking
                 if (rows == MR)
                 {
                     float* r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
-                    for (int p = 0; p < kc; p++, panel += MR)
+                    int p = 0;
+                    if (Vectorised && Avx.IsSupported)
+                        for (; p <= kc - 8; p += 8, panel += 8 * MR)
+                            Transpose6x8(r0 + p, r1 + p, r2 + p, r3 + p, r4 + p, r5 + p, panel);
+                    for (; p < kc; p++, panel += MR)
                     {
                         panel[0] = r0[p]; panel[1] = r1[p]; panel[2] = r2[p];
                         panel[3] = r3[p]; panel[4] = r4[p]; panel[5] = r5[p];
@@ -109,6 +122,44 @@ internal static unsafe class GemmPacking
                 }
             }
         }
+    }
+
+    /// <summary>A/B switch for measurements: false packs A with the scalar loops.</summary>
+    internal static bool Vectorised = true;
+
+    /// <summary>
+    /// dst[q·6 + i] = r_i[q] for q &lt; 8, i &lt; 6 (8 steps of an A panel): an 8×8 transpose with two zero rows,
+    /// each 6-float column stored as 8 floats whose last 2 the next store overwrites; the last one as 4 + 2.
+    /// </summary>
+    private static void Transpose6x8(float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, float* dst)
+    {
+        var a0 = Vector256.Load(r0); var a1 = Vector256.Load(r1);
+        var a2 = Vector256.Load(r2); var a3 = Vector256.Load(r3);
+        var a4 = Vector256.Load(r4); var a5 = Vector256.Load(r5);
+        var X = Avx.UnpackLow(a0, a1);   // a0 b0 a1 b1 | a4 b4 a5 b5
+        var Y = Avx.UnpackHigh(a0, a1);  // a2 b2 a3 b3 | a6 b6 a7 b7
+        var Z = Avx.UnpackLow(a2, a3);
+        var W = Avx.UnpackHigh(a2, a3);
+        var U = Avx.UnpackLow(a4, a5);   // e0 f0 e1 f1 | e4 f4 e5 f5
+        var V = Avx.UnpackHigh(a4, a5);
+        var t0 = Avx.Shuffle(X, Z, 0x44); // a0 b0 c0 d0 | a4 b4 c4 d4
+        var t1 = Avx.Shuffle(X, Z, 0xEE);
+        var t2 = Avx.Shuffle(Y, W, 0x44);
+        var t3 = Avx.Shuffle(Y, W, 0xEE);
+        var t4 = Avx.Shuffle(U, U, 0x44); // e0 f0 e0 f0 | e4 f4 e4 f4 (only the first pair is kept)
+        var t5 = Avx.Shuffle(U, U, 0xEE);
+        var t6 = Avx.Shuffle(V, V, 0x44);
+        var t7 = Avx.Shuffle(V, V, 0xEE);
+        Avx.Permute2x128(t0, t4, 0x20).Store(dst);
+        Avx.Permute2x128(t1, t5, 0x20).Store(dst + 6);
+        Avx.Permute2x128(t2, t6, 0x20).Store(dst + 12);
+        Avx.Permute2x128(t3, t7, 0x20).Store(dst + 18);
+        Avx.Permute2x128(t0, t4, 0x31).Store(dst + 24);
+        Avx.Permute2x128(t1, t5, 0x31).Store(dst + 30);
+        Avx.Permute2x128(t2, t6, 0x31).Store(dst + 36);
+        var last = Avx.Permute2x128(t3, t7, 0x31);
+        last.GetLower().Store(dst + 42);
+        *(double*)(dst + 46) = last.GetUpper().AsDouble().ToScalar();
     }
 
     /// <summary>dst[q·16 + j] = src[j·ld + q] for q &lt; 8, j &lt; 16: two 8×8 transposes with Vector256 shuffles.</summary>

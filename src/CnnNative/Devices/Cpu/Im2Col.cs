@@ -215,4 +215,32 @@ internal static unsafe class Im2Col
             }
         }
     }
+
+    /// <summary>A/B switch for measurements: false lowers the backward filter's rows with edge tests per row.</summary>
+    internal static bool RowsFromSliceEnabled = true;
+
+    /// <summary>
+    /// <see cref="Rows"/> (all C·R·S rows, row i at col + i·(j1 − j0)) for stride 1 from a <see cref="PaddedSlice"/>:
+    /// whole vectors of 8, each run's last one spilling into the next run's or the next row's place (written after)
+    /// or, for the last row, up to 7 floats past the matrix (the caller leaves that room).
+    /// </summary>
+    public static void RowsFromSlice(float* slice, in Conv2dGeometry g, float* col, int j0, int j1)
+    {
+        int nc = j1 - j0, crs = g.C * g.R * g.S;
+        int wp = g.W + 2 * g.PadW, p0 = j0 / g.Q, p1 = (j1 - 1) / g.Q, rows = SliceRows(g, j0, j1);
+        int c = 0, r = 0, s = 0;
+        for (int i = 0; i < crs; i++)
+        {
+            float* rowBase = slice + ((long)c * rows + r) * wp + s;
+            float* row = col + (long)i * nc;
+            for (int p = p0; p <= p1; p++)
+            {
+                int qa = p == p0 ? j0 - p * g.Q : 0, qb = p == p1 ? j1 - p * g.Q : g.Q;
+                float* src = rowBase + (long)(p - p0) * wp + qa;
+                float* dst = row + (p * g.Q - j0 + qa);
+                for (int q = 0; q < qb - qa; q += 8) Vector256.Load(src + q).Store(dst + q);
+            }
+            if (++s == g.S) { s = 0; if (++r == g.R) { r = 0; c++; } }
+        }
+    }
 }

@@ -32,6 +32,18 @@ public class CpuConvolutionTests
             ("padded-slice lowering, rectangular kernel, uneven padding", new(2, 9, 11, 8, 5, 3, 2, 1, 1, 0, 1)),
             ("padded-slice lowering, batch 1, odd sizes", new(1, 13, 7, 9, 11, 3, 3, 1, 1, 1, 1)),
             ("padding as wide as the kernel: all-zero slice rows", new(2, 8, 6, 6, 4, 2, 2, 1, 1, 2, 2)),
+            ("direct C=1: convnet's first layer, K not a multiple of 16", new(5, 1, 28, 28, 20, 5, 5, 1, 1, 2, 2)),
+            ("direct C=1: batch 1, K past one task (37)", new(1, 1, 13, 11, 37, 5, 5, 1, 1, 2, 2)),
+            ("direct C=1: odd sizes, no padding, K = 3", new(3, 1, 9, 7, 3, 3, 3)),
+            ("direct C=1: rectangular kernel, uneven padding", new(2, 1, 10, 15, 7, 2, 5, 1, 1, 1, 0)),
+            ("direct C=1: output narrower than a vector, padding wider than the kernel", new(4, 1, 3, 2, 6, 2, 3, 1, 1, 3, 2)),
+            ("direct C=1: 1x1 kernel", new(2, 1, 6, 5, 9, 1, 1)),
+            ("C=1 stride 2 (lowering path)", new(2, 1, 11, 12, 5, 3, 3, 2, 2, 1, 1)),
+            ("batch 1 forward in two chunks, stride 2 (lowering from x)", new(1, 5, 15, 13, 7, 3, 3, 2, 2, 1, 1)),
+            ("batch 1 forward, fewer outputs than one vector pair", new(1, 4, 3, 3, 5, 3, 3, 1, 1, 1, 1)),
+            ("batch 1 forward in two chunks, convnet's second layer", new(1, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2)),
+            ("backward filter from a padded slice: images on slots, chunks mid-row", new(5, 20, 23, 23, 9, 3, 3, 1, 1, 1, 1)),
+            ("backward filter from a padded slice: rectangular kernel, uneven padding", new(4, 3, 9, 13, 10, 4, 2, 1, 1, 2, 0)),
         ];
         foreach (var (name, g) in shapes) yield return new TestCaseData(g).SetArgDisplayNames(name);
     }

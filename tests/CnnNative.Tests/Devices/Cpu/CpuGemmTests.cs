@@ -39,6 +39,8 @@ public class CpuGemmTests
             [2305, 20, 30], [20, 3100, 20],
             // A few rows (NT: the dot-product path), serial and on the pool, k with and without vector tails.
             [1, 1024, 3136], [4, 130, 2600], [2, 65, 33], [3, 129, 7],
+            // Linear at batch 64 in miniature: whole A panels with k past and off the 8-step vector packing.
+            [64, 100, 313], [12, 40, 17], [66, 48, 8],
         ];
         int index = 0;
         foreach (var s in shapes)

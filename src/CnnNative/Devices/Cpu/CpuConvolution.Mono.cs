@@ -1,0 +1,233 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnNative.Devices.Cpu;
+
+/// <summary>
+/// One input channel, stride 1 (the first layer of an image network): forward and backward filter computed
+/// directly, without lowering. Each image is copied once into a zero-padded plane of Hp × Wp (Wp = W + 2·padW)
+/// and the output is computed on "wide" positions j = p·Wp + q, where the convolution is a 1-D one:
+/// y[k][j] = Σ_(r,s) w[k,r,s] · xpad[j + r·Wp + s]. Columns q ≥ Q of a wide row are never stored (forward) or
+/// carry dy = 0 (backward filter), so contiguous vectors run straight across row ends.
+/// </summary>
+internal sealed unsafe partial class CpuConvolution
+{
+    /// <summary>Filters computed together: 4 filters × 24 wide positions = 12 accumulators (forward).</summary>
+    private const int MonoKb = 4;
+    /// <summary>Wide positions per forward step: 3 vectors.</summary>
+    private const int MonoJb = 24;
+    /// <summary>Taps per backward-filter step: 4 filters × 3 taps = 12 accumulators.</summary>
+    private const int MonoTb = 3;
+    /// <summary>Filters per forward task (a multiple of <see cref="MonoKb"/>), so one image splits over the pool.</summary>
+    private const int MonoKPerTask = 16;
+
+    /// <summary>A/B switch for measurements: false sends C = 1 through the lowering path.</summary>
+    internal static bool MonoEnabled = true;
+
+    private static bool UseMono(in Conv2dGeometry g) => MonoEnabled && g.C == 1 && g.StrideH == 1 && g.StrideW == 1;
+
+    private struct MonoJob
+    {
+        public Conv2dGeometry G;
+        public float* X, Bias, Y, Dy, PackedW, Partials, Scratch;
+        public int* Offsets;
+        public long WorkerStride;
+        public int Wp, Hp, Wide, KPad, KTasks, Slots, Taps, TapsPad;
+        public readonly long PlaneFloats => Workspace.Align((long)Hp * Wp + Wp + G.S + 2 * MonoJb);
+    }
+
+    private static MonoJob MonoSetup(in Conv2dGeometry g)
+    {
+        var m = new MonoJob { G = g, Wp = g.W + 2 * g.PadW, Hp = g.H + 2 * g.PadH, KPad = Gemm.RoundUp(g.K, MonoKb) };
+        m.Wide = g.P * m.Wp;
+        m.Taps = g.R * g.S;
+        m.TapsPad = Gemm.RoundUp(m.Taps, MonoTb);
+        return m;
+    }
+
+    /// <summary>Tap offsets r·Wp + s; padding taps (backward filter) read offset 0 and are discarded.</summary>
+    private static void MonoOffsets(ref MonoJob m, int* offsets)
+    {
+        for (int t = 0; t < m.TapsPad; t++) offsets[t] = t < m.Taps ? t / m.G.S * m.Wp + t % m.G.S : 0;
+        m.Offsets = offsets;
+    }
+
+    /// <summary>Image n, zero-padded, into plane[Hp·Wp] followed by zeros (what the last vectors read past the end).</summary>
+    private static void MonoPad(ref MonoJob m, int n, float* plane)
+    {
+        ref readonly var g = ref m.G;
+        new Span<float>(plane, (int)m.PlaneFloats).Clear();
+        float* src = m.X + (long)n * g.H * g.W;
+        for (int h = 0; h < g.H; h++)
+            Buffer.MemoryCopy(src + (long)h * g.W, plane + (long)(h + g.PadH) * m.Wp + g.PadW, g.W * sizeof(float), g.W * sizeof(float));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Fmadd(Vector256<float> a, Vector256<float> b, Vector256<float> c)
+        => GemmMicroKernel.UsesFma ? Fma.MultiplyAdd(a, b, c) : a * b + c;
+
+    // ------------------------------------------------------------------ forward
+
+    private void MonoForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
+    {
+        var m = MonoSetup(g);
+        m.X = x; m.Bias = bias; m.Y = y;
+        int* offsets = stackalloc int[m.TapsPad];
+        MonoOffsets(ref m, offsets);
+        // Weights as [k block][tap][4], zero rows past K.
+        m.PackedW = shared.Ensure((long)m.KPad * m.Taps);
+        for (int k = 0; k < m.KPad; k++)
+            for (int t = 0; t < m.Taps; t++)
+                m.PackedW[(long)(k / MonoKb) * m.Taps * MonoKb + t * MonoKb + k % MonoKb] = k < g.K ? w[(long)k * m.Taps + t] : 0f;
+        m.KTasks = (m.KPad + MonoKPerTask - 1) / MonoKPerTask;
+        m.WorkerStride = m.PlaneFloats + Workspace.Align((long)MonoKb * Gemm.RoundUp(m.Wide, MonoJb));
+        m.Scratch = perWorker.Ensure(m.WorkerStride * pool.Threads);
+        For(g.N * m.KTasks, &MonoForwardTask, &m, Parallel((long)g.K * m.Taps * g.P * g.Q * g.N));
+    }
+
+    [SkipLocalsInit]
+    private static void MonoForwardTask(void* context, int task, int worker)
+    {
+        var m = (MonoJob*)context;
+        ref readonly var g = ref m->G;
+        int n = task / m->KTasks, k0 = task % m->KTasks * MonoKPerTask, k1 = Math.Min(m->KPad, k0 + MonoKPerTask);
+        float* plane = m->Scratch + worker * m->WorkerStride;
+        float* wide = plane + m->PlaneFloats;
+        int widePad = Gemm.RoundUp(m->Wide, MonoJb);
+        MonoPad(ref *m, n, plane);
+        int pq = g.P * g.Q;
+        for (int kb = k0; kb < k1; kb += MonoKb)
+        {
+            MonoForwardBlock(plane, m->PackedW + (long)kb * m->Taps, m->Offsets, m->Taps, wide, widePad);
+            for (int i = 0; i < MonoKb && kb + i < g.K; i++)
+            {
+                int k = kb + i;
+                float b = m->Bias == null ? 0f : m->Bias[k];
+                float* dst = m->Y + ((long)n * g.K + k) * pq;
+                float* src = wide + (long)i * widePad;
+                var vb = Vector256.Create(b);
+                for (int p = 0; p < g.P; p++, dst += g.Q, src += m->Wp)
+                {
+                    int q = 0;
+                    for (; q <= g.Q - 8; q += 8) (Vector256.Load(src + q) + vb).Store(dst + q);
+                    for (; q < g.Q; q++) dst[q] = src[q] + b;
+                }
+            }
+        }
+    }
+
+    /// <summary>wide[i][j] = Σ_t w[t][i] · plane[j + off[t]] for 4 filters i, j in [0, widePad), 24 at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MonoForwardBlock(float* plane, float* wk, int* off, int taps, float* wide, int widePad)
+    {
+        for (int j = 0; j < widePad; j += MonoJb)
+        {
+            Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+            Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+            float* src = plane + j;
+            float* wt = wk;
+            for (int t = 0; t < taps; t++, wt += MonoKb)
+            {
+                float* s = src + off[t];
+                var x0 = Vector256.Load(s); var x1 = Vector256.Load(s + 8); var x2 = Vector256.Load(s + 16);
+                var w0 = Vector256.Create(wt[0]);
+                a00 = Fmadd(w0, x0, a00); a01 = Fmadd(w0, x1, a01); a02 = Fmadd(w0, x2, a02);
+                var w1 = Vector256.Create(wt[1]);
+                a10 = Fmadd(w1, x0, a10); a11 = Fmadd(w1, x1, a11); a12 = Fmadd(w1, x2, a12);
+                var w2 = Vector256.Create(wt[2]);
+                a20 = Fmadd(w2, x0, a20); a21 = Fmadd(w2, x1, a21); a22 = Fmadd(w2, x2, a22);
+                var w3 = Vector256.Create(wt[3]);
+                a30 = Fmadd(w3, x0, a30); a31 = Fmadd(w3, x1, a31); a32 = Fmadd(w3, x2, a32);
+            }
+            float* d = wide + j;
+            a00.Store(d); a01.Store(d + 8); a02.Store(d + 16); d += widePad;
+            a10.Store(d); a11.Store(d + 8); a12.Store(d + 16); d += widePad;
+            a20.Store(d); a21.Store(d + 8); a22.Store(d + 16); d += widePad;
+            a30.Store(d); a31.Store(d + 8); a32.Store(d + 16);
+        }
+    }
+
+    // ------------------------------------------------------------------ backward filter
+
+    private void MonoBackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
+    {
+        var m = MonoSetup(g);
+        m.X = x; m.Dy = dy;
+        int* offsets = stackalloc int[m.TapsPad];
+        MonoOffsets(ref m, offsets);
+        // Slots depend on the batch only, as on the lowering path, so 1 and 2 threads give identical bits.
+        m.Slots = Math.Min(g.N, Math.Max(FilterSlots, pool.Threads));
+        long filterFloats = (long)g.K * m.Taps;
+        m.Partials = shared.Ensure(Workspace.Align(m.Slots * filterFloats));
+        int widePad = Gemm.RoundUp(m.Wide, 8);
+        m.WorkerStride = m.PlaneFloats + Workspace.Align((long)m.KPad * widePad);
+        m.Scratch = perWorker.Ensure(m.WorkerStride * pool.Threads);
+        For(m.Slots, &MonoFilterSlotTask, &m, pool.Threads > 1 && m.Slots > 1);
+
+        var job = new Job { G = g, Dy = dy, Dw = dw, Db = db, Partials = m.Partials, Slots = m.Slots };
+        For((int)((filterFloats + RangeJob.Chunk - 1) / RangeJob.Chunk), &AddPartialsTask, &job, pool.Threads > 1);
+        if (db != null) For((g.K + 15) / 16, &BiasGradientTask, &job, pool.Threads > 1);
+    }
+
+    [SkipLocalsInit]
+    private static void MonoFilterSlotTask(void* context, int slot, int worker)
+    {
+        var m = (MonoJob*)context;
+        ref readonly var g = ref m->G;
+        float* plane = m->Scratch + worker * m->WorkerStride;
+        float* dyw = plane + m->PlaneFloats;
+        int widePad = Gemm.RoundUp(m->Wide, 8), pq = g.P * g.Q;
+        float* partial = m->Partials + (long)slot * g.K * m->Taps;
+        new Span<float>(partial, g.K * m->Taps).Clear();
+        // dy rows in the wide layout: zero in columns q ≥ Q, past the end and in the padding filters.
+        new Span<float>(dyw, (int)((long)m->KPad * widePad)).Clear();
+        float* sums = stackalloc float[MonoKb * MonoTb];
+        int n0 = (int)((long)slot * g.N / m->Slots), n1 = (int)((long)(slot + 1) * g.N / m->Slots);
+        for (int n = n0; n < n1; n++)
+        {
+            MonoPad(ref *m, n, plane);
+            for (int k = 0; k < g.K; k++)
+            {
+                float* src = m->Dy + ((long)n * g.K + k) * pq;
+                float* dst = dyw + (long)k * widePad;
+                for (int p = 0; p < g.P; p++)
+                    Buffer.MemoryCopy(src + (long)p * g.Q, dst + (long)p * m->Wp, g.Q * sizeof(float), g.Q * sizeof(float));
+            }
+            for (int kb = 0; kb < m->KPad; kb += MonoKb)
+                for (int tb = 0; tb < m->TapsPad; tb += MonoTb)
+                {
+                    MonoFilterBlock(plane, dyw + (long)kb * widePad, widePad, m->Offsets + tb, sums);
+                    for (int i = 0; i < MonoKb && kb + i < g.K; i++)
+                        for (int t = 0; t < MonoTb && tb + t < m->Taps; t++)
+                            partial[(long)(kb + i) * m->Taps + tb + t] += sums[i * MonoTb + t];
+                }
+        }
+    }
+
+    /// <summary>sums[i·3 + t] = Σ_j dyw[i][j] · plane[j + off[t]] for 4 filters i and 3 taps t.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MonoFilterBlock(float* plane, float* dyw, int widePad, int* off, float* sums)
+    {
+        Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+        float* x0p = plane + off[0], x1p = plane + off[1], x2p = plane + off[2];
+        float* d0p = dyw, d1p = dyw + widePad, d2p = dyw + 2L * widePad, d3p = dyw + 3L * widePad;
+        for (int j = 0; j < widePad; j += 8)
+        {
+            var x0 = Vector256.Load(x0p + j); var x1 = Vector256.Load(x1p + j); var x2 = Vector256.Load(x2p + j);
+            var d = Vector256.Load(d0p + j);
+            a00 = Fmadd(d, x0, a00); a01 = Fmadd(d, x1, a01); a02 = Fmadd(d, x2, a02);
+            d = Vector256.Load(d1p + j);
+            a10 = Fmadd(d, x0, a10); a11 = Fmadd(d, x1, a11); a12 = Fmadd(d, x2, a12);
+            d = Vector256.Load(d2p + j);
+            a20 = Fmadd(d, x0, a20); a21 = Fmadd(d, x1, a21); a22 = Fmadd(d, x2, a22);
+            d = Vector256.Load(d3p + j);
+            a30 = Fmadd(d, x0, a30); a31 = Fmadd(d, x1, a31); a32 = Fmadd(d, x2, a32);
+        }
+        sums[0] = Vector256.Sum(a00); sums[1] = Vector256.Sum(a01); sums[2] = Vector256.Sum(a02);
+        sums[3] = Vector256.Sum(a10); sums[4] = Vector256.Sum(a11); sums[5] = Vector256.Sum(a12);
+        sums[6] = Vector256.Sum(a20); sums[7] = Vector256.Sum(a21); sums[8] = Vector256.Sum(a22);
+        sums[9] = Vector256.Sum(a30); sums[10] = Vector256.Sum(a31); sums[11] = Vector256.Sum(a32);
+    }
+}
