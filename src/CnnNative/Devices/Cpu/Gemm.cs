@@ -242,7 +242,20 @@ internal static unsafe class Gemm
     {
         var g = (GemmProblem*)context;
         int j0 = task * SmallMColumnsPerTask, j1 = Math.Min(g->N, j0 + SmallMColumnsPerTask);
-        for (int j = j0; j < j1; j++)
+        int j = j0;
+        if (PairedDotEnabled)
+            for (; j + 1 < j1; j += 2)
+            {
+                float* b0 = g->B + (long)j * g->Ldb;
+                for (int i = 0; i < g->M; i++)
+                {
+                    DotPair(g->A + (long)i * g->Lda, b0, b0 + g->Ldb, g->K, out float d0, out float d1);
+                    float* c = g->C + (long)i * g->Ldc + j;
+                    if (g->Beta == 0f) { c[0] = g->Alpha * d0; c[1] = g->Alpha * d1; }
+                    else { c[0] = g->Alpha * d0 + g->Beta * c[0]; c[1] = g->Alpha * d1 + g->Beta * c[1]; }
+                }
+            }
+        for (; j < j1; j++)
         {
             float* b = g->B + (long)j * g->Ldb;
             for (int i = 0; i < g->M; i++)
@@ -272,6 +285,47 @@ internal static unsafe class Gemm
         float sum = System.Runtime.Intrinsics.Vector256.Sum((s0 + s1) + (s2 + s3));
         for (; p < k; p++) sum += a[p] * b[p];
         return sum;
+    }
+
+    /// <summary>A/B switch for measurements: false computes the dot-product path one weight row at a time.</summary>
+    internal static bool PairedDotEnabled = true;
+
+    /// <summary>
+    /// Two dot products against the same row a, each summed in exactly <see cref="Dot"/>'s order (so the bits are
+    /// Dot's): every load of a feeds two FMAs, which lifts the load-port bound of the one-row loop.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void DotPair(float* a, float* b0, float* b1, int k, out float d0, out float d1)
+    {
+        var s0 = System.Runtime.Intrinsics.Vector256<float>.Zero;
+        var s1 = s0; var s2 = s0; var s3 = s0;
+        var t0 = s0; var t1 = s0; var t2 = s0; var t3 = s0;
+        int p = 0;
+        for (; p <= k - 32; p += 32)
+        {
+            var a0 = System.Runtime.Intrinsics.Vector256.Load(a + p);
+            var a1 = System.Runtime.Intrinsics.Vector256.Load(a + p + 8);
+            var a2 = System.Runtime.Intrinsics.Vector256.Load(a + p + 16);
+            var a3 = System.Runtime.Intrinsics.Vector256.Load(a + p + 24);
+            s0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b0 + p), s0);
+            t0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b1 + p), t0);
+            s1 = MulAdd(a1, System.Runtime.Intrinsics.Vector256.Load(b0 + p + 8), s1);
+            t1 = MulAdd(a1, System.Runtime.Intrinsics.Vector256.Load(b1 + p + 8), t1);
+            s2 = MulAdd(a2, System.Runtime.Intrinsics.Vector256.Load(b0 + p + 16), s2);
+            t2 = MulAdd(a2, System.Runtime.Intrinsics.Vector256.Load(b1 + p + 16), t2);
+            s3 = MulAdd(a3, System.Runtime.Intrinsics.Vector256.Load(b0 + p + 24), s3);
+            t3 = MulAdd(a3, System.Runtime.Intrinsics.Vector256.Load(b1 + p + 24), t3);
+        }
+        for (; p <= k - 8; p += 8)
+        {
+            var a0 = System.Runtime.Intrinsics.Vector256.Load(a + p);
+            s0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b0 + p), s0);
+            t0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b1 + p), t0);
+        }
+        float sum0 = System.Runtime.Intrinsics.Vector256.Sum((s0 + s1) + (s2 + s3));
+        float sum1 = System.Runtime.Intrinsics.Vector256.Sum((t0 + t1) + (t2 + t3));
+        for (; p < k; p++) { sum0 += a[p] * b0[p]; sum1 += a[p] * b1[p]; }
+        d0 = sum0; d1 = sum1;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]

@@ -109,4 +109,37 @@ public class CpuGemmTests
         var e = Assert.Throws<ArgumentException>(() => cpu.Gemm(false, false, 2, 3, 3, 1, a, b, 0, c))!;
         Assert.That(e.Message, Does.Contain("Gemm").And.Contain("5").And.Contain("6"));
     }
+
+    /// <summary>Shapes for the few-row dot-product path: M = 1..4, odd and even N (a pair left over or not), k off the 8- and 32-steps.</summary>
+    public static IEnumerable<GemmCase> PairedDotCases()
+    {
+        int index = 0;
+        foreach (int m in new[] { 1, 2, 3, 4 })
+            foreach (int n in new[] { 1, 2, 3, 64, 65, 130, 1025 })
+                foreach (int k in new[] { 1, 7, 8, 31, 33, 100, 3136 })
+                {
+                    var (alpha, beta) = Scalars[index++ % Scalars.Length];
+                    yield return new GemmCase(false, true, m, n, k, alpha, beta);
+                }
+    }
+
+    /// <summary>Two weight rows per pass sum each output in the one-row loop's order: the same bits, on 1 and 2 threads.</summary>
+    [TestCaseSource(nameof(PairedDotCases))]
+    public void PairedDotGivesTheOneRowBits(GemmCase c)
+    {
+        var (a, b, cInit) = Operands(c);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var cpu = new CpuDevice(threads);
+            float[][] single, paired;
+            try
+            {
+                CnnNative.Devices.Cpu.Gemm.PairedDotEnabled = false;
+                single = Gemm(cpu, c, a, b, cInit);
+            }
+            finally { CnnNative.Devices.Cpu.Gemm.PairedDotEnabled = true; }
+            paired = Gemm(cpu, c, a, b, cInit);
+            AssertBitwiseEqual(paired, single, $"{c} threads={threads}");
+        }
+    }
 }
