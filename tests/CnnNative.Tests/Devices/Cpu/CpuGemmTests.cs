@@ -37,6 +37,8 @@ public class CpuGemmTests
             [3, 3073, 5], [1, 10, 784], [64, 10, 1], [150, 200, 70], [200, 150, 90], [290, 530, 40], [1, 1, 1],
             // Parallel driver across its row chunk (MB = 2304) and its column block (NC = 3072).
             [2305, 20, 30], [20, 3100, 20],
+            // Past NC with odd sizes: cut into two even column blocks (Linear's dx, N = 3136, in miniature).
+            [9, 3137, 40], [7, 6200, 23],
             // A few rows (NT: the dot-product path), serial and on the pool, k with and without vector tails.
             [1, 1024, 3136], [4, 130, 2600], [2, 65, 33], [3, 129, 7],
             // Linear at batch 64 in miniature: whole A panels with k past and off the 8-step vector packing.
