@@ -12,7 +12,7 @@ namespace CnnNative.Bench;
 /// <summary>
 /// A/B of the cpu device's newer paths against the ones they replaced, in one run: the one-channel direct
 /// convolution, vectorised GEMM packing, in-register tile stores, lowering from padded slices and the batch-1
-/// split, two weight rows per pass in the few-row dot-product GEMM, even column blocks in the parallel GEMM. <see cref="NewPaths"/> = false switches all of them off (the old paths remain the fallbacks).
+/// split, two weight rows per pass in the few-row dot-product GEMM, even column blocks in the parallel GEMM, the few-rows GEMM driver. <see cref="NewPaths"/> = false switches all of them off (the old paths remain the fallbacks).
 /// </summary>
 [MemoryDiagnoser]
 public class CpuPathBenchmarks : IWork
@@ -44,6 +44,7 @@ public class CpuPathBenchmarks : IWork
         GemmPacking.Vectorised = NewPaths;
         Gemm.PairedDotEnabled = NewPaths;
         Gemm.EvenColumnBlocks = NewPaths;
+        Gemm.FewRowsEnabled = NewPaths;
 
         _device = new CpuDevice();
         DeviceBuffer Alloc(int n) { var b = _device.Allocate(n); _device.Upload(Enumerable.Range(0, n).Select(i => (i % 11) * 0.1f - 0.5f).ToArray(), b); _buffers.Add(b); return b; }
@@ -69,7 +70,7 @@ public class CpuPathBenchmarks : IWork
         _model.Dispose();
         _device.Dispose();
         CpuConvolution.MonoEnabled = CpuConvolution.SplitSingleImageEnabled = Im2Col.RowsFromSliceEnabled = true;
-        GemmMicroKernel.InRegisters = GemmPacking.Vectorised = Gemm.PairedDotEnabled = Gemm.EvenColumnBlocks = true;
+        GemmMicroKernel.InRegisters = GemmPacking.Vectorised = Gemm.PairedDotEnabled = Gemm.EvenColumnBlocks = Gemm.FewRowsEnabled = true;
     }
 
     [Benchmark]

@@ -60,6 +60,12 @@ internal static unsafe class Gemm
             RunSmallM(pool, ref g);
             return;
         }
+        if (pool.Threads > 1 && (long)g.M * g.N * g.K >= ParallelThreshold && FewRowsEnabled && g.M <= MC
+            && g.PackedA == null && g.PackedB == null && g.K > 0)
+        {
+            RunFewRows(pool, scratch, ref g);
+            return;
+        }
         if (pool.Threads > 1 && (long)g.M * g.N * g.K >= ParallelThreshold)
         {
             long aFloats = g.PackedA != null ? 0 : Workspace.Align((long)RoundUp(Math.Min(g.M, MB), MR) * KC);
@@ -220,6 +226,63 @@ internal static unsafe class Gemm
         float* c = g->C + (long)(ph->I0 + ic) * g->Ldc + ph->Jc + jt;
         Macro(mc, nc, ph->Kc, ph->Ap + (long)ic * ph->Kc, ph->Bp + (long)jt * ph->Kc, c, g->Ldc, g->Alpha, ph->Beta,
               ph->Bias == null ? null : ph->Bias + ic);
+    }
+
+    /// <summary>A/B switch for measurements: false runs GEMMs of up to MC rows on the blocked parallel driver.</summary>
+    internal static bool FewRowsEnabled = true;
+    /// <summary>Widest column tile of the few-rows driver: its packed B (KC × 256, 256 KiB) stays in L2.</summary>
+    private const int FewRowsTileCols = 256;
+
+    private struct FewRows
+    {
+        public GemmProblem* G;
+        public float* Ap, Bp;
+        public int MPad, TileCols, KBlocks;
+    }
+
+    /// <summary>
+    /// Up to MC rows (Linear layers at batch 64): op(A) is packed whole once (a k block per task), then each task
+    /// takes one column tile through every k block, packing its B panel into its own L2-sized buffer and using it
+    /// at once. Two pool hand-offs in all, not two per k block, and the large operand never makes a round trip
+    /// through L3 as a packed block. Each element of C still adds its k blocks in order with the same kernel, so
+    /// the bits are the blocked driver's.
+    /// </summary>
+    private static void RunFewRows(WorkerPool pool, Workspace scratch, ref GemmProblem g)
+    {
+        int mPad = RoundUp(g.M, MR);
+        int tileCols = Math.Min(FewRowsTileCols, RoundUp((g.N + 4 * pool.Threads - 1) / (4 * pool.Threads), NR));
+        long aFloats = Workspace.Align((long)mPad * g.K);
+        long bFloats = Workspace.Align((long)KC * tileCols);
+        float* ws = scratch.Ensure(aFloats + bFloats * pool.Threads);
+        fixed (GemmProblem* gp = &g)
+        {
+            var job = new FewRows { G = gp, Ap = ws, Bp = ws + aFloats, MPad = mPad, TileCols = tileCols, KBlocks = (g.K + KC - 1) / KC };
+            pool.For(job.KBlocks, &FewRowsPackA, &job);
+            pool.For((g.N + tileCols - 1) / tileCols, &FewRowsTile, &job);
+        }
+    }
+
+    private static void FewRowsPackA(void* context, int task, int worker)
+    {
+        var job = (FewRows*)context;
+        var g = job->G;
+        int pc = task * KC;
+        GemmPacking.PackA(job->Ap + (long)pc * job->MPad, g->A, g->Lda, g->TransA, 0, g->M, pc, Math.Min(KC, g->K - pc));
+    }
+
+    private static void FewRowsTile(void* context, int task, int worker)
+    {
+        var job = (FewRows*)context;
+        var g = job->G;
+        int j0 = task * job->TileCols, nc = Math.Min(job->TileCols, g->N - j0);
+        float* bp = job->Bp + worker * Workspace.Align((long)KC * job->TileCols);
+        for (int pc = 0; pc < g->K; pc += KC)
+        {
+            int kc = Math.Min(KC, g->K - pc);
+            GemmPacking.PackB(bp, g->B, g->Ldb, g->TransB, pc, kc, j0, nc);
+            Macro(g->M, nc, kc, job->Ap + (long)pc * job->MPad, bp, g->C + j0, g->Ldc, g->Alpha, pc == 0 ? g->Beta : 1f,
+                  pc == 0 ? g->RowBias : null);
+        }
     }
 
     /// <summary>Most rows of C the dot-product path takes (batch-1..4 inference through a Linear layer).</summary>

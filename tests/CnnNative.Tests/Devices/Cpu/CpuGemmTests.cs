@@ -144,4 +144,43 @@ public class CpuGemmTests
             AssertBitwiseEqual(paired, single, $"{c} threads={threads}");
         }
     }
+
+    /// <summary>
+    /// Few-row GEMMs big enough for the pool (M up to MC = 144): M = 1..8 and odd, k off the 8-step and across KC,
+    /// N odd and past a column tile, every transpose.
+    /// </summary>
+    public static IEnumerable<GemmCase> FewRowsCases()
+    {
+        int index = 0;
+        foreach (int m in new[] { 1, 2, 3, 5, 6, 7, 8, 13, 64, 143, 144 })
+            foreach (int k in new[] { 37, 300, 1031 })
+                foreach (bool ta in new[] { false, true })
+                    foreach (bool tb in new[] { false, true })
+                    {
+                        int n = (int)((1L << 20) / ((long)m * k)) + 17 | 1;
+                        var (alpha, beta) = Scalars[index++ % Scalars.Length];
+                        yield return new GemmCase(ta, tb, m, n, k, alpha, beta);
+                    }
+    }
+
+    /// <summary>The few-rows driver (2 threads) gives the blocked driver's bits and the one-thread bits, and is close to the reference.</summary>
+    [TestCaseSource(nameof(FewRowsCases))]
+    public void FewRowsDriverGivesTheBlockedBits(GemmCase c)
+    {
+        var (a, b, cInit) = Operands(c);
+        using var one = new CpuDevice(1);
+        using var two = new CpuDevice(2);
+        float[][] blocked;
+        try
+        {
+            CnnNative.Devices.Cpu.Gemm.FewRowsEnabled = false;
+            blocked = Gemm(two, c, a, b, cInit);
+        }
+        finally { CnnNative.Devices.Cpu.Gemm.FewRowsEnabled = true; }
+        var fewRows = Gemm(two, c, a, b, cInit);
+        AssertBitwiseEqual(fewRows, blocked, c + " few rows vs blocked");
+        AssertBitwiseEqual(fewRows, Gemm(one, c, a, b, cInit), c + " 2 vs 1 thread");
+        using var reference = new ReferenceDevice();
+        AssertClose(fewRows[2], Gemm(reference, c, a, b, cInit)[2], 1e-5 * Math.Sqrt(c.K + 1), c.ToString());
+    }
 }
