@@ -312,6 +312,18 @@ internal static unsafe class Gemm
         var g = (GemmProblem*)context;
         int j0 = task * SmallMColumnsPerTask, j1 = Math.Min(g->N, j0 + SmallMColumnsPerTask);
         int j = j0;
+        if (PairedDotEnabled && TripleDotEnabled)
+            for (; j + 2 < j1; j += 3)
+            {
+                float* b0 = g->B + (long)j * g->Ldb;
+                for (int i = 0; i < g->M; i++)
+                {
+                    DotTriple(g->A + (long)i * g->Lda, b0, b0 + g->Ldb, b0 + 2L * g->Ldb, g->K, out float d0, out float d1, out float d2);
+                    float* c = g->C + (long)i * g->Ldc + j;
+                    if (g->Beta == 0f) { c[0] = g->Alpha * d0; c[1] = g->Alpha * d1; c[2] = g->Alpha * d2; }
+                    else { c[0] = g->Alpha * d0 + g->Beta * c[0]; c[1] = g->Alpha * d1 + g->Beta * c[1]; c[2] = g->Alpha * d2 + g->Beta * c[2]; }
+                }
+            }
         if (PairedDotEnabled)
             for (; j + 1 < j1; j += 2)
             {
@@ -356,7 +368,7 @@ internal static unsafe class Gemm
         return sum;
     }
 
-    /// <summary>A/B switch for measurements: false computes the dot-product path one weight row at a time.</summary>
+    /// <summary>A/B switch for measurements: false computes the dot-product path one weight row at a time (three and two off).</summary>
     internal static bool PairedDotEnabled = true;
 
     /// <summary>
@@ -395,6 +407,52 @@ internal static unsafe class Gemm
         float sum1 = System.Runtime.Intrinsics.Vector256.Sum((t0 + t1) + (t2 + t3));
         for (; p < k; p++) { sum0 += a[p] * b0[p]; sum1 += a[p] * b1[p]; }
         d0 = sum0; d1 = sum1;
+    }
+
+    /// <summary>A/B switch for measurements: false takes the weight rows two at a time, not three.</summary>
+    internal static bool TripleDotEnabled = true;
+
+    /// <summary><see cref="DotPair"/> for three weight rows (12 accumulators + 4 of a: all 16 vector registers), Dot's order each.</summary>
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void DotTriple(float* a, float* b0, float* b1, float* b2, int k, out float d0, out float d1, out float d2)
+    {
+        var s0 = System.Runtime.Intrinsics.Vector256<float>.Zero;
+        var s1 = s0; var s2 = s0; var s3 = s0;
+        var t0 = s0; var t1 = s0; var t2 = s0; var t3 = s0;
+        var u0 = s0; var u1 = s0; var u2 = s0; var u3 = s0;
+        int p = 0;
+        for (; p <= k - 32; p += 32)
+        {
+            var a0 = System.Runtime.Intrinsics.Vector256.Load(a + p);
+            s0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b0 + p), s0);
+            t0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b1 + p), t0);
+            u0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b2 + p), u0);
+            var a1 = System.Runtime.Intrinsics.Vector256.Load(a + p + 8);
+            s1 = MulAdd(a1, System.Runtime.Intrinsics.Vector256.Load(b0 + p + 8), s1);
+            t1 = MulAdd(a1, System.Runtime.Intrinsics.Vector256.Load(b1 + p + 8), t1);
+            u1 = MulAdd(a1, System.Runtime.Intrinsics.Vector256.Load(b2 + p + 8), u1);
+            var a2 = System.Runtime.Intrinsics.Vector256.Load(a + p + 16);
+            s2 = MulAdd(a2, System.Runtime.Intrinsics.Vector256.Load(b0 + p + 16), s2);
+            t2 = MulAdd(a2, System.Runtime.Intrinsics.Vector256.Load(b1 + p + 16), t2);
+            u2 = MulAdd(a2, System.Runtime.Intrinsics.Vector256.Load(b2 + p + 16), u2);
+            var a3 = System.Runtime.Intrinsics.Vector256.Load(a + p + 24);
+            s3 = MulAdd(a3, System.Runtime.Intrinsics.Vector256.Load(b0 + p + 24), s3);
+            t3 = MulAdd(a3, System.Runtime.Intrinsics.Vector256.Load(b1 + p + 24), t3);
+            u3 = MulAdd(a3, System.Runtime.Intrinsics.Vector256.Load(b2 + p + 24), u3);
+        }
+        for (; p <= k - 8; p += 8)
+        {
+            var a0 = System.Runtime.Intrinsics.Vector256.Load(a + p);
+            s0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b0 + p), s0);
+            t0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b1 + p), t0);
+            u0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b2 + p), u0);
+        }
+        float sum0 = System.Runtime.Intrinsics.Vector256.Sum((s0 + s1) + (s2 + s3));
+        float sum1 = System.Runtime.Intrinsics.Vector256.Sum((t0 + t1) + (t2 + t3));
+        float sum2 = System.Runtime.Intrinsics.Vector256.Sum((u0 + u1) + (u2 + u3));
+        for (; p < k; p++) { sum0 += a[p] * b0[p]; sum1 += a[p] * b1[p]; sum2 += a[p] * b2[p]; }
+        d0 = sum0; d1 = sum1; d2 = sum2;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]

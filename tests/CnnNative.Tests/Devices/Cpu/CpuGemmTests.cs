@@ -112,7 +112,7 @@ public class CpuGemmTests
         Assert.That(e.Message, Does.Contain("Gemm").And.Contain("5").And.Contain("6"));
     }
 
-    /// <summary>Shapes for the few-row dot-product path: M = 1..4, odd and even N (a pair left over or not), k off the 8- and 32-steps.</summary>
+    /// <summary>Shapes for the few-row dot-product path: M = 1..4, N with 0, 1 or 2 columns left over from threes and pairs, k off the 8- and 32-steps.</summary>
     public static IEnumerable<GemmCase> PairedDotCases()
     {
         int index = 0;
@@ -125,7 +125,7 @@ public class CpuGemmTests
                 }
     }
 
-    /// <summary>Two weight rows per pass sum each output in the one-row loop's order: the same bits, on 1 and 2 threads.</summary>
+    /// <summary>Three and two weight rows per pass sum each output in the one-row loop's order: the same bits, on 1 and 2 threads.</summary>
     [TestCaseSource(nameof(PairedDotCases))]
     public void PairedDotGivesTheOneRowBits(GemmCase c)
     {
