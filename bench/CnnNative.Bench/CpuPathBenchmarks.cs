@@ -41,6 +41,7 @@ public class CpuPathBenchmarks : IWork
         CpuConvolution.SplitSingleImageEnabled = NewPaths;
         Im2Col.RowsFromSliceEnabled = NewPaths;
         GemmMicroKernel.InRegisters = NewPaths;
+        GemmMicroKernel.PartialRowsInRegisters = NewPaths;
         GemmPacking.Vectorised = NewPaths;
         Gemm.PairedDotEnabled = NewPaths;
         Gemm.EvenColumnBlocks = NewPaths;
@@ -70,7 +71,7 @@ public class CpuPathBenchmarks : IWork
         _model.Dispose();
         _device.Dispose();
         CpuConvolution.MonoEnabled = CpuConvolution.SplitSingleImageEnabled = Im2Col.RowsFromSliceEnabled = true;
-        GemmMicroKernel.InRegisters = GemmPacking.Vectorised = Gemm.PairedDotEnabled = Gemm.EvenColumnBlocks = Gemm.FewRowsEnabled = true;
+        GemmMicroKernel.InRegisters = GemmMicroKernel.PartialRowsInRegisters = GemmPacking.Vectorised = Gemm.PairedDotEnabled = Gemm.EvenColumnBlocks = Gemm.FewRowsEnabled = true;
     }
 
     [Benchmark]

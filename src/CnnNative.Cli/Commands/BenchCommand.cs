@@ -17,8 +17,10 @@ public static class BenchCommand
             "Times every device op on the benchmark shapes and the built-in models' training and inference.")
         .Option("devices", "LIST", "comma-separated devices (default cpu,native,opencl; ones this machine lacks are listed as skipped)")
         .Option("threads", "N", "threads for the host devices (default 0 = all cores)")
-        .Option("budget", "SECONDS", "time spent repeating each measurement (default 0.25)")
+        .Option("budget", "SECONDS", "time spent repeating each measurement (default 0.25; --profile warms up and times whole steps for 4 × this)")
         .Option("json", "FILE", "also write the results as JSON")
+        .Option("profile", "MODEL", "instead: where one training step of MODEL (a built-in name or spec) spends its time, layer by layer")
+        .Option("batch", "N", "batch size of the --profile step (default 64)")
         .Flag("ops-only", "skip the model (training and inference) measurements")
         .Flag("models-only", "skip the op measurements");
 
@@ -29,6 +31,8 @@ public static class BenchCommand
         int threads = a.Int("threads", 0, min: 0, max: 1024);
         float budget = a.Float("budget", 0.25f, above: 0);
         if (a.Flag("ops-only") && a.Flag("models-only")) throw new UsageException("--ops-only and --models-only exclude each other");
+        if (a.String("profile") is { } profiled)
+            return Profile(ctx, profiled, devices, threads, a.Int("batch", 64, min: 1, max: 4096), 4 * budget);
 
         var suite = new BenchSuite(threads, budget, step => { if (ctx.Verbose || !ctx.Interactive) ctx.Error.WriteLine($"bench: {step}"); });
         var report = suite.Run(devices, ops: !a.Flag("models-only"), models: !a.Flag("ops-only"));
@@ -55,6 +59,30 @@ public static class BenchCommand
             var json = JsonSerializer.SerializeToUtf8Bytes(report, new JsonSerializerOptions { WriteIndented = true });
             Pictures.PictureFile.WriteAtomic(path, json);
             ctx.Out.WriteLine($"wrote {path}");
+        }
+        return Program.Ok;
+    }
+
+    /// <summary>`cnn bench --profile MODEL`: one training step's stages on each device, with their share of the step.</summary>
+    private static int Profile(CliContext ctx, string model, string[] devices, int threads, int batch, double seconds)
+    {
+        TrainCommand.CheckSpec(model, "--profile");
+        var rng = new Random(1);
+        var images = new float[batch * 28 * 28];
+        for (int i = 0; i < images.Length; i++) images[i] = rng.NextSingle();
+        var data = Data.Dataset.FromArrays(images, new Tensors.Shape(1, 28, 28), Enumerable.Range(0, batch).Select(i => i % 10).ToArray(), 10);
+        foreach (var name in devices)
+        {
+            using var device = Devices.Device.Create(name, threads);
+            using var net = Models.ModelBuilder.Build(model, device, data.InputShape, seed: 1);
+            net.Compile(new Training.Adam(), Training.Loss.CategoricalCrossEntropy);
+            var stages = StepProfile.Measure(net, data, batch, seconds: seconds);
+            double total = stages.Where(s => s.Stage != "step").Sum(s => s.Milliseconds);
+            ctx.Out.WriteLine($"{model} on {device.Name}, batch {batch}: {total:F2} ms per step when synchronised after every stage ({batch / total * 1e3:F0} images/s)");
+            var table = new Table().AddColumns("stage", "layer", "spec", "ms", "% of step", "GFLOP/s");
+            foreach (var s in stages)
+                table.AddRow(s.Stage, s.Name, s.Spec, F(s.Milliseconds, 3), s.Stage == "step" ? "" : F(s.Milliseconds / total * 100, 1), F(s.Gflops, 1));
+            ctx.Console.Write(table);
         }
         return Program.Ok;
     }

@@ -108,13 +108,13 @@ public static class TrainCommand
     internal static string SiblingPath(string modelPath, string suffix) => Path.ChangeExtension(modelPath, null) + suffix;
 
     /// <summary>A bad --model is a usage error, found before minutes of data loading.</summary>
-    internal static void CheckSpec(string nameOrSpec)
+    internal static void CheckSpec(string nameOrSpec, string option = "--model")
     {
         try
         {
             foreach (var layer in ModelSpec.Parse(nameOrSpec)) layer.Dispose();
         }
-        catch (FormatException e) { throw new UsageException($"invalid value for --model: {e.Message}", e); }
+        catch (FormatException e) { throw new UsageException($"invalid value for {option}: {e.Message}", e); }
     }
 
     /// <summary>"--out runs/7/model.safetensors" should just work; the folder is made once there is something to put in it.</summary>

@@ -38,4 +38,21 @@ public class CliBenchTests
         Assert.That(r.ExitCode, Is.EqualTo(2));
         Assert.That(r.Error, Does.Contain("--ops-only"));
     }
+
+    [Test]
+    public void ProfileShowsEachLayersShareOfATrainingStep()
+    {
+        var r = CliRunner.Run("bench", "--profile", "lenet5", "--devices", "cpu", "--batch", "4", "--budget", "0.001", "--threads", "1");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Out, Does.Contain("lenet5 on cpu, batch 4").And.Contain("% of step").And.Contain("conv2d_2")
+                               .And.Contain("optimizer").And.Contain("whole step (median)"));
+    }
+
+    [Test]
+    public void ProfileOfAnUnknownModelIsAUsageError()
+    {
+        var r = CliRunner.Run("bench", "--profile", "nosuchnet", "--devices", "cpu");
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+        Assert.That(r.Error, Does.Contain("invalid value for --profile").And.Contain("nosuchnet"));
+    }
 }

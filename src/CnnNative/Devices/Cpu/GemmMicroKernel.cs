@@ -33,9 +33,9 @@ internal static unsafe class GemmMicroKernel
     [SkipLocalsInit]
     public static void Run(int kc, float* ap, float* bp, float* c, int ldc, float alpha, float beta, float* rowBias, int mr, int nr)
     {
-        if (mr == MR && nr == NR && alpha == 1f && (beta == 0f || beta == 1f) && InRegisters)
+        if (nr == NR && alpha == 1f && (beta == 0f || beta == 1f) && (mr == MR ? InRegisters : PartialRowsInRegisters))
         {
-            AccumulateUpdate(kc, ap, bp, c, ldc, beta == 1f ? 1 : 0, rowBias);
+            AccumulateUpdate(kc, ap, bp, c, ldc, beta == 1f ? 1 : 0, rowBias, mr);
             return;
         }
         float* tile = stackalloc float[MR * NR];
@@ -100,11 +100,19 @@ internal static unsafe class GemmMicroKernel
     internal static bool InRegisters = true;
 
     /// <summary>
-    /// Whole 6×16 tile with alpha = 1: C = Ap · Bp (+ C when addC = 1) (+ rowBias), the accumulators going straight
-    /// from registers to C. Same sums, in the same order, as <see cref="Accumulate"/> followed by the stored update.
+    /// A/B switch for measurements: false sends tiles of fewer than 6 rows (the last row panel whenever M is not a
+    /// multiple of 6, e.g. 16, 32 or 64 filters) through the stack tile.
+    /// </summary>
+    internal static bool PartialRowsInRegisters = true;
+
+    /// <summary>
+    /// Full-width tile (16 columns, the first <paramref name="mr"/> of 6 rows) with alpha = 1: C = Ap · Bp (+ C when
+    /// addC = 1) (+ rowBias), the accumulators going straight from registers to C. The padding rows of a partial
+    /// tile are computed (they are zeros in Ap) but not stored. Same sums, in the same order, as
+    /// <see cref="Accumulate"/> followed by the stored update.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void AccumulateUpdate(int kc, float* ap, float* bp, float* c, int ldc, int addC, float* rowBias)
+    private static void AccumulateUpdate(int kc, float* ap, float* bp, float* c, int ldc, int addC, float* rowBias, int mr)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -127,12 +135,17 @@ internal static unsafe class GemmMicroKernel
             ap += MR;
             bp += NR;
         }
-        Update(c, c00, c01, addC, rowBias, 0); c += ldc;
-        Update(c, c10, c11, addC, rowBias, 1); c += ldc;
-        Update(c, c20, c21, addC, rowBias, 2); c += ldc;
-        Update(c, c30, c31, addC, rowBias, 3); c += ldc;
-        Update(c, c40, c41, addC, rowBias, 4); c += ldc;
-        Update(c, c50, c51, addC, rowBias, 5);
+        Update(c, c00, c01, addC, rowBias, 0);
+        if (mr == 1) return;
+        c += ldc; Update(c, c10, c11, addC, rowBias, 1);
+        if (mr == 2) return;
+        c += ldc; Update(c, c20, c21, addC, rowBias, 2);
+        if (mr == 3) return;
+        c += ldc; Update(c, c30, c31, addC, rowBias, 3);
+        if (mr == 4) return;
+        c += ldc; Update(c, c40, c41, addC, rowBias, 4);
+        if (mr == 5) return;
+        c += ldc; Update(c, c50, c51, addC, rowBias, 5);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

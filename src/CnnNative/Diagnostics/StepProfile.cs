@@ -1,0 +1,117 @@
+using CnnNative.Data;
+using CnnNative.Layers;
+using CnnNative.Tensors;
+using CnnNative.Training;
+
+namespace CnnNative.Diagnostics;
+
+/// <summary>One row of a <see cref="StepProfile"/>: a layer's forward or backward, the loss, or the optimizer step.</summary>
+/// <param name="Stage">"forward", "backward", "loss" or "optimizer".</param>
+/// <param name="Name">The layer's name ("conv2d_1") or the stage's ("loss").</param>
+/// <param name="Milliseconds">Best time over the profiled steps.</param>
+/// <param name="Flops">Multiply-adds × 2 this stage does (conv and dense layers), or 0.</param>
+public sealed record StepStage(string Stage, string Name, string Spec, double Milliseconds, double Flops)
+{
+    public double? Gflops => Flops > 0 ? Flops / (Milliseconds * 1e6) : null;
+}
+
+/// <summary>
+/// Where a training step's time goes: each layer's forward and backward, the loss and the optimizer, timed
+/// separately (the device is synchronised after each, so the parts add up to a slower step than Fit's; the
+/// shares are what matters). The best of <c>steps</c> runs is kept for every stage, after <c>seconds</c> of
+/// warm-up steps (the JIT recompiles hot methods with full optimisation after about 30 calls); then whole steps
+/// are timed for <c>seconds</c> more, without synchronising between stages, as Fit runs them.
+/// </summary>
+public static class StepProfile
+{
+    public static IReadOnlyList<StepStage> Measure(Sequential model, Dataset data, int batchSize = 64, int steps = 30, double seconds = 1.0)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        if (model.Optimizer is null || model.Loss is null)
+            throw new InvalidOperationException("Compile the model before profiling it: the step needs a loss and an optimizer.");
+        if (batchSize <= 0 || batchSize > data.Count)
+            throw new ArgumentOutOfRangeException(nameof(batchSize), $"Batch size must be between 1 and the data's {data.Count} images, got {batchSize}.");
+        if (steps <= 0) throw new ArgumentOutOfRangeException(nameof(steps), $"Steps must be positive, got {steps}.");
+        if (!(seconds >= 0)) throw new ArgumentOutOfRangeException(nameof(seconds), $"Seconds must be zero or more, got {seconds}.");
+
+        var device = model.Device;
+        var layers = model.Layers;
+        var loss = model.Loss;
+        var optimizer = model.Optimizer;
+        bool logits = loss.TakesLogits && layers.Count > 0 && layers[^1] is Softmax;
+        int top = logits ? layers.Count - 1 : layers.Count;
+
+        var batch = data.Take(batchSize);
+        var oneHot = new float[batchSize * data.ClassCount];
+        for (int i = 0; i < batchSize; i++) oneHot[i * data.ClassCount + batch.Label(i)] = 1f;
+        using var x = Tensor.FromSpan(device, model.InputShape.WithBatch(batchSize), batch.Images);
+        using var t = Tensor.FromSpan(device, new Shape(batchSize, data.ClassCount), oneHot);
+
+        var forward = new double[top];
+        var backward = new double[top];
+        double lossTime = double.MaxValue, stepTime = double.MaxValue;
+        Array.Fill(forward, double.MaxValue);
+        Array.Fill(backward, double.MaxValue);
+
+        Timing.Warm(() => TrainStep(model, x, t, top), runs: 3, seconds); // JIT tiers, workspaces, kernels
+        for (int s = 1; s <= steps; s++)
+        {
+            var h = x;
+            for (int i = 0; i < top; i++) h = Time(ref forward[i], () => layers[i].Forward(h, training: true));
+            Time(ref lossTime, () => loss.Forward(h, t));
+            optimizer.ZeroGrad();
+            Tensor? dy = loss.Backward();
+            for (int i = top - 1; i >= 0; i--)
+            {
+                var g = dy!;
+                dy = Time(ref backward[i], () => layers[i].Backward(g, needInputGradient: i > 0));
+            }
+            Time(ref stepTime, () => { optimizer.Step(); return 0; });
+        }
+
+        // The same step with no synchronisation between stages, as Fit runs it.
+        var whole = Timing.Measure(() => TrainStep(model, x, t, top), budgetSeconds: seconds, minRuns: steps, warmup: 0);
+
+        var rows = new List<StepStage>();
+        for (int i = 0; i < top; i++) rows.Add(new StepStage("forward", layers[i].Name, layers[i].Spec, forward[i] * 1e3, ForwardFlops(layers[i], batchSize)));
+        rows.Add(new StepStage("loss", "loss", loss.Name, lossTime * 1e3, 0));
+        for (int i = top - 1; i >= 0; i--)
+            rows.Add(new StepStage("backward", layers[i].Name, layers[i].Spec, backward[i] * 1e3, ForwardFlops(layers[i], batchSize) * (i > 0 ? 2 : 1)));
+        rows.Add(new StepStage("optimizer", "optimizer", optimizer.GetType().Name, stepTime * 1e3, 0));
+        rows.Add(new StepStage("step", "whole step (best)", "no synchronisation between stages", whole.BestSeconds * 1e3, 0));
+        rows.Add(new StepStage("step", "whole step (median)", $"of {whole.Runs} steps", whole.MedianSeconds * 1e3, 0));
+        return rows;
+
+        T Time<T>(ref double best, Func<T> stage)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var result = stage();
+            device.Synchronize();
+            double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+            best = Math.Min(best, seconds);
+            return result;
+        }
+    }
+
+    private static void TrainStep(Sequential model, Tensor x, Tensor t, int top)
+    {
+        var layers = model.Layers;
+        var h = x;
+        for (int i = 0; i < top; i++) h = layers[i].Forward(h, training: true);
+        model.Loss!.Forward(h, t);
+        model.Optimizer!.ZeroGrad();
+        Tensor? dy = model.Loss.Backward();
+        for (int i = top - 1; i >= 0; i--) dy = layers[i].Backward(dy!, needInputGradient: i > 0);
+        model.Optimizer.Step();
+        model.Device.Synchronize();
+    }
+
+    /// <summary>2 × multiply-adds of the layer's forward for a batch (its backward does this twice: data and weights).</summary>
+    private static double ForwardFlops(Layer layer, int batch) => layer switch
+    {
+        Conv2d c => 2.0 * batch * c.OutputShape.Size * c.InputShape[0] * c.KernelH * c.KernelW,
+        Linear l => 2.0 * batch * l.InputShape.Size * l.Units,
+        _ => 0,
+    };
+}
