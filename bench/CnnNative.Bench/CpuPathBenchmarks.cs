@@ -42,6 +42,7 @@ public class CpuPathBenchmarks : IWork
         Im2Col.RowsFromSliceEnabled = NewPaths;
         GemmMicroKernel.InRegisters = NewPaths;
         GemmMicroKernel.PartialRowsInRegisters = NewPaths;
+        GemmMicroKernel.NarrowEdges = NewPaths;
         GemmPacking.Vectorised = NewPaths;
         Gemm.PairedDotEnabled = NewPaths;
         Gemm.EvenColumnBlocks = NewPaths;
@@ -71,7 +72,7 @@ public class CpuPathBenchmarks : IWork
         _model.Dispose();
         _device.Dispose();
         CpuConvolution.MonoEnabled = CpuConvolution.SplitSingleImageEnabled = Im2Col.RowsFromSliceEnabled = true;
-        GemmMicroKernel.InRegisters = GemmMicroKernel.PartialRowsInRegisters = GemmPacking.Vectorised = Gemm.PairedDotEnabled = Gemm.EvenColumnBlocks = Gemm.FewRowsEnabled = true;
+        GemmMicroKernel.InRegisters = GemmMicroKernel.PartialRowsInRegisters = GemmMicroKernel.NarrowEdges = GemmPacking.Vectorised = Gemm.PairedDotEnabled = Gemm.EvenColumnBlocks = Gemm.FewRowsEnabled = true;
     }
 
     [Benchmark]

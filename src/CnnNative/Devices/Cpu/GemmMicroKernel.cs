@@ -39,6 +39,12 @@ internal static unsafe class GemmMicroKernel
             return;
         }
         float* tile = stackalloc float[MR * NR];
+        if (nr <= NR / 2 && NarrowEdges)
+        {
+            AccumulateNarrow(kc, ap, bp, tile);
+            StoreNarrow(tile, c, ldc, alpha, beta, rowBias, mr, nr);
+            return;
+        }
         Accumulate(kc, ap, bp, tile);
         if (mr == MR && nr == NR)
         {
@@ -94,6 +100,62 @@ internal static unsafe class GemmMicroKernel
         c30.Store(tile + 48); c31.Store(tile + 56);
         c40.Store(tile + 64); c41.Store(tile + 72);
         c50.Store(tile + 80); c51.Store(tile + 88);
+    }
+
+    /// <summary>
+    /// A/B switch for measurements: false computes a tile of at most 8 columns (the last column panel when N mod 16
+    /// is 1..8, e.g. 196 = 12·16 + 4 output positions of a 14×14 image) at the full 16 columns' cost.
+    /// </summary>
+    internal static bool NarrowEdges = true;
+
+    /// <summary>
+    /// tile (6×8 used of 6×16) = Ap · Bp[:, 0..8): the left half of a panel only, 6 accumulators. Same sums, in the
+    /// same order, as the first 8 columns of <see cref="Accumulate"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AccumulateNarrow(int kc, float* ap, float* bp, float* tile)
+    {
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b = Vector256.Load(bp);
+            c0 = MulAdd(Vector256.Create(ap[0]), b, c0);
+            c1 = MulAdd(Vector256.Create(ap[1]), b, c1);
+            c2 = MulAdd(Vector256.Create(ap[2]), b, c2);
+            c3 = MulAdd(Vector256.Create(ap[3]), b, c3);
+            c4 = MulAdd(Vector256.Create(ap[4]), b, c4);
+            c5 = MulAdd(Vector256.Create(ap[5]), b, c5);
+            ap += MR;
+            bp += NR;
+        }
+        c0.Store(tile); c1.Store(tile + NR); c2.Store(tile + 2 * NR);
+        c3.Store(tile + 3 * NR); c4.Store(tile + 4 * NR); c5.Store(tile + 5 * NR);
+    }
+
+    /// <summary>The update of C from a narrow tile: whole rows of 8 as vectors, fewer columns one by one.</summary>
+    private static void StoreNarrow(float* tile, float* c, int ldc, float alpha, float beta, float* rowBias, int mr, int nr)
+    {
+        for (int i = 0; i < mr; i++)
+        {
+            float* row = c + (long)i * ldc;
+            float bias = rowBias == null ? 0f : rowBias[i];
+            if (nr == NR / 2) // as StoreRow does it for one half
+            {
+                var v = Vector256.Load(tile + i * NR);
+                if (alpha != 1f) v *= Vector256.Create(alpha);
+                if (beta == 1f) v += Vector256.Load(row);
+                else if (beta != 0f) v = MulAdd(Vector256.Create(beta), Vector256.Load(row), v);
+                if (rowBias != null) v += Vector256.Create(bias);
+                v.Store(row);
+                continue;
+            }
+            for (int j = 0; j < nr; j++)
+            {
+                float v = alpha * tile[i * NR + j];
+                if (beta != 0) v += beta * row[j];
+                row[j] = v + bias;
+            }
+        }
     }
 
     /// <summary>A/B switch for measurements: false sends every tile through the stack tile.</summary>
