@@ -5,11 +5,12 @@ using System.Runtime.Intrinsics.X86;
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>
-/// One input channel, stride 1 (the first layer of an image network): forward and backward filter computed
-/// directly, without lowering. Each image is copied once into a zero-padded plane of Hp × Wp (Wp = W + 2·padW)
-/// and the output is computed on "wide" positions j = p·Wp + q, where the convolution is a 1-D one:
-/// y[k][j] = Σ_(r,s) w[k,r,s] · xpad[j + r·Wp + s]. Columns q ≥ Q of a wide row are never stored (forward) or
-/// carry dy = 0 (backward filter), so contiguous vectors run straight across row ends.
+/// Stride-1 convolution computed directly, without lowering: forward and backward filter for one input channel
+/// (the first layer of an image network), and backward filter for small images with any channel count. Each image
+/// is copied once into zero-padded planes of Hp × Wp (Wp = W + 2·padW) and the output is computed on "wide"
+/// positions j = p·Wp + q, where the convolution is a 1-D one: y[k][j] = Σ_(c,r,s) w[k,c,r,s] · xpad[j + off(c,r,s)]
+/// with off = c·Hp·Wp + r·Wp + s. Columns q ≥ Q of a wide row are never stored (forward) or carry dy = 0 (backward
+/// filter), so contiguous vectors run straight across row ends.
 /// </summary>
 internal sealed unsafe partial class CpuConvolution
 {
@@ -27,6 +28,22 @@ internal sealed unsafe partial class CpuConvolution
 
     private static bool UseMono(in Conv2dGeometry g) => MonoEnabled && g.C == 1 && g.StrideH == 1 && g.StrideW == 1;
 
+    /// <summary>
+    /// Backward filter on wide positions for C &gt; 1 too, from this many wide positions P·Wp per image. Each block
+    /// of 4 filters × 3 taps ends in 12 horizontal sums, and the wide rows waste (S−1)/Wp of the work, so short
+    /// images lose to lowering + GEMM (measured, 2 threads: 7×7 2.5× slower, LeNet's 10×10 outputs and 14×14 equal
+    /// or slower) while 28×28 and 56×56 ones win (16 channels 5×5: 1.55× faster; 64 channels 3×3: 1.15×).
+    /// int.MaxValue turns it off.
+    /// </summary>
+    internal static int DirectFilterMinWide = 512;
+
+    /// <summary>Most C·R·S taps the direct backward filter takes (their offsets live on the stack).</summary>
+    private const int DirectFilterMaxTaps = 2048;
+
+    private static bool UseDirectFilter(in Conv2dGeometry g)
+        => UseMono(g) || (MonoEnabled && g.StrideH == 1 && g.StrideW == 1 && g.C * g.R * g.S <= DirectFilterMaxTaps
+                          && (long)g.P * (g.W + 2 * g.PadW) >= DirectFilterMinWide);
+
     private struct MonoJob
     {
         public Conv2dGeometry G;
@@ -34,33 +51,40 @@ internal sealed unsafe partial class CpuConvolution
         public int* Offsets;
         public long WorkerStride;
         public int Wp, Hp, Wide, KPad, KTasks, Slots, Taps, TapsPad;
-        public readonly long PlaneFloats => Workspace.Align((long)Hp * Wp + Wp + G.S + 2 * MonoJb);
+        /// <summary>C padded planes of Hp·Wp, then zeros for what the last vectors read past the end.</summary>
+        public readonly long PlaneFloats => Workspace.Align((long)G.C * Hp * Wp + Wp + G.S + 2 * MonoJb);
     }
 
     private static MonoJob MonoSetup(in Conv2dGeometry g)
     {
         var m = new MonoJob { G = g, Wp = g.W + 2 * g.PadW, Hp = g.H + 2 * g.PadH, KPad = Gemm.RoundUp(g.K, MonoKb) };
         m.Wide = g.P * m.Wp;
-        m.Taps = g.R * g.S;
+        m.Taps = g.C * g.R * g.S;
         m.TapsPad = Gemm.RoundUp(m.Taps, MonoTb);
         return m;
     }
 
-    /// <summary>Tap offsets r·Wp + s; padding taps (backward filter) read offset 0 and are discarded.</summary>
+    /// <summary>Tap offsets c·Hp·Wp + r·Wp + s (tap t = (c·R + r)·S + s, the weights' order); padding taps (backward filter) read offset 0 and are discarded.</summary>
     private static void MonoOffsets(ref MonoJob m, int* offsets)
     {
-        for (int t = 0; t < m.TapsPad; t++) offsets[t] = t < m.Taps ? t / m.G.S * m.Wp + t % m.G.S : 0;
+        int rs = m.G.R * m.G.S;
+        for (int t = 0; t < m.TapsPad; t++)
+            offsets[t] = t < m.Taps ? t / rs * m.Hp * m.Wp + t % rs / m.G.S * m.Wp + t % m.G.S : 0;
         m.Offsets = offsets;
     }
 
-    /// <summary>Image n, zero-padded, into plane[Hp·Wp] followed by zeros (what the last vectors read past the end).</summary>
+    /// <summary>Image n, zero-padded, into C planes of Hp·Wp followed by zeros (what the last vectors read past the end).</summary>
     private static void MonoPad(ref MonoJob m, int n, float* plane)
     {
         ref readonly var g = ref m.G;
         new Span<float>(plane, (int)m.PlaneFloats).Clear();
-        float* src = m.X + (long)n * g.H * g.W;
-        for (int h = 0; h < g.H; h++)
-            Buffer.MemoryCopy(src + (long)h * g.W, plane + (long)(h + g.PadH) * m.Wp + g.PadW, g.W * sizeof(float), g.W * sizeof(float));
+        float* src = m.X + (long)n * g.C * g.H * g.W;
+        for (int c = 0; c < g.C; c++)
+        {
+            float* dst = plane + (long)c * m.Hp * m.Wp;
+            for (int h = 0; h < g.H; h++, src += g.W)
+                Buffer.MemoryCopy(src, dst + (long)(h + g.PadH) * m.Wp + g.PadW, g.W * sizeof(float), g.W * sizeof(float));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

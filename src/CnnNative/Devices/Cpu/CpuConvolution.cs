@@ -191,7 +191,7 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
 
     public void BackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
     {
-        if (UseMono(g)) { MonoBackwardFilter(g, x, dy, dw, db); return; }
+        if (UseDirectFilter(g)) { MonoBackwardFilter(g, x, dy, dw, db); return; }
         var job = new Job { G = g, X = x, Dy = dy, Dw = dw, Db = db };
         int crs = job.Crs;
         long filterFloats = (long)g.K * crs;

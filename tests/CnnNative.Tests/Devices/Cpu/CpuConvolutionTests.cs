@@ -44,6 +44,9 @@ public class CpuConvolutionTests
             ("batch 1 forward in two chunks, convnet's second layer", new(1, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2)),
             ("backward filter from a padded slice: images on slots, chunks mid-row", new(5, 20, 23, 23, 9, 3, 3, 1, 1, 1, 1)),
             ("backward filter from a padded slice: rectangular kernel, uneven padding", new(4, 3, 9, 13, 10, 4, 2, 1, 1, 2, 0)),
+            ("backward filter from a padded slice below the direct threshold: chunks mid-row", new(5, 20, 18, 18, 9, 3, 3, 1, 1, 1, 1)),
+            ("direct backward filter, C > 1: batch 1, taps not a multiple of 3", new(1, 2, 24, 24, 5, 5, 5, 1, 1, 2, 2)),
+            ("direct backward filter, C > 1: rectangular kernel, uneven padding", new(3, 7, 30, 21, 6, 3, 2, 1, 1, 1, 0)),
         ];
         foreach (var (name, g) in shapes) yield return new TestCaseData(g).SetArgDisplayNames(name);
     }
