@@ -43,7 +43,7 @@ public class CpuPathBenchmarks : IWork
         GemmMicroKernel.InRegisters = NewPaths;
         GemmMicroKernel.PartialRowsInRegisters = NewPaths;
         GemmMicroKernel.NarrowEdges = NewPaths;
-        CpuConvolution.DirectFilterMinWide = NewPaths ? 512 : int.MaxValue;
+        CpuConvolution.DirectFilterMinWide = CpuConvolution.DirectForwardMinWide = NewPaths ? 512 : int.MaxValue;
         GemmPacking.Vectorised = NewPaths;
         Gemm.PairedDotEnabled = NewPaths;
         Gemm.EvenColumnBlocks = NewPaths;
@@ -73,7 +73,7 @@ public class CpuPathBenchmarks : IWork
         _model.Dispose();
         _device.Dispose();
         CpuConvolution.MonoEnabled = CpuConvolution.SplitSingleImageEnabled = Im2Col.RowsFromSliceEnabled = true;
-        CpuConvolution.DirectFilterMinWide = 512;
+        CpuConvolution.DirectFilterMinWide = CpuConvolution.DirectForwardMinWide = 512;
         GemmMicroKernel.InRegisters = GemmMicroKernel.PartialRowsInRegisters = GemmMicroKernel.NarrowEdges = GemmPacking.Vectorised = Gemm.PairedDotEnabled = Gemm.EvenColumnBlocks = Gemm.FewRowsEnabled = true;
     }
 

@@ -46,7 +46,9 @@ public class CpuConvolutionTests
             ("backward filter from a padded slice: rectangular kernel, uneven padding", new(4, 3, 9, 13, 10, 4, 2, 1, 1, 2, 0)),
             ("backward filter from a padded slice below the direct threshold: chunks mid-row", new(5, 20, 18, 18, 9, 3, 3, 1, 1, 1, 1)),
             ("direct backward filter, C > 1: batch 1, taps not a multiple of 3", new(1, 2, 24, 24, 5, 5, 5, 1, 1, 2, 2)),
-            ("direct backward filter, C > 1: rectangular kernel, uneven padding", new(3, 7, 30, 21, 6, 3, 2, 1, 1, 1, 0)),
+            ("direct forward and backward filter, C > 1: rectangular kernel, uneven padding", new(3, 7, 30, 21, 6, 3, 2, 1, 1, 1, 0)),
+            ("direct forward, C = 3: K not a multiple of 4", new(2, 3, 30, 30, 5, 3, 3, 1, 1, 1, 1)),
+            ("direct forward, C = 16: batch 1, K past one task (37)", new(1, 16, 24, 26, 37, 3, 3, 1, 1, 1, 1)),
         ];
         foreach (var (name, g) in shapes) yield return new TestCaseData(g).SetArgDisplayNames(name);
     }
