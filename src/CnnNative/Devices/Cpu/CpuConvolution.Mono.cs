@@ -21,8 +21,6 @@ internal sealed unsafe partial class CpuConvolution
     private const int MonoJb = 24;
     /// <summary>Taps per backward-filter step: 4 filters × 3 taps = 12 accumulators.</summary>
     private const int MonoTb = 3;
-    /// <summary>Wide positions per forward span (a multiple of <see cref="MonoJb"/>).</summary>
-    private const int MonoSpan = 4 * MonoJb;
     /// <summary>Filters per forward task (a multiple of <see cref="MonoKb"/>), so one image splits over the pool.</summary>
     private const int MonoKPerTask = 16;
 
@@ -47,7 +45,7 @@ internal sealed unsafe partial class CpuConvolution
     /// Forward on wide positions for a few channels too (up to <see cref="DirectForwardMaxChannels"/>), from this many
     /// wide positions per image and where the wide rows waste at most a tenth (Q ≥ 0.9·Wp: 3×3 kernels on 28×28 and
     /// larger). Measured, 2 threads: 3 channels 32×32 3×3 1.27×, 16 channels 28×28 3×3 1.35× faster than lowering +
-    /// GEMM; 64 and 128 channels 4–14 % slower (the input rows one span reads no longer fit L1), so those stay on GEMM.
+    /// GEMM; 64 and 128 channels 4–14 % slower (a block of 24 wide positions reads C·R input rows per tap sweep, past L1 there), so those stay on GEMM.
     /// int.MaxValue turns it off.
     /// </summary>
     internal static int DirectForwardMinWide = 512;
@@ -124,7 +122,7 @@ internal sealed unsafe partial class CpuConvolution
             for (int t = 0; t < m.Taps; t++)
                 m.PackedW[(long)(k / MonoKb) * m.Taps * MonoKb + t * MonoKb + k % MonoKb] = k < g.K ? w[(long)k * m.Taps + t] : 0f;
         m.KTasks = (m.KPad + MonoKPerTask - 1) / MonoKPerTask;
-        m.WorkerStride = m.PlaneFloats + Workspace.Align((long)MonoKPerTask * Gemm.RoundUp(m.Wide, MonoJb));
+        m.WorkerStride = m.PlaneFloats + Workspace.Align((long)MonoKb * Gemm.RoundUp(m.Wide, MonoJb));
         m.Scratch = perWorker.Ensure(m.WorkerStride * pool.Threads);
         For(g.N * m.KTasks, &MonoForwardTask, &m, Parallel((long)g.K * m.Taps * g.P * g.Q * g.N));
     }
@@ -140,22 +138,15 @@ internal sealed unsafe partial class CpuConvolution
         int widePad = Gemm.RoundUp(m->Wide, MonoJb);
         MonoPad(ref *m, n, plane);
         int pq = g.P * g.Q;
-        // Wide positions in spans of a few blocks, each span through all of the task's filters: the input rows a
-        // span reads (C·R rows of a few dozen floats) stay in L1 while the filters take turns.
-        for (int j0 = 0; j0 < widePad; j0 += MonoSpan)
-        {
-            int j1 = Math.Min(widePad, j0 + MonoSpan);
-            for (int kb = k0; kb < k1; kb += MonoKb)
-                MonoForwardBlock(plane, m->PackedW + (long)kb * m->Taps, m->Offsets, m->Taps, wide + (long)(kb - k0) * widePad, widePad, j0, j1);
-        }
         for (int kb = k0; kb < k1; kb += MonoKb)
         {
+            MonoForwardBlock(plane, m->PackedW + (long)kb * m->Taps, m->Offsets, m->Taps, wide, widePad);
             for (int i = 0; i < MonoKb && kb + i < g.K; i++)
             {
                 int k = kb + i;
                 float b = m->Bias == null ? 0f : m->Bias[k];
                 float* dst = m->Y + ((long)n * g.K + k) * pq;
-                float* src = wide + (long)(kb - k0 + i) * widePad;
+                float* src = wide + (long)i * widePad;
                 var vb = Vector256.Create(b);
                 for (int p = 0; p < g.P; p++, dst += g.Q, src += m->Wp)
                 {
@@ -169,9 +160,9 @@ internal sealed unsafe partial class CpuConvolution
 
     /// <summary>wide[i][j] = Σ_t w[t][i] · plane[j + off[t]] for 4 filters i, j in [0, widePad), 24 at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MonoForwardBlock(float* plane, float* wk, int* off, int taps, float* wide, int widePad, int j0, int j1)
+    private static void MonoForwardBlock(float* plane, float* wk, int* off, int taps, float* wide, int widePad)
     {
-        for (int j = j0; j < j1; j += MonoJb)
+        for (int j = 0; j < widePad; j += MonoJb)
         {
             Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
             Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
