@@ -84,6 +84,7 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
     public void Forward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
     {
         if (UseDirectForward(g)) { MonoForward(g, x, w, bias, y); return; }
+        if (UseImplicit(g)) { ImplicitForward(g, x, w, bias, y); return; }
         var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, SplitSingleImage = SplitSingleImageEnabled };
         int crs = job.Crs, mPad = Gemm.RoundUp(g.K, MR);
         job.PackedW = shared.Ensure((long)mPad * crs);

@@ -48,6 +48,8 @@ public class CpuConvolutionTests
             ("direct backward filter, C > 1: batch 1, taps not a multiple of 3", new(1, 2, 24, 24, 5, 5, 5, 1, 1, 2, 2)),
             ("direct forward and backward filter, C > 1: rectangular kernel, uneven padding", new(3, 7, 30, 21, 6, 3, 2, 1, 1, 1, 0)),
             ("direct forward, C = 3: K not a multiple of 4", new(2, 3, 30, 30, 5, 3, 3, 1, 1, 1, 1)),
+            ("implicit forward: taps across k blocks (270), positions not a multiple of 6, K = 30", new(3, 30, 9, 11, 30, 3, 3, 1, 1, 1, 1)),
+            ("implicit forward: LeNet's second layer, no padding", new(4, 6, 14, 14, 16, 5, 5)),
             ("direct forward, C = 16: batch 1, K past one task (37)", new(1, 16, 24, 26, 37, 3, 3, 1, 1, 1, 1)),
         ];
         foreach (var (name, g) in shapes) yield return new TestCaseData(g).SetArgDisplayNames(name);
@@ -108,6 +110,20 @@ public class CpuConvolutionTests
             AssertBitwiseEqual(op(two), first, $"{name}, rerun, {g}");
             AssertBitwiseEqual(op(one), first, $"{name}, 1 vs 2 threads, {g}");
         }
+    }
+
+    [Test]
+    public void FewerImagesThanThreadsSplitPositionsWithoutChangingBits()
+    {
+        // Two images on four threads: the implicit forward cuts each image's positions into two tasks.
+        var g = new Conv2dGeometry(2, 30, 9, 11, 32, 3, 3, 1, 1, 1, 1);
+        using var reference = new ReferenceDevice();
+        using var one = new CpuDevice(1);
+        using var four = new CpuDevice(4);
+        var expected = Forward(reference, g, true)[3];
+        var split = Forward(four, g, true)[3];
+        AssertClose(split, expected, Tolerance(g), "4 threads vs reference");
+        AssertBitwiseEqual(Forward(four, g, true), Forward(one, g, true), "4 threads vs 1");
     }
 
     [Test]
