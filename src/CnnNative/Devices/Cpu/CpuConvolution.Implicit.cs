@@ -22,15 +22,26 @@ internal sealed unsafe partial class CpuConvolution
     /// <summary>Taps per k block: a 256 × 16 panel of Wᵀ (16 KiB) stays in L1 across an image's tiles.</summary>
     private const int ImplicitKc = Gemm.KC;
 
+    /// <summary>Positions computed together through all k blocks (a multiple of 6).</summary>
+    internal static int ImplicitSpan = 96;
+
     /// <summary>
-    /// Stride 1, more than one image, at most an eighth of the 16-filter panels idle (K = 16, 32, 64, 100, 128; not
-    /// K = 20, whose 32-wide panels measured 14 % slower than lowering + GEMM) and tap offsets that fit the stack.
-    /// A single image (batch-1 inference) measured 15–20 % slower this way on 2 threads, both halves of the split
-    /// image streaming all of Wᵀ, so it keeps the lowering path, whatever the thread count.
+    /// Stride 1, more than one image, at most <see cref="ImplicitMaxFilters"/> filters with at most an eighth of the
+    /// 16-filter panels idle (K = 16, 32, 64; not K = 20, whose 32-wide panels measured 14 % slower than lowering +
+    /// GEMM), and tap offsets that fit the stack. A single image (batch-1 inference) measured 15–20 % slower this way
+    /// on 2 threads, both halves of the split image streaming all of Wᵀ, so it keeps the lowering path, whatever the
+    /// thread count.
     /// </summary>
     private static bool UseImplicit(in Conv2dGeometry g)
-        => ImplicitEnabled && g.N > 1 && g.StrideH == 1 && g.StrideW == 1
+        => ImplicitEnabled && g.N > 1 && g.StrideH == 1 && g.StrideW == 1 && g.K <= ImplicitMaxFilters
            && 8 * (Gemm.RoundUp(g.K, NR) - g.K) <= Gemm.RoundUp(g.K, NR) && g.C * g.R * g.S <= DirectFilterMaxTaps;
+
+    /// <summary>
+    /// Most filters: with 128 (8 panels, 28×28, 128 channels 3×3), where lowering + GEMM already runs at about 85 %
+    /// of the FMA peak, this path measured 2 % (forward) and 10 % (backward data) slower; with 16 to 64 filters it
+    /// measured equal (56×56) to 1.67× faster (LeNet's second layer).
+    /// </summary>
+    private const int ImplicitMaxFilters = 64;
 
     private struct ImplicitJob
     {
@@ -41,7 +52,26 @@ internal sealed unsafe partial class CpuConvolution
         public int KPad, Panels, Chunks, ChunkPositions;
     }
 
-    private void ImplicitForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
+    /// <summary>
+    /// Backward data of a stride-1 convolution is the forward convolution of dy with the filters transposed (C and K
+    /// swapped) and flipped (r → R−1−r, s → S−1−s), padded by R−1−padH, S−1−padW: the same work as the product it
+    /// replaces when the layer keeps its size ("same" padding), otherwise more (LeNet's unpadded 5×5: twice), so only
+    /// the former takes this path.
+    /// </summary>
+    private static bool UseImplicitData(in Conv2dGeometry g, out Conv2dGeometry transposed)
+    {
+        transposed = default;
+        if (!ImplicitEnabled || g.StrideH != 1 || g.StrideW != 1 || g.PadH > g.R - 1 || g.PadW > g.S - 1) return false;
+        if (10L * g.H * g.W > 11L * g.P * g.Q) return false;
+        transposed = new Conv2dGeometry(g.N, g.K, g.P, g.Q, g.C, g.R, g.S, 1, 1, g.R - 1 - g.PadH, g.S - 1 - g.PadW);
+        return transposed.P == g.H && transposed.Q == g.W && UseImplicit(transposed);
+    }
+
+    /// <param name="flipped">
+    /// w holds the filters of the convolution whose backward data this is (K = g.C, C = g.K), used transposed and
+    /// flipped; see <see cref="UseImplicitData"/>.
+    /// </param>
+    private void ImplicitForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool flipped = false)
     {
         var job = new ImplicitJob { G = g, M = MonoSetup(g), Bias = bias, Y = y };
         job.M.X = x;
@@ -61,7 +91,7 @@ internal sealed unsafe partial class CpuConvolution
                     for (int kk = 0; kk < NR; kk++)
                     {
                         int k = panel * NR + kk;
-                        block[((long)panel * kc + t) * NR + kk] = k < g.K ? w[(long)k * taps + pc + t] : 0f;
+                        block[((long)panel * kc + t) * NR + kk] = k >= g.K ? 0f : w[FilterIndex(g, k, pc + t, flipped)];
                     }
         }
         // Whole images per task when there are enough of them; otherwise positions are split (no sum changes order).
@@ -69,9 +99,17 @@ internal sealed unsafe partial class CpuConvolution
         job.Chunks = g.N >= pool.Threads ? 1 : Math.Min((pool.Threads + g.N - 1) / g.N, (pq + MR - 1) / MR);
         job.ChunkPositions = Gemm.RoundUp((pq + job.Chunks - 1) / job.Chunks, MR);
         job.Chunks = (pq + job.ChunkPositions - 1) / job.ChunkPositions;
-        job.WorkerStride = job.M.PlaneFloats + Workspace.Align((long)job.ChunkPositions * job.KPad);
+        job.WorkerStride = job.M.PlaneFloats + Workspace.Align((long)ImplicitSpan * job.KPad);
         job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
         For(g.N * job.Chunks, &ImplicitTask, &job, Parallel((long)g.K * taps * pq * g.N));
+    }
+
+    /// <summary>Where filter k's tap t = (c, r, s) of geometry g lives in w (see the flipped parameter above).</summary>
+    private static long FilterIndex(in Conv2dGeometry g, int k, int t, bool flipped)
+    {
+        if (!flipped) return (long)k * g.C * g.R * g.S + t;
+        int c = t / (g.R * g.S), r = t / g.S % g.R, s = t % g.S;
+        return (((long)c * g.K + k) * g.R + (g.R - 1 - r)) * g.S + (g.S - 1 - s);
     }
 
     [SkipLocalsInit]
@@ -82,37 +120,43 @@ internal sealed unsafe partial class CpuConvolution
         int n = task / job->Chunks, pq = g.P * g.Q, taps = job->M.Taps, kPad = job->KPad;
         int j0 = task % job->Chunks * job->ChunkPositions, j1 = Math.Min(pq, j0 + job->ChunkPositions);
         float* plane = job->Scratch + worker * job->WorkerStride;
-        float* tile = plane + job->M.PlaneFloats; // (j1 − j0) positions × KPad filters
+        float* tile = plane + job->M.PlaneFloats; // ImplicitSpan positions × KPad filters
         MonoPad(ref job->M, n, plane);
         float** a = stackalloc float*[MR];
-        for (int pc = 0; pc < taps; pc += ImplicitKc)
+        // Positions in spans, each span through every k block and panel: the span's block of Yᵀ (span × KPad) stays
+        // in L1 across the k blocks, where a whole image's (3136 × 64 floats for 56×56) would go back and forth to L3.
+        for (int s0 = j0; s0 < j1; s0 += ImplicitSpan)
         {
-            int kc = Math.Min(ImplicitKc, taps - pc);
-            int* off = job->M.Offsets + pc;
-            float* block = job->PackedW + (long)pc * kPad;
-            for (int panel = 0; panel < job->Panels; panel++)
+            int s1 = Math.Min(j1, s0 + ImplicitSpan);
+            for (int pc = 0; pc < taps; pc += ImplicitKc)
             {
-                float* bp = block + (long)panel * kc * NR;
-                for (int j = j0; j < j1; j += MR)
+                int kc = Math.Min(ImplicitKc, taps - pc);
+                int* off = job->M.Offsets + pc;
+                float* block = job->PackedW + (long)pc * kPad;
+                for (int panel = 0; panel < job->Panels; panel++)
                 {
-                    int mr = Math.Min(MR, j1 - j);
-                    for (int i = 0; i < MR; i++)
+                    float* bp = block + (long)panel * kc * NR;
+                    for (int j = s0; j < s1; j += MR)
                     {
-                        int jj = j + Math.Min(i, mr - 1); // idle rows repeat the last position and are not stored
-                        a[i] = plane + jj / g.Q * job->M.Wp + jj % g.Q;
+                        int mr = Math.Min(MR, s1 - j);
+                        for (int i = 0; i < MR; i++)
+                        {
+                            int jj = j + Math.Min(i, mr - 1); // idle rows repeat the last position and are not stored
+                            a[i] = plane + jj / g.Q * job->M.Wp + jj % g.Q;
+                        }
+                        ImplicitTile(kc, bp, off, a, tile + (long)(j - s0) * kPad + panel * NR, kPad, pc == 0 ? 0 : 1, mr);
                     }
-                    ImplicitTile(kc, bp, off, a, tile + (long)(j - j0) * kPad + panel * NR, kPad, pc == 0 ? 0 : 1, mr);
                 }
             }
-        }
-        // y[n][k][j] = tile[j][k] + bias[k]
-        float* y = job->Y + (long)n * g.K * pq;
-        for (int k = 0; k < g.K; k++)
-        {
-            float b = job->Bias == null ? 0f : job->Bias[k];
-            float* dst = y + (long)k * pq;
-            float* src = tile + k;
-            for (int j = j0; j < j1; j++) dst[j] = src[(long)(j - j0) * kPad] + b;
+            // y[n][k][j] = tile[j − s0][k] + bias[k]
+            float* y = job->Y + (long)n * g.K * pq;
+            for (int k = 0; k < g.K; k++)
+            {
+                float b = job->Bias == null ? 0f : job->Bias[k];
+                float* dst = y + (long)k * pq;
+                float* src = tile + k;
+                for (int j = s0; j < s1; j++) dst[j] = src[(long)(j - s0) * kPad] + b;
+            }
         }
     }
 

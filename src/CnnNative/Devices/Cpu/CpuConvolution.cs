@@ -123,6 +123,7 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
 
     public void BackwardData(in Conv2dGeometry g, float* dy, float* w, float* dx)
     {
+        if (UseImplicitData(g, out var transposed)) { ImplicitForward(transposed, dy, w, null, dx, flipped: true); return; }
         var job = new Job { G = g, Dy = dy, W = w, Dx = dx };
         int crs = job.Crs, crsPad = Gemm.RoundUp(crs, MR);
         bool splitImages = pool.Threads > 1 && g.N >= pool.Threads;

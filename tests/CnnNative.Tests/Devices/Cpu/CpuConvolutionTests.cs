@@ -50,6 +50,8 @@ public class CpuConvolutionTests
             ("direct forward, C = 3: K not a multiple of 4", new(2, 3, 30, 30, 5, 3, 3, 1, 1, 1, 1)),
             ("implicit forward: taps across k blocks (270), positions not a multiple of 6, K = 30", new(3, 30, 9, 11, 30, 3, 3, 1, 1, 1, 1)),
             ("implicit forward: LeNet's second layer, no padding", new(4, 6, 14, 14, 16, 5, 5)),
+            ("implicit backward data (flipped filters): rectangular kernel, same padding", new(2, 16, 9, 13, 8, 3, 5, 1, 1, 1, 2)),
+            ("implicit backward data: 30 channels in 32-wide panels, taps across k blocks (360)", new(3, 30, 11, 10, 40, 3, 3, 1, 1, 1, 1)),
             ("direct forward, C = 16: batch 1, K past one task (37)", new(1, 16, 24, 26, 37, 3, 3, 1, 1, 1, 1)),
         ];
         foreach (var (name, g) in shapes) yield return new TestCaseData(g).SetArgDisplayNames(name);
