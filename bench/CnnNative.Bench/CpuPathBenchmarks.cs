@@ -44,7 +44,7 @@ public class CpuPathBenchmarks : IWork
         GemmMicroKernel.PartialRowsInRegisters = NewPaths;
         GemmMicroKernel.NarrowEdges = NewPaths;
         CpuConvolution.DirectFilterMinWide = CpuConvolution.DirectForwardMinWide = NewPaths ? 512 : int.MaxValue;
-        CpuConvolution.ImplicitEnabled = NewPaths;
+        CpuConvolution.ImplicitEnabled = CpuConvolution.ImplicitFilterEnabled = NewPaths;
         GemmPacking.Vectorised = NewPaths;
         Gemm.PairedDotEnabled = NewPaths;
         Gemm.EvenColumnBlocks = NewPaths;
@@ -75,7 +75,7 @@ public class CpuPathBenchmarks : IWork
         _device.Dispose();
         CpuConvolution.MonoEnabled = CpuConvolution.SplitSingleImageEnabled = Im2Col.RowsFromSliceEnabled = true;
         CpuConvolution.DirectFilterMinWide = CpuConvolution.DirectForwardMinWide = 512;
-        CpuConvolution.ImplicitEnabled = true;
+        CpuConvolution.ImplicitEnabled = CpuConvolution.ImplicitFilterEnabled = true;
         GemmMicroKernel.InRegisters = GemmMicroKernel.PartialRowsInRegisters = GemmMicroKernel.NarrowEdges = GemmPacking.Vectorised = Gemm.PairedDotEnabled = Gemm.EvenColumnBlocks = Gemm.FewRowsEnabled = true;
     }
 

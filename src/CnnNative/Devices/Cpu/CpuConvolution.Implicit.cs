@@ -13,6 +13,8 @@ namespace CnnNative.Devices.Cpu;
 /// matter (16, 32, 64, 128) and 6-position tiles leave at most 5 positions idle per image, so almost no work is
 /// padding, unlike the lowering path's 6-filter × 16-position tiles on 14×14 outputs (196 = 12·16 + 4).
 /// The tile accumulates into a position-major scratch block, transposed into y (with the bias) at the end.
+/// The same tile serves backward data (a forward with transposed, flipped filters, for same-padded layers) and,
+/// turned around, backward filter (rows = taps, sum over positions); see <see cref="ImplicitBackwardFilter"/>.
 /// </summary>
 internal sealed unsafe partial class CpuConvolution
 {
@@ -158,6 +160,123 @@ internal sealed unsafe partial class CpuConvolution
                 for (int j = s0; j < s1; j++) dst[j] = src[(long)(j - s0) * kPad] + b;
             }
         }
+    }
+
+    // ------------------------------------------------------------------ backward filter
+
+    /// <summary>A/B switch for measurements: false leaves the backward filter to the direct and lowering paths.</summary>
+    internal static bool ImplicitFilterEnabled = true;
+
+    /// <summary>Same limits as the forward (<see cref="UseImplicit"/>), any batch.</summary>
+    private static bool UseImplicitFilter(in Conv2dGeometry g)
+        => ImplicitFilterEnabled && g.StrideH == 1 && g.StrideW == 1 && g.K <= ImplicitMaxFilters
+           && 8 * (Gemm.RoundUp(g.K, NR) - g.K) <= Gemm.RoundUp(g.K, NR) && g.C * g.R * g.S <= DirectFilterMaxTaps;
+
+    private struct ImplicitFilterJob
+    {
+        public Conv2dGeometry G;
+        public MonoJob M;
+        public float* Dy, Partials, Scratch;
+        public int* Bases;
+        public long WorkerStride;
+        public int KPad, Panels, Slots;
+        public readonly long PartialFloats => (long)M.Taps * KPad;
+    }
+
+    /// <summary>
+    /// dWᵀ (C·R·S × K) = Σ_n X̂_nᵀ · dy_nᵀ, the forward's tile turned around: rows are 6 taps, columns 16 filters,
+    /// and the sum runs over output positions j, each tap's value broadcast from xpad[off(t) + base(j)] (six tap
+    /// pointers, one table of position bases) and dyᵀ packed per image as 16-filter panels. No lowering, no
+    /// horizontal sums, no wide-row waste. Images go to a fixed number of slots (partial sums added in order at the
+    /// end), as on the other paths, so every thread count gives the same bits.
+    /// </summary>
+    private void ImplicitBackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
+    {
+        var job = new ImplicitFilterJob { G = g, M = MonoSetup(g), Dy = dy };
+        job.M.X = x;
+        int* offsets = stackalloc int[job.M.TapsPad];
+        MonoOffsets(ref job.M, offsets);
+        int pq = g.P * g.Q;
+        job.KPad = Gemm.RoundUp(g.K, NR);
+        job.Panels = job.KPad / NR;
+        job.Slots = Math.Min(g.N, Math.Max(FilterSlots, pool.Threads));
+        float* sh = shared.Ensure(Workspace.Align(job.Slots * job.PartialFloats) + Workspace.Align(pq));
+        job.Partials = sh;
+        job.Bases = (int*)(sh + Workspace.Align(job.Slots * job.PartialFloats));
+        for (int j = 0; j < pq; j++) job.Bases[j] = j / g.Q * job.M.Wp + j % g.Q;
+        job.WorkerStride = job.M.PlaneFloats + Workspace.Align((long)job.KPad * pq);
+        job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
+        For(job.Slots, &ImplicitFilterSlotTask, &job, pool.Threads > 1 && job.Slots > 1);
+
+        // dw[k][t] += Σ_slot partial[slot][t][k], slots in order; then db.
+        var sum = new Job { G = g, Dw = dw, Partials = job.Partials, Slots = job.Slots, PartialsLd = job.KPad };
+        For((job.M.Taps + TransposeRows - 1) / TransposeRows, &AddTransposedPartialsTask, &sum, pool.Threads > 1);
+        var bias = new Job { G = g, Dy = dy, Db = db };
+        if (db != null) For((g.K + 15) / 16, &BiasGradientTask, &bias, pool.Threads > 1);
+    }
+
+    private const int TransposeRows = 64;
+
+    [SkipLocalsInit]
+    private static void ImplicitFilterSlotTask(void* context, int slot, int worker)
+    {
+        var job = (ImplicitFilterJob*)context;
+        ref readonly var g = ref job->G;
+        int pq = g.P * g.Q, taps = job->M.Taps, kPad = job->KPad;
+        float* plane = job->Scratch + worker * job->WorkerStride;
+        float* dyt = plane + job->M.PlaneFloats; // per position block pc: Panels panels of kc × 16
+        float* partial = job->Partials + slot * job->PartialFloats;
+        new Span<float>(partial, (int)job->PartialFloats).Clear();
+        float** a = stackalloc float*[MR];
+        int n0 = (int)((long)slot * g.N / job->Slots), n1 = (int)((long)(slot + 1) * g.N / job->Slots);
+        for (int n = n0; n < n1; n++)
+        {
+            MonoPad(ref job->M, n, plane);
+            float* dyn = job->Dy + (long)n * g.K * pq;
+            for (int pc = 0; pc < pq; pc += ImplicitKc)
+            {
+                int kc = Math.Min(ImplicitKc, pq - pc);
+                float* block = dyt + (long)pc * kPad;
+                for (int panel = 0; panel < job->Panels; panel++)
+                    for (int j = 0; j < kc; j++)
+                    {
+                        float* dst = block + ((long)panel * kc + j) * NR;
+                        for (int kk = 0; kk < NR; kk++)
+                        {
+                            int k = panel * NR + kk;
+                            dst[kk] = k < g.K ? dyn[(long)k * pq + pc + j] : 0f;
+                        }
+                    }
+                for (int panel = 0; panel < job->Panels; panel++)
+                {
+                    float* bp = block + (long)panel * kc * NR;
+                    for (int t = 0; t < taps; t += MR)
+                    {
+                        int mr = Math.Min(MR, taps - t);
+                        for (int i = 0; i < MR; i++) a[i] = plane + job->M.Offsets[t + Math.Min(i, mr - 1)];
+                        ImplicitTile(kc, bp, job->Bases + pc, a, partial + (long)t * kPad + panel * NR, kPad, 1, mr);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>dw[k][t] += Σ_slot partials[slot][t][k] for a range of taps.</summary>
+    private static void AddTransposedPartialsTask(void* context, int task, int worker)
+    {
+        var job = (Job*)context;
+        ref readonly var g = ref job->G;
+        int taps = g.C * g.R * g.S, kPad = job->PartialsLd;
+        long slotFloats = (long)taps * kPad;
+        int t0 = task * TransposeRows, t1 = Math.Min(taps, t0 + TransposeRows);
+        for (int t = t0; t < t1; t++)
+            for (int k = 0; k < g.K; k++)
+            {
+                float* p = job->Partials + (long)t * kPad + k;
+                float sum = p[0];
+                for (int s = 1; s < job->Slots; s++) sum += p[s * slotFloats];
+                job->Dw[(long)k * taps + t] += sum;
+            }
     }
 
     /// <summary>

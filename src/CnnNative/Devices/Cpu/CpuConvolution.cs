@@ -39,6 +39,7 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
         public long WorkerStride;
         public float* Partials;     // backward filter: Slots × K·CRS
         public int Slots;
+        public int PartialsLd;      // implicit backward filter: partials are Slots × C·R·S × PartialsLd, filters last
         public long SliceFloats;    // forward, stride 1: the padded input slice per worker (0: lower from x directly)
         public int Image, J0, J1;   // one-image schedule: the chunk being worked on
         public readonly int Crs => G.C * G.R * G.S;
@@ -193,6 +194,8 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
 
     public void BackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
     {
+        if (UseMono(g)) { MonoBackwardFilter(g, x, dy, dw, db); return; }
+        if (UseImplicitFilter(g)) { ImplicitBackwardFilter(g, x, dy, dw, db); return; }
         if (UseDirectFilter(g)) { MonoBackwardFilter(g, x, dy, dw, db); return; }
         var job = new Job { G = g, X = x, Dy = dy, Dw = dw, Db = db };
         int crs = job.Crs;

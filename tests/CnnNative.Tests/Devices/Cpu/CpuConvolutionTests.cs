@@ -52,6 +52,8 @@ public class CpuConvolutionTests
             ("implicit forward: LeNet's second layer, no padding", new(4, 6, 14, 14, 16, 5, 5)),
             ("implicit backward data (flipped filters): rectangular kernel, same padding", new(2, 16, 9, 13, 8, 3, 5, 1, 1, 1, 2)),
             ("implicit backward data: 30 channels in 32-wide panels, taps across k blocks (360)", new(3, 30, 11, 10, 40, 3, 3, 1, 1, 1, 1)),
+            ("implicit backward filter: positions across k blocks (400), taps not a multiple of 6", new(2, 3, 20, 20, 16, 3, 3, 1, 1, 1, 1)),
+            ("implicit backward filter: batch 1, K = 15 (one idle filter), uneven padding", new(1, 4, 17, 15, 15, 3, 3, 1, 1, 0, 1)),
             ("direct forward, C = 16: batch 1, K past one task (37)", new(1, 16, 24, 26, 37, 3, 3, 1, 1, 1, 1)),
         ];
         foreach (var (name, g) in shapes) yield return new TestCaseData(g).SetArgDisplayNames(name);
