@@ -28,14 +28,12 @@ internal sealed unsafe partial class CpuConvolution
     internal static int ImplicitSpan = 96;
 
     /// <summary>
-    /// Stride 1, more than one image, at most <see cref="ImplicitMaxFilters"/> filters with at most an eighth of the
-    /// 16-filter panels idle (K = 16, 32, 64; not K = 20, whose 32-wide panels measured 14 % slower than lowering +
-    /// GEMM), and tap offsets that fit the stack. A single image (batch-1 inference) measured 15–20 % slower this way
-    /// on 2 threads, both halves of the split image streaming all of Wᵀ, so it keeps the lowering path, whatever the
-    /// thread count.
+    /// Stride 1, at most <see cref="ImplicitMaxFilters"/> filters with at most an eighth of the 16-filter panels
+    /// idle (K = 16, 32, 64; not K = 20, whose 32-wide panels measured 14 % slower than lowering + GEMM), and tap
+    /// offsets that fit the stack.
     /// </summary>
     private static bool UseImplicit(in Conv2dGeometry g)
-        => ImplicitEnabled && g.N > 1 && g.StrideH == 1 && g.StrideW == 1 && g.K <= ImplicitMaxFilters
+        => ImplicitEnabled && g.StrideH == 1 && g.StrideW == 1 && g.K <= ImplicitMaxFilters
            && 8 * (Gemm.RoundUp(g.K, NR) - g.K) <= Gemm.RoundUp(g.K, NR) && g.C * g.R * g.S <= DirectFilterMaxTaps;
 
     /// <summary>
@@ -82,20 +80,18 @@ internal sealed unsafe partial class CpuConvolution
         MonoOffsets(ref job.M, offsets);
         job.KPad = Gemm.RoundUp(g.K, NR);
         job.Panels = job.KPad / NR;
-        // Wᵀ packed per k block: block at pc holds Panels panels of kc × 16, zero past K.
-        job.PackedW = shared.Ensure((long)taps * job.KPad);
-        for (int pc = 0; pc < taps; pc += ImplicitKc)
+        // Wᵀ packed per k block: block at pc holds Panels panels of kc × 16, zero past K (filters flipped first if asked).
+        long packedFloats = Workspace.Align((long)taps * job.KPad);
+        job.PackedW = shared.Ensure(packedFloats + (flipped ? (long)g.K * taps : 0));
+        float* filters = w;
+        if (flipped)
         {
-            int kc = Math.Min(ImplicitKc, taps - pc);
-            float* block = job.PackedW + (long)pc * job.KPad;
-            for (int panel = 0; panel < job.Panels; panel++)
-                for (int t = 0; t < kc; t++)
-                    for (int kk = 0; kk < NR; kk++)
-                    {
-                        int k = panel * NR + kk;
-                        block[((long)panel * kc + t) * NR + kk] = k >= g.K ? 0f : w[FilterIndex(g, k, pc + t, flipped)];
-                    }
+            filters = job.PackedW + packedFloats;
+            for (int k = 0; k < g.K; k++)
+                for (int t = 0; t < taps; t++) filters[(long)k * taps + t] = w[FilterIndex(g, k, t, flipped: true)];
         }
+        for (int pc = 0; pc < taps; pc += ImplicitKc)
+            GemmPacking.PackB(job.PackedW + (long)pc * job.KPad, filters, taps, true, pc, Math.Min(ImplicitKc, taps - pc), 0, g.K);
         // Whole images per task when there are enough of them; otherwise positions are split (no sum changes order).
         int pq = g.P * g.Q;
         job.Chunks = g.N >= pool.Threads ? 1 : Math.Min((pool.Threads + g.N - 1) / g.N, (pq + MR - 1) / MR);
