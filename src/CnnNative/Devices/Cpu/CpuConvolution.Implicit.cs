@@ -29,7 +29,7 @@ internal sealed unsafe partial class CpuConvolution
 
     /// <summary>
     /// Stride 1, at most <see cref="ImplicitMaxFilters"/> filters with at most an eighth of the 16-filter panels
-    /// idle (K = 16, 32, 64; not K = 20, whose 32-wide panels measured 14 % slower than lowering + GEMM), and tap
+    /// idle (K = 16, 32, 64, 128; not K = 20 or 40, whose idle panel columns made it 9–14 % slower than lowering + GEMM), and tap
     /// offsets that fit the stack.
     /// </summary>
     private static bool UseImplicit(in Conv2dGeometry g)
@@ -37,11 +37,11 @@ internal sealed unsafe partial class CpuConvolution
            && 8 * (Gemm.RoundUp(g.K, NR) - g.K) <= Gemm.RoundUp(g.K, NR) && g.C * g.R * g.S <= DirectFilterMaxTaps;
 
     /// <summary>
-    /// Most filters: with 128 (8 panels, 28×28, 128 channels 3×3), where lowering + GEMM already runs at about 85 %
-    /// of the FMA peak, this path measured 2 % (forward) and 10 % (backward data) slower; with 16 to 64 filters it
-    /// measured equal (56×56) to 1.67× faster (LeNet's second layer).
+    /// Most filters: up to 128 (28×28, 128 channels 3×3) this path measured equal to lowering + GEMM forward and
+    /// backward data, and 1.09× faster backward filter; 16 to 64 filters equal (56×56) to 1.7× faster (LeNet's
+    /// second layer). Wider layers, not measured, keep the lowering path.
     /// </summary>
-    private const int ImplicitMaxFilters = 64;
+    internal static int ImplicitMaxFilters = 128;
 
     private struct ImplicitJob
     {
@@ -86,9 +86,15 @@ internal sealed unsafe partial class CpuConvolution
         float* filters = w;
         if (flipped)
         {
+            // filters[k][c][r][s] = w[c][k][R−1−r][S−1−s]: each (k, c) kernel copied reversed.
             filters = job.PackedW + packedFloats;
+            int rs = g.R * g.S;
             for (int k = 0; k < g.K; k++)
-                for (int t = 0; t < taps; t++) filters[(long)k * taps + t] = w[FilterIndex(g, k, t, flipped: true)];
+                for (int c = 0; c < g.C; c++)
+                {
+                    float* src = w + ((long)c * g.K + k) * rs + rs - 1, dst = filters + ((long)k * g.C + c) * rs;
+                    for (int i = 0; i < rs; i++) dst[i] = src[-i];
+                }
         }
         for (int pc = 0; pc < taps; pc += ImplicitKc)
             GemmPacking.PackB(job.PackedW + (long)pc * job.KPad, filters, taps, true, pc, Math.Min(ImplicitKc, taps - pc), 0, g.K);
@@ -100,14 +106,6 @@ internal sealed unsafe partial class CpuConvolution
         job.WorkerStride = job.M.PlaneFloats + Workspace.Align((long)ImplicitSpan * job.KPad);
         job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
         For(g.N * job.Chunks, &ImplicitTask, &job, Parallel((long)g.K * taps * pq * g.N));
-    }
-
-    /// <summary>Where filter k's tap t = (c, r, s) of geometry g lives in w (see the flipped parameter above).</summary>
-    private static long FilterIndex(in Conv2dGeometry g, int k, int t, bool flipped)
-    {
-        if (!flipped) return (long)k * g.C * g.R * g.S + t;
-        int c = t / (g.R * g.S), r = t / g.S % g.R, s = t % g.S;
-        return (((long)c * g.K + k) * g.R + (g.R - 1 - r)) * g.S + (g.S - 1 - s);
     }
 
     [SkipLocalsInit]
