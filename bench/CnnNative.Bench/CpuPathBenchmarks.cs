@@ -37,7 +37,7 @@ public class CpuPathBenchmarks : IWork
     [GlobalSetup]
     public void Setup()
     {
-        CpuConvolution.MonoEnabled = NewPaths;
+        CpuConvolution.DirectEnabled = NewPaths;
         CpuConvolution.SplitSingleImageEnabled = NewPaths;
         Im2Col.RowsFromSliceEnabled = NewPaths;
         GemmMicroKernel.InRegisters = NewPaths;
@@ -73,7 +73,7 @@ public class CpuPathBenchmarks : IWork
         foreach (var t in new[] { _x64, _t64, _x1 }) t.Dispose();
         _model.Dispose();
         _device.Dispose();
-        CpuConvolution.MonoEnabled = CpuConvolution.SplitSingleImageEnabled = Im2Col.RowsFromSliceEnabled = true;
+        CpuConvolution.DirectEnabled = CpuConvolution.SplitSingleImageEnabled = Im2Col.RowsFromSliceEnabled = true;
         CpuConvolution.DirectFilterMinWide = CpuConvolution.DirectForwardMinWide = 512;
         CpuConvolution.ImplicitEnabled = CpuConvolution.ImplicitFilterEnabled = true;
         GemmMicroKernel.InRegisters = GemmMicroKernel.PartialRowsInRegisters = GemmMicroKernel.NarrowEdges = GemmPacking.Vectorised = Gemm.PairedDotEnabled = Gemm.EvenColumnBlocks = Gemm.FewRowsEnabled = true;

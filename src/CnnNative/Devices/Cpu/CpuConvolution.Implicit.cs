@@ -46,7 +46,7 @@ internal sealed unsafe partial class CpuConvolution
     private struct ImplicitJob
     {
         public Conv2dGeometry G;
-        public MonoJob M;              // padded planes and tap offsets, shared with the direct path
+        public DirectJob M;              // padded planes and tap offsets, shared with the direct path
         public float* PackedW, Bias, Y, Scratch;
         public long WorkerStride;
         public int KPad, Panels, Chunks, ChunkPositions;
@@ -73,11 +73,11 @@ internal sealed unsafe partial class CpuConvolution
     /// </param>
     private void ImplicitForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool flipped = false)
     {
-        var job = new ImplicitJob { G = g, M = MonoSetup(g), Bias = bias, Y = y };
+        var job = new ImplicitJob { G = g, M = DirectSetup(g), Bias = bias, Y = y };
         job.M.X = x;
         int taps = job.M.Taps;
         int* offsets = stackalloc int[job.M.TapsPad];
-        MonoOffsets(ref job.M, offsets);
+        TapOffsets(ref job.M, offsets);
         job.KPad = Gemm.RoundUp(g.K, NR);
         job.Panels = job.KPad / NR;
         // Wᵀ packed per k block: block at pc holds Panels panels of kc × 16, zero past K (filters flipped first if asked).
@@ -117,7 +117,7 @@ internal sealed unsafe partial class CpuConvolution
         int j0 = task % job->Chunks * job->ChunkPositions, j1 = Math.Min(pq, j0 + job->ChunkPositions);
         float* plane = job->Scratch + worker * job->WorkerStride;
         float* tile = plane + job->M.PlaneFloats; // ImplicitSpan positions × KPad filters
-        MonoPad(ref job->M, n, plane);
+        PadImage(ref job->M, n, plane);
         float** a = stackalloc float*[MR];
         // Positions in spans, each span through every k block and panel: the span's block of Yᵀ (span × KPad) stays
         // in L1 across the k blocks, where a whole image's (3136 × 64 floats for 56×56) would go back and forth to L3.
@@ -169,7 +169,7 @@ internal sealed unsafe partial class CpuConvolution
     private struct ImplicitFilterJob
     {
         public Conv2dGeometry G;
-        public MonoJob M;
+        public DirectJob M;
         public float* Dy, Partials, Scratch;
         public int* Bases;
         public long WorkerStride;
@@ -186,10 +186,10 @@ internal sealed unsafe partial class CpuConvolution
     /// </summary>
     private void ImplicitBackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
     {
-        var job = new ImplicitFilterJob { G = g, M = MonoSetup(g), Dy = dy };
+        var job = new ImplicitFilterJob { G = g, M = DirectSetup(g), Dy = dy };
         job.M.X = x;
         int* offsets = stackalloc int[job.M.TapsPad];
-        MonoOffsets(ref job.M, offsets);
+        TapOffsets(ref job.M, offsets);
         int pq = g.P * g.Q;
         job.KPad = Gemm.RoundUp(g.K, NR);
         job.Panels = job.KPad / NR;
@@ -225,7 +225,7 @@ internal sealed unsafe partial class CpuConvolution
         int n0 = (int)((long)slot * g.N / job->Slots), n1 = (int)((long)(slot + 1) * g.N / job->Slots);
         for (int n = n0; n < n1; n++)
         {
-            MonoPad(ref job->M, n, plane);
+            PadImage(ref job->M, n, plane);
             float* dyn = job->Dy + (long)n * g.K * pq;
             for (int pc = 0; pc < pq; pc += ImplicitKc)
             {

@@ -84,7 +84,7 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
 
     public void Forward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
     {
-        if (UseDirectForward(g)) { MonoForward(g, x, w, bias, y); return; }
+        if (UseDirectForward(g)) { DirectForward(g, x, w, bias, y); return; }
         if (UseImplicit(g)) { ImplicitForward(g, x, w, bias, y); return; }
         var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, SplitSingleImage = SplitSingleImageEnabled };
         int crs = job.Crs, mPad = Gemm.RoundUp(g.K, MR);
@@ -194,9 +194,9 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
 
     public void BackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
     {
-        if (UseMono(g)) { MonoBackwardFilter(g, x, dy, dw, db); return; }
+        if (UseOneChannel(g)) { DirectBackwardFilter(g, x, dy, dw, db); return; }
         if (UseImplicitFilter(g)) { ImplicitBackwardFilter(g, x, dy, dw, db); return; }
-        if (UseDirectFilter(g)) { MonoBackwardFilter(g, x, dy, dw, db); return; }
+        if (UseDirectFilter(g)) { DirectBackwardFilter(g, x, dy, dw, db); return; }
         var job = new Job { G = g, X = x, Dy = dy, Dw = dw, Db = db };
         int crs = job.Crs;
         long filterFloats = (long)g.K * crs;

@@ -16,18 +16,18 @@ namespace CnnNative.Devices.Cpu;
 internal sealed unsafe partial class CpuConvolution
 {
     /// <summary>Filters computed together: 4 filters × 24 wide positions = 12 accumulators (forward).</summary>
-    private const int MonoKb = 4;
+    private const int DirectKb = 4;
     /// <summary>Wide positions per forward step: 3 vectors.</summary>
-    private const int MonoJb = 24;
+    private const int DirectJb = 24;
     /// <summary>Taps per backward-filter step: 4 filters × 3 taps = 12 accumulators.</summary>
-    private const int MonoTb = 3;
-    /// <summary>Filters per forward task (a multiple of <see cref="MonoKb"/>), so one image splits over the pool.</summary>
-    private const int MonoKPerTask = 16;
+    private const int DirectTb = 3;
+    /// <summary>Filters per forward task (a multiple of <see cref="DirectKb"/>), so one image splits over the pool.</summary>
+    private const int DirectKPerTask = 16;
 
-    /// <summary>A/B switch for measurements: false sends C = 1 through the lowering path.</summary>
-    internal static bool MonoEnabled = true;
+    /// <summary>A/B switch for measurements: false turns every direct path off (C = 1 included), leaving implicit GEMM and lowering.</summary>
+    internal static bool DirectEnabled = true;
 
-    private static bool UseMono(in Conv2dGeometry g) => MonoEnabled && g.C == 1 && g.StrideH == 1 && g.StrideW == 1;
+    private static bool UseOneChannel(in Conv2dGeometry g) => DirectEnabled && g.C == 1 && g.StrideH == 1 && g.StrideW == 1;
 
     /// <summary>
     /// Backward filter on wide positions for C &gt; 1 too, from this many wide positions P·Wp per image. Each block
@@ -54,14 +54,14 @@ internal sealed unsafe partial class CpuConvolution
     private const int DirectForwardMaxChannels = 16;
 
     private static bool UseDirectForward(in Conv2dGeometry g)
-        => UseMono(g) || (MonoEnabled && g.StrideH == 1 && g.StrideW == 1 && g.C <= DirectForwardMaxChannels
+        => UseOneChannel(g) || (DirectEnabled && g.StrideH == 1 && g.StrideW == 1 && g.C <= DirectForwardMaxChannels
                           && (long)g.P * (g.W + 2 * g.PadW) >= DirectForwardMinWide && 10 * g.Q >= 9 * (g.W + 2 * g.PadW));
 
     private static bool UseDirectFilter(in Conv2dGeometry g)
-        => UseMono(g) || (MonoEnabled && g.StrideH == 1 && g.StrideW == 1 && g.C * g.R * g.S <= DirectFilterMaxTaps
+        => UseOneChannel(g) || (DirectEnabled && g.StrideH == 1 && g.StrideW == 1 && g.C * g.R * g.S <= DirectFilterMaxTaps
                           && (long)g.P * (g.W + 2 * g.PadW) >= DirectFilterMinWide);
 
-    private struct MonoJob
+    private struct DirectJob
     {
         public Conv2dGeometry G;
         public float* X, Bias, Y, Dy, PackedW, Partials, Scratch;
@@ -69,20 +69,20 @@ internal sealed unsafe partial class CpuConvolution
         public long WorkerStride;
         public int Wp, Hp, Wide, KPad, KTasks, Slots, Taps, TapsPad;
         /// <summary>C padded planes of Hp·Wp, then zeros for what the last vectors read past the end.</summary>
-        public readonly long PlaneFloats => Workspace.Align((long)G.C * Hp * Wp + Wp + G.S + 2 * MonoJb);
+        public readonly long PlaneFloats => Workspace.Align((long)G.C * Hp * Wp + Wp + G.S + 2 * DirectJb);
     }
 
-    private static MonoJob MonoSetup(in Conv2dGeometry g)
+    private static DirectJob DirectSetup(in Conv2dGeometry g)
     {
-        var m = new MonoJob { G = g, Wp = g.W + 2 * g.PadW, Hp = g.H + 2 * g.PadH, KPad = Gemm.RoundUp(g.K, MonoKb) };
+        var m = new DirectJob { G = g, Wp = g.W + 2 * g.PadW, Hp = g.H + 2 * g.PadH, KPad = Gemm.RoundUp(g.K, DirectKb) };
         m.Wide = g.P * m.Wp;
         m.Taps = g.C * g.R * g.S;
-        m.TapsPad = Gemm.RoundUp(m.Taps, MonoTb);
+        m.TapsPad = Gemm.RoundUp(m.Taps, DirectTb);
         return m;
     }
 
     /// <summary>Tap offsets c·Hp·Wp + r·Wp + s (tap t = (c·R + r)·S + s, the weights' order); padding taps (backward filter) read offset 0 and are discarded.</summary>
-    private static void MonoOffsets(ref MonoJob m, int* offsets)
+    private static void TapOffsets(ref DirectJob m, int* offsets)
     {
         int rs = m.G.R * m.G.S;
         for (int t = 0; t < m.TapsPad; t++)
@@ -91,7 +91,7 @@ internal sealed unsafe partial class CpuConvolution
     }
 
     /// <summary>Image n, zero-padded, into C planes of Hp·Wp followed by zeros (what the last vectors read past the end).</summary>
-    private static void MonoPad(ref MonoJob m, int n, float* plane)
+    private static void PadImage(ref DirectJob m, int n, float* plane)
     {
         ref readonly var g = ref m.G;
         new Span<float>(plane, (int)m.PlaneFloats).Clear();
@@ -110,38 +110,38 @@ internal sealed unsafe partial class CpuConvolution
 
     // ------------------------------------------------------------------ forward
 
-    private void MonoForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
+    private void DirectForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
     {
-        var m = MonoSetup(g);
+        var m = DirectSetup(g);
         m.X = x; m.Bias = bias; m.Y = y;
         int* offsets = stackalloc int[m.TapsPad];
-        MonoOffsets(ref m, offsets);
+        TapOffsets(ref m, offsets);
         // Weights as [k block][tap][4], zero rows past K.
         m.PackedW = shared.Ensure((long)m.KPad * m.Taps);
         for (int k = 0; k < m.KPad; k++)
             for (int t = 0; t < m.Taps; t++)
-                m.PackedW[(long)(k / MonoKb) * m.Taps * MonoKb + t * MonoKb + k % MonoKb] = k < g.K ? w[(long)k * m.Taps + t] : 0f;
-        m.KTasks = (m.KPad + MonoKPerTask - 1) / MonoKPerTask;
-        m.WorkerStride = m.PlaneFloats + Workspace.Align((long)MonoKb * Gemm.RoundUp(m.Wide, MonoJb));
+                m.PackedW[(long)(k / DirectKb) * m.Taps * DirectKb + t * DirectKb + k % DirectKb] = k < g.K ? w[(long)k * m.Taps + t] : 0f;
+        m.KTasks = (m.KPad + DirectKPerTask - 1) / DirectKPerTask;
+        m.WorkerStride = m.PlaneFloats + Workspace.Align((long)DirectKb * Gemm.RoundUp(m.Wide, DirectJb));
         m.Scratch = perWorker.Ensure(m.WorkerStride * pool.Threads);
-        For(g.N * m.KTasks, &MonoForwardTask, &m, Parallel((long)g.K * m.Taps * g.P * g.Q * g.N));
+        For(g.N * m.KTasks, &DirectForwardTask, &m, Parallel((long)g.K * m.Taps * g.P * g.Q * g.N));
     }
 
     [SkipLocalsInit]
-    private static void MonoForwardTask(void* context, int task, int worker)
+    private static void DirectForwardTask(void* context, int task, int worker)
     {
-        var m = (MonoJob*)context;
+        var m = (DirectJob*)context;
         ref readonly var g = ref m->G;
-        int n = task / m->KTasks, k0 = task % m->KTasks * MonoKPerTask, k1 = Math.Min(m->KPad, k0 + MonoKPerTask);
+        int n = task / m->KTasks, k0 = task % m->KTasks * DirectKPerTask, k1 = Math.Min(m->KPad, k0 + DirectKPerTask);
         float* plane = m->Scratch + worker * m->WorkerStride;
         float* wide = plane + m->PlaneFloats;
-        int widePad = Gemm.RoundUp(m->Wide, MonoJb);
-        MonoPad(ref *m, n, plane);
+        int widePad = Gemm.RoundUp(m->Wide, DirectJb);
+        PadImage(ref *m, n, plane);
         int pq = g.P * g.Q;
-        for (int kb = k0; kb < k1; kb += MonoKb)
+        for (int kb = k0; kb < k1; kb += DirectKb)
         {
-            MonoForwardBlock(plane, m->PackedW + (long)kb * m->Taps, m->Offsets, m->Taps, wide, widePad);
-            for (int i = 0; i < MonoKb && kb + i < g.K; i++)
+            DirectForwardBlock(plane, m->PackedW + (long)kb * m->Taps, m->Offsets, m->Taps, wide, widePad);
+            for (int i = 0; i < DirectKb && kb + i < g.K; i++)
             {
                 int k = kb + i;
                 float b = m->Bias == null ? 0f : m->Bias[k];
@@ -160,15 +160,15 @@ internal sealed unsafe partial class CpuConvolution
 
     /// <summary>wide[i][j] = Σ_t w[t][i] · plane[j + off[t]] for 4 filters i, j in [0, widePad), 24 at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MonoForwardBlock(float* plane, float* wk, int* off, int taps, float* wide, int widePad)
+    private static void DirectForwardBlock(float* plane, float* wk, int* off, int taps, float* wide, int widePad)
     {
-        for (int j = 0; j < widePad; j += MonoJb)
+        for (int j = 0; j < widePad; j += DirectJb)
         {
             Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
             Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
             float* src = plane + j;
             float* wt = wk;
-            for (int t = 0; t < taps; t++, wt += MonoKb)
+            for (int t = 0; t < taps; t++, wt += DirectKb)
             {
                 float* s = src + off[t];
                 var x0 = Vector256.Load(s); var x1 = Vector256.Load(s + 8); var x2 = Vector256.Load(s + 16);
@@ -191,12 +191,12 @@ internal sealed unsafe partial class CpuConvolution
 
     // ------------------------------------------------------------------ backward filter
 
-    private void MonoBackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
+    private void DirectBackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
     {
-        var m = MonoSetup(g);
+        var m = DirectSetup(g);
         m.X = x; m.Dy = dy;
         int* offsets = stackalloc int[m.TapsPad];
-        MonoOffsets(ref m, offsets);
+        TapOffsets(ref m, offsets);
         // Slots depend on the batch only, as on the lowering path, so 1 and 2 threads give identical bits.
         m.Slots = Math.Min(g.N, Math.Max(FilterSlots, pool.Threads));
         long filterFloats = (long)g.K * m.Taps;
@@ -204,7 +204,7 @@ internal sealed unsafe partial class CpuConvolution
         int widePad = Gemm.RoundUp(m.Wide, 8);
         m.WorkerStride = m.PlaneFloats + Workspace.Align((long)m.KPad * widePad);
         m.Scratch = perWorker.Ensure(m.WorkerStride * pool.Threads);
-        For(m.Slots, &MonoFilterSlotTask, &m, pool.Threads > 1 && m.Slots > 1);
+        For(m.Slots, &DirectFilterSlotTask, &m, pool.Threads > 1 && m.Slots > 1);
 
         var job = new Job { G = g, Dy = dy, Dw = dw, Db = db, Partials = m.Partials, Slots = m.Slots };
         For((int)((filterFloats + RangeJob.Chunk - 1) / RangeJob.Chunk), &AddPartialsTask, &job, pool.Threads > 1);
@@ -212,9 +212,9 @@ internal sealed unsafe partial class CpuConvolution
     }
 
     [SkipLocalsInit]
-    private static void MonoFilterSlotTask(void* context, int slot, int worker)
+    private static void DirectFilterSlotTask(void* context, int slot, int worker)
     {
-        var m = (MonoJob*)context;
+        var m = (DirectJob*)context;
         ref readonly var g = ref m->G;
         float* plane = m->Scratch + worker * m->WorkerStride;
         float* dyw = plane + m->PlaneFloats;
@@ -223,11 +223,11 @@ internal sealed unsafe partial class CpuConvolution
         new Span<float>(partial, g.K * m->Taps).Clear();
         // dy rows in the wide layout: zero in columns q ≥ Q, past the end and in the padding filters.
         new Span<float>(dyw, (int)((long)m->KPad * widePad)).Clear();
-        float* sums = stackalloc float[MonoKb * MonoTb];
+        float* sums = stackalloc float[DirectKb * DirectTb];
         int n0 = (int)((long)slot * g.N / m->Slots), n1 = (int)((long)(slot + 1) * g.N / m->Slots);
         for (int n = n0; n < n1; n++)
         {
-            MonoPad(ref *m, n, plane);
+            PadImage(ref *m, n, plane);
             for (int k = 0; k < g.K; k++)
             {
                 float* src = m->Dy + ((long)n * g.K + k) * pq;
@@ -235,20 +235,20 @@ internal sealed unsafe partial class CpuConvolution
                 for (int p = 0; p < g.P; p++)
                     Buffer.MemoryCopy(src + (long)p * g.Q, dst + (long)p * m->Wp, g.Q * sizeof(float), g.Q * sizeof(float));
             }
-            for (int kb = 0; kb < m->KPad; kb += MonoKb)
-                for (int tb = 0; tb < m->TapsPad; tb += MonoTb)
+            for (int kb = 0; kb < m->KPad; kb += DirectKb)
+                for (int tb = 0; tb < m->TapsPad; tb += DirectTb)
                 {
-                    MonoFilterBlock(plane, dyw + (long)kb * widePad, widePad, m->Offsets + tb, sums);
-                    for (int i = 0; i < MonoKb && kb + i < g.K; i++)
-                        for (int t = 0; t < MonoTb && tb + t < m->Taps; t++)
-                            partial[(long)(kb + i) * m->Taps + tb + t] += sums[i * MonoTb + t];
+                    DirectFilterBlock(plane, dyw + (long)kb * widePad, widePad, m->Offsets + tb, sums);
+                    for (int i = 0; i < DirectKb && kb + i < g.K; i++)
+                        for (int t = 0; t < DirectTb && tb + t < m->Taps; t++)
+                            partial[(long)(kb + i) * m->Taps + tb + t] += sums[i * DirectTb + t];
                 }
         }
     }
 
     /// <summary>sums[i·3 + t] = Σ_j dyw[i][j] · plane[j + off[t]] for 4 filters i and 3 taps t.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MonoFilterBlock(float* plane, float* dyw, int widePad, int* off, float* sums)
+    private static void DirectFilterBlock(float* plane, float* dyw, int widePad, int* off, float* sums)
     {
         Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
         Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
