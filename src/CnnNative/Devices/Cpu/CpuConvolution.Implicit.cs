@@ -231,16 +231,7 @@ internal sealed unsafe partial class CpuConvolution
             {
                 int kc = Math.Min(ImplicitKc, pq - pc);
                 float* block = dyt + (long)pc * kPad;
-                for (int panel = 0; panel < job->Panels; panel++)
-                    for (int j = 0; j < kc; j++)
-                    {
-                        float* dst = block + ((long)panel * kc + j) * NR;
-                        for (int kk = 0; kk < NR; kk++)
-                        {
-                            int k = panel * NR + kk;
-                            dst[kk] = k < g.K ? dyn[(long)k * pq + pc + j] : 0f;
-                        }
-                    }
+                GemmPacking.PackB(block, dyn, pq, true, pc, kc, 0, g.K); // dyᵀ: position rows of 16 filters
                 for (int panel = 0; panel < job->Panels; panel++)
                 {
                     float* bp = block + (long)panel * kc * NR;
