@@ -15,7 +15,7 @@ public static class BenchCommand
 {
     internal static ArgParser Parser { get; } = new ArgParser("bench",
             "Times every device op on the benchmark shapes and the built-in models' training and inference.")
-        .Option("devices", "LIST", "comma-separated devices (default cpu,native,opencl; ones this machine lacks are listed as skipped)")
+        .Option("devices", "LIST", "comma-separated devices (default cpu,native,opencl, or cpu with --profile; ones this machine lacks are listed as skipped)")
         .Option("threads", "N", "threads for the host devices (default 0 = all cores)")
         .Option("budget", "SECONDS", "time spent repeating each measurement (default 0.25; --profile warms up and times whole steps for 4 × this)")
         .Option("json", "FILE", "also write the results as JSON")
@@ -31,8 +31,8 @@ public static class BenchCommand
         int threads = a.Int("threads", 0, min: 0, max: 1024);
         float budget = a.Float("budget", 0.25f, above: 0);
         if (a.Flag("ops-only") && a.Flag("models-only")) throw new UsageException("--ops-only and --models-only exclude each other");
-        if (a.String("profile") is { } profiled)
-            return Profile(ctx, profiled, devices, threads, a.Int("batch", 64, min: 1, max: 4096), 4 * budget);
+        if (a.String("profile") is { } profiled) // on the cpu device unless --devices says otherwise
+            return Profile(ctx, profiled, a.String("devices") is null ? ["cpu"] : devices, threads, a.Int("batch", 64, min: 1, max: 4096), 4 * budget);
 
         var suite = new BenchSuite(threads, budget, step => { if (ctx.Verbose || !ctx.Interactive) ctx.Error.WriteLine($"bench: {step}"); });
         var report = suite.Run(devices, ops: !a.Flag("models-only"), models: !a.Flag("ops-only"));
