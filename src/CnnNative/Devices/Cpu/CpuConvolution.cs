@@ -3,7 +3,11 @@ using System.Runtime.Intrinsics;
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>
-/// Convolution as GEMM on lowered images (im2col), one chunk of <see cref="Chunk"/> output positions at a time so
+/// The cpu device's convolution. Each op first tries the faster paths that fit its shape, each chosen after a
+/// same-process A/B: the direct wide-row paths (CpuConvolution.Direct.cs: one input channel; the forward of a few
+/// channels and the backward filter of larger images), then the implicit GEMM (CpuConvolution.Implicit.cs: stride 1,
+/// up to 128 filters; backward data of same-padded layers through flipped filters). What is left is computed here:
+/// convolution as GEMM on lowered images (im2col), one chunk of <see cref="Chunk"/> output positions at a time so
 /// the lowered columns stay in L2 (a whole image's would stream megabytes through L3):
 /// <list type="bullet">
 /// <item>forward: y[n][:, chunk] = W (K × CRS) · col (CRS × chunk) + bias; W is packed once per call, the chunk is
