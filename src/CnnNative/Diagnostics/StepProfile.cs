@@ -54,7 +54,7 @@ public static class StepProfile
         Array.Fill(forward, double.MaxValue);
         Array.Fill(backward, double.MaxValue);
 
-        Timing.Warm(() => TrainStep(model, x, t, top), runs: 3, seconds); // JIT tiers, workspaces, kernels
+        Timing.Warm(() => TrainStep(model, x, t, logits), runs: 3, seconds); // JIT tiers, workspaces, kernels
         for (int s = 1; s <= steps; s++)
         {
             var h = x;
@@ -71,7 +71,7 @@ public static class StepProfile
         }
 
         // The same step with no synchronisation between stages, as Fit runs it.
-        var whole = Timing.Measure(() => TrainStep(model, x, t, top), budgetSeconds: seconds, minRuns: steps, warmup: 0);
+        var whole = Timing.Measure(() => TrainStep(model, x, t, logits), budgetSeconds: seconds, minRuns: steps, warmup: 0);
 
         var rows = new List<StepStage>();
         for (int i = 0; i < top; i++) rows.Add(new StepStage("forward", layers[i].Name, layers[i].Spec, forward[i] * 1e3, ForwardFlops(layers[i], batchSize)));
@@ -94,15 +94,13 @@ public static class StepProfile
         }
     }
 
-    private static void TrainStep(Sequential model, Tensor x, Tensor t, int top)
+    /// <summary>One step as Fit takes it, through the model's own Forward/Backward.</summary>
+    private static void TrainStep(Sequential model, Tensor x, Tensor t, bool logits)
     {
-        var layers = model.Layers;
-        var h = x;
-        for (int i = 0; i < top; i++) h = layers[i].Forward(h, training: true);
-        model.Loss!.Forward(h, t);
+        var output = logits ? model.ForwardLogits(x, training: true) : model.Forward(x, training: true);
+        model.Loss!.Forward(output, t);
         model.Optimizer!.ZeroGrad();
-        Tensor? dy = model.Loss.Backward();
-        for (int i = top - 1; i >= 0; i--) dy = layers[i].Backward(dy!, needInputGradient: i > 0);
+        model.Backward(model.Loss.Backward());
         model.Optimizer.Step();
         model.Device.Synchronize();
     }

@@ -293,24 +293,17 @@ internal sealed unsafe partial class CpuConvolution
             c50 = Fmadd(v, b0, c50); c51 = Fmadd(v, b1, c51);
             bp += NR;
         }
-        ImplicitStore(c, c00, c01, addC);
+        GemmMicroKernel.Update(c, c00, c01, addC, null, 0);
         if (mr == 1) return;
-        c += ldc; ImplicitStore(c, c10, c11, addC);
+        c += ldc; GemmMicroKernel.Update(c, c10, c11, addC, null, 1);
         if (mr == 2) return;
-        c += ldc; ImplicitStore(c, c20, c21, addC);
+        c += ldc; GemmMicroKernel.Update(c, c20, c21, addC, null, 2);
         if (mr == 3) return;
-        c += ldc; ImplicitStore(c, c30, c31, addC);
+        c += ldc; GemmMicroKernel.Update(c, c30, c31, addC, null, 3);
         if (mr == 4) return;
-        c += ldc; ImplicitStore(c, c40, c41, addC);
+        c += ldc; GemmMicroKernel.Update(c, c40, c41, addC, null, 4);
         if (mr == 5) return;
-        c += ldc; ImplicitStore(c, c50, c51, addC);
+        c += ldc; GemmMicroKernel.Update(c, c50, c51, addC, null, 5);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ImplicitStore(float* c, Vector256<float> lo, Vector256<float> hi, int addC)
-    {
-        if (addC != 0) { lo += Vector256.Load(c); hi += Vector256.Load(c + 8); }
-        lo.Store(c);
-        hi.Store(c + 8);
-    }
 }

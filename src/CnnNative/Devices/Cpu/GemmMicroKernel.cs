@@ -210,8 +210,9 @@ internal static unsafe class GemmMicroKernel
         c += ldc; Update(c, c50, c51, addC, rowBias, 5);
     }
 
+    /// <summary>One tile row from registers to C: (+ C when addC = 1) (+ rowBias[i] when not null). Also the implicit convolution's store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Update(float* c, Vector256<float> lo, Vector256<float> hi, int addC, float* rowBias, int i)
+    internal static void Update(float* c, Vector256<float> lo, Vector256<float> hi, int addC, float* rowBias, int i)
     {
         if (addC != 0) { lo += Vector256.Load(c); hi += Vector256.Load(c + 8); }
         if (rowBias != null) { var bias = Vector256.Create(rowBias[i]); lo += bias; hi += bias; }
