@@ -1,0 +1,68 @@
+using CnnNative.Devices;
+using CnnNative.Models;
+using CnnNative.Serialization;
+using CnnNative.Tensors;
+using CnnNative.Tests.Data;
+using CnnNative.Tests.Reliability;
+
+namespace CnnNative.Tests.Cli;
+
+/// <summary>Every command that writes a file checks it before its work; every command that loads a model takes --allow-non-finite.</summary>
+public class CliOutputCheckTests
+{
+    private TempFolder _temp = null!;
+    private string _model = null!;
+
+    [SetUp]
+    public void SaveModel()
+    {
+        _temp = new TempFolder();
+        _model = _temp.File("m.safetensors");
+        using var device = Device.Create("reference");
+        using var model = ModelBuilder.Build("conv2k5-relu-maxpool2-dense10", device, new Shape(1, 28, 28));
+        model.Save(_model);
+    }
+
+    [TearDown] public void DeleteFolder() => _temp.Dispose();
+
+    [Test]
+    public void FiltersRefusesADirectoryAsOut()
+    {
+        Directory.CreateDirectory(_temp.File("pictures"));
+        var r = CliRunner.Run("filters", "--model", _model, "--device", "reference", "--out", _temp.File("pictures"));
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.Error, Does.Contain($"--out '{_temp.File("pictures")}'").And.Contain("directory"));
+    }
+
+    [Test]
+    public void FiltersChecksTheMapsPictureBeforeLoadingTheModel()
+    {
+        UnixFiles.MakeFifo(_temp.File("maps.png"));
+        SyntheticData.WritePgm(_temp.File("x.pgm"), 0);
+        var r = CliRunner.Run("filters", "--model", _temp.File("missing.safetensors"), "--image", _temp.File("x.pgm"), "--maps-out", _temp.File("maps.png"));
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.Error, Does.Contain("--maps-out").And.Contain("FIFO"), "the output is checked first, before the model is looked for");
+    }
+
+    [Test]
+    public void BenchChecksItsJsonFileBeforeMeasuring()
+    {
+        UnixFiles.MakeFifo(_temp.File("bench.json"));
+        var r = CliRunner.Run("bench", "--devices", "reference", "--json", _temp.File("bench.json"));
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.Error.Trim(), Does.StartWith("cnn: Cannot write --json").And.Not.Contain("bench:"), r.ToString());
+    }
+
+    [Test]
+    public void AllowNonFiniteLoadsADamagedModelForInspection()
+    {
+        var (tensors, metadata) = SafeTensors.Read(_model);
+        tensors[0].Data[0] = float.NaN;
+        SafeTensors.Write(_model, tensors, metadata);
+
+        Assert.That(CliRunner.Run("summary", _model).ExitCode, Is.EqualTo(1));
+        var r = CliRunner.Run("summary", _model, "--allow-non-finite");
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(r.Out, Does.Contain("conv2d_1 (Conv2d)"));
+    }
+}
