@@ -1,7 +1,4 @@
-using CnnNative.Devices;
-using CnnNative.Models;
 using CnnNative.Serialization;
-using CnnNative.Tensors;
 using CnnNative.Tests.Data;
 using CnnNative.Tests.Reliability;
 
@@ -17,10 +14,7 @@ public class CliOutputCheckTests
     public void SaveModel()
     {
         _temp = new TempFolder();
-        _model = _temp.File("m.safetensors");
-        using var device = Device.Create("reference");
-        using var model = ModelBuilder.Build("conv2k5-relu-maxpool2-dense10", device, new Shape(1, 28, 28));
-        model.Save(_model);
+        _model = SmallModel.Save(_temp.File("m.safetensors"));
     }
 
     [TearDown] public void DeleteFolder() => _temp.Dispose();

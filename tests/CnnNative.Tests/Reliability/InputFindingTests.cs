@@ -1,7 +1,4 @@
 using CnnNative.Data;
-using CnnNative.Devices;
-using CnnNative.Models;
-using CnnNative.Tensors;
 using CnnNative.Tests.Cli;
 using CnnNative.Tests.Data;
 
@@ -20,10 +17,7 @@ public class InputFindingTests
     public void SaveModel()
     {
         _temp = new TempFolder();
-        _model = _temp.File("m.safetensors");
-        using var device = Device.Create("reference");
-        using var model = ModelBuilder.Build("conv2k5-relu-maxpool2-dense10", device, new Shape(1, 28, 28));
-        model.Save(_model);
+        _model = SmallModel.Save(_temp.File("m.safetensors"));
     }
 
     [TearDown] public void DeleteFolder() => _temp.Dispose();

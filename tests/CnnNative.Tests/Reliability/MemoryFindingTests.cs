@@ -2,9 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using CnnNative.Cli.Pictures;
 using CnnNative.Devices;
-using CnnNative.Models;
 using CnnNative.Serialization;
-using CnnNative.Tensors;
 using CnnNative.Tests.Cli;
 using CnnNative.Tests.Data;
 
@@ -79,7 +77,7 @@ public class MemoryFindingTests
         WriteGzipBomb(data, 100_000);
 
         CliResult r = null!;
-        long bytes = Allocated(() => r = CliRunner.Run("train", "--data", data, "--limit", "300", "--model", "conv2k5-relu-maxpool2-dense10",
+        long bytes = Allocated(() => r = CliRunner.Run("train", "--data", data, "--limit", "300", "--model", SmallModel.Spec,
                                                        "--epochs", "1", "--device", "reference", "--out", _temp.File("m.safetensors")));
 
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
@@ -93,10 +91,7 @@ public class MemoryFindingTests
     {
         string data = _temp.File("bomb");
         WriteGzipBomb(data, 100_000);
-        string model = _temp.File("m.safetensors");
-        using (var device = Device.Create("reference"))
-        using (var m = ModelBuilder.Build("conv2k5-relu-maxpool2-dense10", device, new Shape(1, 28, 28)))
-            m.Save(model);
+        string model = SmallModel.Save(_temp.File("m.safetensors"));
 
         CliResult r = null!;
         long bytes = Allocated(() => r = CliRunner.Run("predict", "--model", model, "--device", "reference", "--limit", "300",

@@ -1,6 +1,4 @@
 using CnnNative.Devices;
-using CnnNative.Models;
-using CnnNative.Tensors;
 using CnnNative.Tests.Cli;
 using CnnNative.Tests.Data;
 
@@ -26,7 +24,7 @@ public class OutputFindingTests
     [TearDown] public void DeleteFolder() => _temp.Dispose();
 
     private CliResult Train(params string[] more)
-        => CliRunner.Run(["train", "--data", _data, "--model", "conv2k5-relu-maxpool2-dense10", "--epochs", "1", "--batch", "16",
+        => CliRunner.Run(["train", "--data", _data, "--model", SmallModel.Spec, "--epochs", "1", "--batch", "16",
                           "--device", "reference", .. more]);
 
     private static bool Trained(CliResult r) => r.Out.Contains("epoch 1/1");
@@ -109,9 +107,7 @@ public class OutputFindingTests
         string[] kept = [".m.safetensors.tmp-1", $"m.safetensors.tmp-{dead}", $".notes.txt.tmp-{dead}x", "notes.txt"];
         foreach (var name in stale.Concat(kept)) File.WriteAllText(_temp.File(name), "left over");
 
-        using var device = Device.Create("reference");
-        using var model = ModelBuilder.Build("conv2k5-relu-maxpool2-dense10", device, new Shape(1, 28, 28));
-        model.Save(_temp.File("m.safetensors"));
+        SmallModel.Save(_temp.File("m.safetensors"));
 
         var names = Directory.GetFiles(_temp.Path).Select(Path.GetFileName);
         Assert.That(names, Is.EquivalentTo(kept.Append("m.safetensors")), "stale temp files of dead processes go; everything else stays");

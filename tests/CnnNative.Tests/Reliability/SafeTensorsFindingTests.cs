@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using CnnNative.Devices;
-using CnnNative.Models;
 using CnnNative.Serialization;
-using CnnNative.Tensors;
 using CnnNative.Tests.Cli;
 using CnnNative.Tests.Data;
 
@@ -73,10 +71,7 @@ public class SafeTensorsFindingTests
 
     private string SaveModelWithANaNWeight()
     {
-        string path = _temp.File("nan.safetensors");
-        using (var device = Device.Create("reference"))
-        using (var model = ModelBuilder.Build("conv2k5-relu-maxpool2-dense10", device, new Shape(1, 28, 28)))
-            model.Save(path);
+        string path = SmallModel.Save(_temp.File("nan.safetensors"));
         var (tensors, metadata) = SafeTensors.Read(path);
         tensors.Single(t => t.Name == "linear_1.weight").Data[17] = float.NaN;
         SafeTensors.Write(path, tensors, metadata);
