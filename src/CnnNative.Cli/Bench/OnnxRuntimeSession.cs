@@ -6,7 +6,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace CnnNative.Cli.Bench;
 
 /// <summary>
-/// An ONNX model (as <see cref="OnnxExporter"/> writes it: input "input", output "output") in an ONNX Runtime session on
+/// An ONNX model with one input and one output (as <see cref="OnnxExporter"/> writes them) in an ONNX Runtime session on
 /// the CPU execution provider: intra-op threads as given, one inter-op thread, sequential execution.
 /// </summary>
 public sealed class OnnxRuntimeSession : IInferenceSession
@@ -14,7 +14,7 @@ public sealed class OnnxRuntimeSession : IInferenceSession
     private readonly InferenceSession _session;
     private readonly RunOptions _run = new();
     private readonly Shape _input, _output;
-    private static readonly string[] InputNames = [OnnxFormat.InputName], OutputNames = [OnnxFormat.OutputName];
+    private readonly string[] _inputNames, _outputNames;
 
     /// <summary>Loads <paramref name="onnx"/> (an .onnx file's bytes) whose input is a batch of <paramref name="input"/>.</summary>
     public OnnxRuntimeSession(byte[] onnx, Shape input, Shape output, int threads,
@@ -31,6 +31,7 @@ public sealed class OnnxRuntimeSession : IInferenceSession
         };
         if (optimizedModelPath is not null) options.OptimizedModelFilePath = optimizedModelPath;
         _session = new InferenceSession(onnx, options);
+        (_inputNames, _outputNames) = ([_session.InputNames.Single()], [_session.OutputNames.Single()]);
     }
 
     /// <inheritdoc/>
@@ -43,7 +44,7 @@ public sealed class OnnxRuntimeSession : IInferenceSession
         // Both tensors wrap the managed arrays: ONNX Runtime reads and writes them in place.
         using var x = OrtValue.CreateTensorValueFromMemory(images, Dims(count, _input));
         using var y = OrtValue.CreateTensorValueFromMemory(result, Dims(count, _output));
-        _session.Run(_run, InputNames, [x], OutputNames, [y]);
+        _session.Run(_run, _inputNames, [x], _outputNames, [y]);
         return result;
     }
 
