@@ -55,7 +55,12 @@ internal sealed class OnnxGraphReader
     /// <summary>Nodes no mapping has read yet (other than Constant nodes).</summary>
     public IEnumerable<NodeProto> Unconsumed => Graph.Node.Where(n => !_consumed.Contains(n));
 
-    public void Consume(NodeProto node) => _consumed.Add(node);
+    /// <summary>Marks <paramref name="node"/> read; a node met twice means the graph has a cycle.</summary>
+    public void Consume(NodeProto node)
+    {
+        if (!_consumed.Add(node))
+            throw new InvalidDataException($"ONNX {node.Describe()} is reached twice: the graph has a cycle.");
+    }
 
     /// <summary>The one node that reads <paramref name="value"/>, or null when none does; a fork is not a chain.</summary>
     public NodeProto? SoleConsumer(string value)

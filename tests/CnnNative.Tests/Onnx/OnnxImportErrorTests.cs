@@ -158,6 +158,20 @@ public class OnnxImportErrorTests
     }
 
     [Test]
+    public void ACycleIsInvalidData()
+    {
+        var g = new HandBuiltOnnx(inputDims: [-1, 4]);
+        g.Node("Relu");
+        var loop = g.Node("Identity");
+        loop.Output[0] = loop.Input[0]; // writes the value it reads
+
+        var e = ImportFails(g.Finish());
+
+        Assert.That(e, Is.TypeOf<InvalidDataException>());
+        Assert.That(e.Message, Does.Contain("cycle"));
+    }
+
+    [Test]
     public void ExportingALayerlessModelFails()
     {
         using var model = new Sequential(Device, new Shape(1, 28, 28));

@@ -38,6 +38,8 @@ public class PackageConsumerTests
         {
             string folder = Path.Combine(cache, id, _version);
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            string package = Path.Combine(cache, id);
+            if (Directory.Exists(package) && !Directory.EnumerateFileSystemEntries(package).Any()) Directory.Delete(package);
         }
     }
 
