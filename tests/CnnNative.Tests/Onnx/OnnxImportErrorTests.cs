@@ -1,11 +1,11 @@
-using CnnNative.Models;
-using CnnNative.Training;
 using CnnNative.Cli.Bench;
 using CnnNative.Devices;
+using CnnNative.Models;
 using CnnNative.Onnx;
 using CnnNative.Onnx.Protos;
 using CnnNative.Tensors;
 using CnnNative.Tests.Data;
+using CnnNative.Training;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 

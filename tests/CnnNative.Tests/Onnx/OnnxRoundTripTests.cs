@@ -1,9 +1,7 @@
-using CnnNative.Tensors;
-using CnnNative.Models;
-using CnnNative.Training;
 using CnnNative.Onnx;
 using CnnNative.Tests.Data;
 using CnnNative.Tests.Devices.Conformance;
+using CnnNative.Training;
 
 namespace CnnNative.Tests.Onnx;
 

@@ -1,8 +1,8 @@
-using CnnNative.Tensors;
-using CnnNative.Models;
-using CnnNative.Training;
 using CnnNative.Devices;
+using CnnNative.Models;
 using CnnNative.Onnx;
+using CnnNative.Tensors;
+using CnnNative.Training;
 
 namespace CnnNative.Tests.Onnx;
 
