@@ -42,7 +42,7 @@ public static class SummaryCommand
         return Program.Ok;
     }
 
-    private static Shape ParseShape(string text)
+    internal static Shape ParseShape(string text)
     {
         var parts = text.Split(',');
         var dims = new int[parts.Length];
