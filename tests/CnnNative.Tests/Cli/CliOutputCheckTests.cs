@@ -39,6 +39,25 @@ public class CliOutputCheckTests
     }
 
     [Test]
+    public void ExportRefusesADirectoryAsOnnx()
+    {
+        Directory.CreateDirectory(_temp.File("m.onnx"));
+        var r = CliRunner.Run("export", "--model", _model, "--onnx", _temp.File("m.onnx"));
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.Error, Does.Contain($"--onnx '{_temp.File("m.onnx")}'").And.Contain("directory"));
+    }
+
+    [Test]
+    public void ImportChecksItsOutBeforeReadingTheOnnxFile()
+    {
+        File.WriteAllText(_temp.File("junk.onnx"), "not protobuf");
+        UnixFiles.MakeFifo(_temp.File("imported.safetensors"));
+        var r = CliRunner.Run("import", _temp.File("junk.onnx"), "--out", _temp.File("imported.safetensors"));
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.Error, Does.Contain("--out").And.Contain("FIFO"), r.ToString());
+    }
+
+    [Test]
     public void BenchChecksItsJsonFileBeforeMeasuring()
     {
         UnixFiles.MakeFifo(_temp.File("bench.json"));
