@@ -72,6 +72,16 @@ public static partial class AtomicFile
         }
     }
 
+    /// <summary>Creates and deletes <paramref name="temp"/> under the saves' lock, so a probe never truncates a save's temporary file.</summary>
+    internal static void Probe(string temp)
+    {
+        lock (Gate)
+        {
+            using (new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None)) { }
+            File.Delete(temp);
+        }
+    }
+
     /// <summary>
     /// Deletes the temporary files that saves of processes no longer running left in <paramref name="folder"/>.
     /// Files that cannot be deleted are left; the save goes on.

@@ -13,7 +13,7 @@ namespace CnnNative.Serialization;
 /// creates it when the link dangles), and the link itself stays. This is what `cp` and a shell's `&gt;` do, and
 /// it keeps a "latest.safetensors → runs/7/model.safetensors" link working. A link whose target is not a
 /// regular file is refused like that target would be.</para>
-/// Every message names the path as the user gave it; <see cref="IOException"/> is the one exception type.
+/// <para>Every message names the path as the user gave it; <see cref="IOException"/> is the one exception type.</para>
 /// </remarks>
 public static class OutputPath
 {
@@ -39,8 +39,7 @@ public static class OutputPath
         string temp = AtomicFile.TempPathFor(target);
         try
         {
-            using (new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None)) { }
-            File.Delete(temp);
+            AtomicFile.Probe(temp);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
