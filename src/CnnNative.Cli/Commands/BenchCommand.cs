@@ -3,6 +3,7 @@ using System.Text.Json;
 using CnnNative.Cli.Bench;
 using CnnNative.Cli.Options;
 using CnnNative.Diagnostics;
+using CnnNative.Serialization;
 using Spectre.Console;
 
 namespace CnnNative.Cli.Commands;
@@ -33,6 +34,7 @@ public static class BenchCommand
         int threads = a.Int("threads", 0, min: 0, max: 1024);
         float budget = a.Float("budget", 0.25f, above: 0);
         if (a.Flag("ops-only") && a.Flag("models-only")) throw new UsageException("--ops-only and --models-only exclude each other");
+        if (a.String("json") is { } jsonPath) OutputPath.Prepare(jsonPath, "--json", createFolder: true);
         if (a.String("profile") is { } profiled) // on the cpu device unless --devices says otherwise
             return Profile(ctx, profiled, a.String("devices") is null ? ["cpu"] : devices, threads, a.Int("batch", 64, min: 1, max: 4096), 4 * budget);
 
@@ -65,7 +67,7 @@ public static class BenchCommand
         if (a.String("json") is { } path)
         {
             var json = JsonSerializer.SerializeToUtf8Bytes(report, new JsonSerializerOptions { WriteIndented = true });
-            Pictures.PictureFile.WriteAtomic(path, json);
+            AtomicFile.Write(path, json, createFolder: true);
             ctx.Out.WriteLine($"wrote {path}");
         }
         return Program.Ok;

@@ -1,5 +1,6 @@
 using CnnNative.Cli.Options;
 using CnnNative.Onnx;
+using CnnNative.Serialization;
 
 namespace CnnNative.Cli.Commands;
 
@@ -16,6 +17,7 @@ public static class ExportCommand
         var a = Parser.Parse(args);
         string modelPath = a.Require("model");
         string onnxPath = a.Require("onnx");
+        OutputPath.Prepare(onnxPath, "--onnx", createFolder: true);
         // Exporting reads the weights only, which the reference device always can.
         using var device = DeviceOption.Open("reference", 0, ctx);
         using var saved = SavedModel.Load(modelPath, device, ctx.LoggerFactory);

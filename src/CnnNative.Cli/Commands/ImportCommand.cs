@@ -1,5 +1,6 @@
 using CnnNative.Cli.Options;
 using CnnNative.Onnx;
+using CnnNative.Serialization;
 
 namespace CnnNative.Cli.Commands;
 
@@ -20,6 +21,7 @@ public static class ImportCommand
         string outPath = a.Require("out");
         var input = a.String("input") is { } text ? SummaryCommand.ParseShape(text) : (Tensors.Shape?)null;
         if (!File.Exists(onnxPath)) throw new FileNotFoundException($"ONNX file '{onnxPath}' does not exist.", onnxPath);
+        OutputPath.Prepare(outPath, "--out", createFolder: true);
         // The imported weights only need to be held until they are saved, which the reference device always can.
         using var device = DeviceOption.Open("reference", 0, ctx);
         using var model = OnnxImporter.Import(onnxPath, device, input, ctx.LoggerFactory);

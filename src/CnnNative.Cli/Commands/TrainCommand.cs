@@ -5,6 +5,7 @@ using CnnNative.Cli.Pictures;
 using CnnNative.Data;
 using CnnNative.Layers;
 using CnnNative.Models;
+using CnnNative.Serialization;
 using CnnNative.Training;
 
 namespace CnnNative.Cli.Commands;
@@ -14,8 +15,9 @@ namespace CnnNative.Cli.Commands;
 /// curves, the first-layer filters and (when asked) the metrics JSON.
 /// </summary>
 /// <remarks>
-/// Nothing is written before training has finished: a run that diverges or is cancelled leaves an existing
-/// --out file as it was.
+/// Every file the run will write is checked before the data is loaded (<see cref="OutputPath.Prepare"/>), so an
+/// unwritable --out never throws away a trained model. Nothing is written before training has finished: a run
+/// that diverges or is cancelled leaves an existing --out file as it was.
 /// </remarks>
 public static class TrainCommand
 {
@@ -51,11 +53,11 @@ public static class TrainCommand
         string? metricsPath = a.String("metrics-out");
         int limit = a.Int("limit", int.MaxValue, min: 1);
         CheckSpec(modelName);
+        PrepareOutputs(outPath, metricsPath, FirstLayerIsConvolution(modelName));
 
         // The device first: a wrong name should fail at once, not after loading 70,000 images.
         using var device = DeviceOption.Open(deviceName, threads, ctx);
-        var train = Dataset.LoadFolder(dataDir, train: true);
-        if (limit < train.Count) train = train.Take(limit);
+        var train = Dataset.LoadFolder(dataDir, train: true, limit: limit);
         var test = Dataset.LoadFolder(dataDir, train: false);
 
         using var model = ModelBuilder.Build(modelName, device, train.InputShape, seed, ctx.LoggerFactory);
@@ -68,7 +70,6 @@ public static class TrainCommand
         var history = progress.Run(() => model.Fit(train, batch, epochs, validation: test, callback: progress, schedule: schedule, cancellation: ctx.Cancellation));
         double testAccuracy = history.Last.ValidationAccuracy ?? double.NaN;
 
-        CreateFolderOf(outPath);
         model.Save(outPath, new Dictionary<string, string>
         {
             [SavedModel.ClassesKey] = string.Join('|', train.ClassNames),
@@ -117,10 +118,23 @@ public static class TrainCommand
         catch (FormatException e) { throw new UsageException($"invalid value for {option}: {e.Message}", e); }
     }
 
-    /// <summary>"--out runs/7/model.safetensors" should just work; the folder is made once there is something to put in it.</summary>
-    private static void CreateFolderOf(string path)
+    /// <summary>
+    /// Checks every file the run will write, before any work: the model, its pictures, the metrics. Folders are made
+    /// here ("--out runs/7/model.safetensors" should just work).
+    /// </summary>
+    private static void PrepareOutputs(string outPath, string? metricsPath, bool filtersPicture)
     {
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+        OutputPath.Prepare(outPath, "--out", createFolder: true);
+        OutputPath.Prepare(SiblingPath(outPath, ".curves.png"), "the curves picture", createFolder: true);
+        if (filtersPicture) OutputPath.Prepare(SiblingPath(outPath, ".filters.png"), "the filters picture", createFolder: true);
+        if (metricsPath is not null) OutputPath.Prepare(metricsPath, "--metrics-out", createFolder: true);
+    }
+
+    private static bool FirstLayerIsConvolution(string nameOrSpec)
+    {
+        var layers = ModelSpec.Parse(nameOrSpec);
+        bool conv = layers[0] is Conv2d;
+        foreach (var layer in layers) layer.Dispose();
+        return conv;
     }
 }

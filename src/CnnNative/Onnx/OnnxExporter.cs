@@ -1,5 +1,6 @@
 using System.Reflection;
 using CnnNative.Onnx.Protos;
+using CnnNative.Serialization;
 using CnnNative.Tensors;
 using CnnNative.Training;
 using Google.Protobuf;
@@ -13,22 +14,11 @@ namespace CnnNative.Onnx;
 /// </summary>
 public static class OnnxExporter
 {
-    /// <summary>Writes the model to <paramref name="path"/> atomically (a temporary file beside it, then a rename).</summary>
+    /// <summary>Writes the model to <paramref name="path"/> atomically, as every save is written (<see cref="AtomicFile"/>).</summary>
     public static void Export(Sequential model, string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var bytes = ToBytes(model);
-        string full = Path.GetFullPath(path);
-        string temporary = $"{full}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            File.WriteAllBytes(temporary, bytes);
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        AtomicFile.Write(path, ToBytes(model));
     }
 
     /// <summary>The model as the bytes of an .onnx file (for an in-memory ONNX Runtime session, say).</summary>
