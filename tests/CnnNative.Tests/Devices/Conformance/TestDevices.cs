@@ -16,6 +16,9 @@ public static class TestDevices
         "cpu",
     ];
 
+    /// <summary>Every device including the reference: the contract (validation, disposal, ownership) binds the oracle too.</summary>
+    public static IEnumerable<string> NamesWithReference => [.. Names, "reference"];
+
     /// <summary>Two threads: the CI machine's core count, and enough to exercise the parallel paths.</summary>
     public static IDevice Create(string name) => Device.Create(name, threads: 2);
 }

@@ -3,7 +3,6 @@ using CnnNative.Devices;
 namespace CnnNative.Tests.Devices.Cpu;
 
 /// <summary>After a first training step has grown the workspaces, a step of device ops allocates no managed memory.</summary>
-[Parallelizable(ParallelScope.None)]
 public class CpuSteadyStateTests
 {
     [TestCase(1)]
@@ -15,7 +14,7 @@ public class CpuSteadyStateTests
         int features = pool.OutputLength / pool.N, classes = 10;
         using var cpu = new CpuDevice(threads);
         var buffers = new List<DeviceBuffer>();
-        DeviceBuffer Alloc(int n) { var b = cpu.Allocate(n); cpu.Upload(CpuTestSupport.Random(n, buffers.Count), b); buffers.Add(b); return b; }
+        DeviceBuffer Alloc(int n) { var b = cpu.Allocate(n); cpu.Upload(DeviceTestSupport.Random(n, buffers.Count), b); buffers.Add(b); return b; }
         var (x, w, bias, y, a) = (Alloc(g.InputLength), Alloc(g.FilterLength), Alloc(g.K), Alloc(g.OutputLength), Alloc(g.OutputLength));
         var (p, dense, logits, targets, grad) = (Alloc(pool.OutputLength), Alloc(features * classes), Alloc(g.N * classes), Alloc(g.N * classes), Alloc(g.N * classes));
         var (dp, da, dx, dw, db, ddense, m, v) = (Alloc(pool.OutputLength), Alloc(g.OutputLength), Alloc(g.InputLength), Alloc(g.FilterLength), Alloc(g.K), Alloc(features * classes), Alloc(g.FilterLength), Alloc(g.FilterLength));

@@ -16,32 +16,13 @@ namespace CnnNative.Devices.Cpu;
 /// The same tile serves backward data (a forward with transposed, flipped filters, for same-padded layers) and,
 /// turned around, backward filter (rows = taps, sum over positions); see <see cref="ImplicitBackwardFilter"/>.
 /// </summary>
-internal sealed unsafe partial class CpuConvolution
+internal sealed unsafe partial class CpuConv2d
 {
-    /// <summary>A/B switch for measurements: false sends stride-1 forwards through lowering + GEMM.</summary>
-    internal static bool ImplicitEnabled = true;
-
     /// <summary>Taps per k block: a 256 × 16 panel of Wᵀ (16 KiB) stays in L1 across an image's tiles.</summary>
-    private const int ImplicitKc = Gemm.KC;
+    private const int ImplicitKc = CpuGemm.KC;
 
     /// <summary>Positions computed together through all k blocks (a multiple of 6).</summary>
-    internal static int ImplicitSpan = 96;
-
-    /// <summary>
-    /// Stride 1, at most <see cref="ImplicitMaxFilters"/> filters with at most an eighth of the 16-filter panels
-    /// idle (K = 16, 32, 64, 128; not K = 20 or 40, whose idle panel columns made it 9–14 % slower than lowering + GEMM), and tap
-    /// offsets that fit the stack.
-    /// </summary>
-    private static bool UseImplicit(in Conv2dGeometry g)
-        => ImplicitEnabled && g.StrideH == 1 && g.StrideW == 1 && g.K <= ImplicitMaxFilters
-           && 8 * (Gemm.RoundUp(g.K, NR) - g.K) <= Gemm.RoundUp(g.K, NR) && g.C * g.R * g.S <= DirectFilterMaxTaps;
-
-    /// <summary>
-    /// Most filters: up to 128 (28×28, 128 channels 3×3) this path measured equal to lowering + GEMM forward and
-    /// backward data, and 1.09× faster backward filter; 16 to 64 filters equal (56×56) to 1.7× faster (LeNet's
-    /// second layer). Wider layers, not measured, keep the lowering path.
-    /// </summary>
-    internal static int ImplicitMaxFilters = 128;
+    private const int ImplicitSpan = 96;
 
     private struct ImplicitJob
     {
@@ -52,24 +33,9 @@ internal sealed unsafe partial class CpuConvolution
         public int KPad, Panels, Chunks, ChunkPositions;
     }
 
-    /// <summary>
-    /// Backward data of a stride-1 convolution is the forward convolution of dy with the filters transposed (C and K
-    /// swapped) and flipped (r → R−1−r, s → S−1−s), padded by R−1−padH, S−1−padW: the same work as the product it
-    /// replaces when the layer keeps its size ("same" padding), otherwise more (LeNet's unpadded 5×5: twice), so only
-    /// the former takes this path.
-    /// </summary>
-    private static bool UseImplicitData(in Conv2dGeometry g, out Conv2dGeometry transposed)
-    {
-        transposed = default;
-        if (!ImplicitEnabled || g.StrideH != 1 || g.StrideW != 1 || g.PadH > g.R - 1 || g.PadW > g.S - 1) return false;
-        if (10L * g.H * g.W > 11L * g.P * g.Q) return false;
-        transposed = new Conv2dGeometry(g.N, g.K, g.P, g.Q, g.C, g.R, g.S, 1, 1, g.R - 1 - g.PadH, g.S - 1 - g.PadW);
-        return transposed.P == g.H && transposed.Q == g.W && UseImplicit(transposed);
-    }
-
     /// <param name="flipped">
     /// w holds the filters of the convolution whose backward data this is (K = g.C, C = g.K), used transposed and
-    /// flipped; see <see cref="UseImplicitData"/>.
+    /// flipped; see <see cref="CpuConv2dPlanner.BackwardData"/>.
     /// </param>
     private void ImplicitForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool flipped = false)
     {
@@ -78,10 +44,10 @@ internal sealed unsafe partial class CpuConvolution
         int taps = job.M.Taps;
         int* offsets = stackalloc int[job.M.TapsPad];
         TapOffsets(ref job.M, offsets);
-        job.KPad = Gemm.RoundUp(g.K, NR);
+        job.KPad = CpuGemm.RoundUp(g.K, NR);
         job.Panels = job.KPad / NR;
         // Wᵀ packed per k block: block at pc holds Panels panels of kc × 16, zero past K (filters flipped first if asked).
-        long packedFloats = Workspace.Align((long)taps * job.KPad);
+        long packedFloats = ScratchMemory.Align((long)taps * job.KPad);
         job.PackedW = shared.Ensure(packedFloats + (flipped ? (long)g.K * taps : 0));
         float* filters = w;
         if (flipped)
@@ -97,13 +63,13 @@ internal sealed unsafe partial class CpuConvolution
                 }
         }
         for (int pc = 0; pc < taps; pc += ImplicitKc)
-            GemmPacking.PackB(job.PackedW + (long)pc * job.KPad, filters, taps, true, pc, Math.Min(ImplicitKc, taps - pc), 0, g.K);
+            CpuGemmPacking.PackB(job.PackedW + (long)pc * job.KPad, filters, taps, true, pc, Math.Min(ImplicitKc, taps - pc), 0, g.K);
         // Whole images per task when there are enough of them; otherwise positions are split (no sum changes order).
         int pq = g.P * g.Q;
         job.Chunks = g.N >= pool.Threads ? 1 : Math.Min((pool.Threads + g.N - 1) / g.N, (pq + MR - 1) / MR);
-        job.ChunkPositions = Gemm.RoundUp((pq + job.Chunks - 1) / job.Chunks, MR);
+        job.ChunkPositions = CpuGemm.RoundUp((pq + job.Chunks - 1) / job.Chunks, MR);
         job.Chunks = (pq + job.ChunkPositions - 1) / job.ChunkPositions;
-        job.WorkerStride = job.M.PlaneFloats + Workspace.Align((long)ImplicitSpan * job.KPad);
+        job.WorkerStride = job.M.PlaneFloats + ScratchMemory.Align((long)ImplicitSpan * job.KPad);
         job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
         For(g.N * job.Chunks, &ImplicitTask, &job, Parallel((long)g.K * taps * pq * g.N));
     }
@@ -158,14 +124,6 @@ internal sealed unsafe partial class CpuConvolution
 
     // ------------------------------------------------------------------ backward filter
 
-    /// <summary>A/B switch for measurements: false leaves the backward filter to the direct and lowering paths.</summary>
-    internal static bool ImplicitFilterEnabled = true;
-
-    /// <summary>Same limits as the forward (<see cref="UseImplicit"/>), any batch.</summary>
-    private static bool UseImplicitFilter(in Conv2dGeometry g)
-        => ImplicitFilterEnabled && g.StrideH == 1 && g.StrideW == 1 && g.K <= ImplicitMaxFilters
-           && 8 * (Gemm.RoundUp(g.K, NR) - g.K) <= Gemm.RoundUp(g.K, NR) && g.C * g.R * g.S <= DirectFilterMaxTaps;
-
     private struct ImplicitFilterJob
     {
         public Conv2dGeometry G;
@@ -191,14 +149,14 @@ internal sealed unsafe partial class CpuConvolution
         int* offsets = stackalloc int[job.M.TapsPad];
         TapOffsets(ref job.M, offsets);
         int pq = g.P * g.Q;
-        job.KPad = Gemm.RoundUp(g.K, NR);
+        job.KPad = CpuGemm.RoundUp(g.K, NR);
         job.Panels = job.KPad / NR;
         job.Slots = Math.Min(g.N, Math.Max(FilterSlots, pool.Threads));
-        float* sh = shared.Ensure(Workspace.Align(job.Slots * job.PartialFloats) + Workspace.Align(pq));
+        float* sh = shared.Ensure(ScratchMemory.Align(job.Slots * job.PartialFloats) + ScratchMemory.Align(pq));
         job.Partials = sh;
-        job.Bases = (int*)(sh + Workspace.Align(job.Slots * job.PartialFloats));
+        job.Bases = (int*)(sh + ScratchMemory.Align(job.Slots * job.PartialFloats));
         for (int j = 0; j < pq; j++) job.Bases[j] = j / g.Q * job.M.Wp + j % g.Q;
-        job.WorkerStride = job.M.PlaneFloats + Workspace.Align((long)job.KPad * pq);
+        job.WorkerStride = job.M.PlaneFloats + ScratchMemory.Align((long)job.KPad * pq);
         job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
         For(job.Slots, &ImplicitFilterSlotTask, &job, pool.Threads > 1 && job.Slots > 1);
 
@@ -231,7 +189,7 @@ internal sealed unsafe partial class CpuConvolution
             {
                 int kc = Math.Min(ImplicitKc, pq - pc);
                 float* block = dyt + (long)pc * kPad;
-                GemmPacking.PackB(block, dyn, pq, true, pc, kc, 0, g.K); // dyᵀ: position rows of 16 filters
+                CpuGemmPacking.PackB(block, dyn, pq, true, pc, kc, 0, g.K); // dyᵀ: position rows of 16 filters
                 for (int panel = 0; panel < job->Panels; panel++)
                 {
                     float* bp = block + (long)panel * kc * NR;
@@ -293,17 +251,17 @@ internal sealed unsafe partial class CpuConvolution
             c50 = Fmadd(v, b0, c50); c51 = Fmadd(v, b1, c51);
             bp += NR;
         }
-        GemmMicroKernel.Update(c, c00, c01, addC, null, 0);
+        CpuGemmMicroKernel.Update(c, c00, c01, addC, null, 0);
         if (mr == 1) return;
-        c += ldc; GemmMicroKernel.Update(c, c10, c11, addC, null, 1);
+        c += ldc; CpuGemmMicroKernel.Update(c, c10, c11, addC, null, 1);
         if (mr == 2) return;
-        c += ldc; GemmMicroKernel.Update(c, c20, c21, addC, null, 2);
+        c += ldc; CpuGemmMicroKernel.Update(c, c20, c21, addC, null, 2);
         if (mr == 3) return;
-        c += ldc; GemmMicroKernel.Update(c, c30, c31, addC, null, 3);
+        c += ldc; CpuGemmMicroKernel.Update(c, c30, c31, addC, null, 3);
         if (mr == 4) return;
-        c += ldc; GemmMicroKernel.Update(c, c40, c41, addC, null, 4);
+        c += ldc; CpuGemmMicroKernel.Update(c, c40, c41, addC, null, 4);
         if (mr == 5) return;
-        c += ldc; GemmMicroKernel.Update(c, c50, c51, addC, null, 5);
+        c += ldc; CpuGemmMicroKernel.Update(c, c50, c51, addC, null, 5);
     }
 
 }

@@ -4,36 +4,38 @@ using System.Runtime.Intrinsics.X86;
 
 namespace CnnNative.Devices.Cpu;
 
+/// <summary>Which of the four pooling computations a 2×2 block performs.</summary>
+internal enum Pool2dPass { MaxForward, AverageForward, MaxBackward, AverageBackward }
+
 /// <summary>
-/// Max and average pooling, one task per chunk of (n, c) planes: planes are independent, and within a plane the
-/// windows are visited in the reference's order, so overlapping windows add up in the same order.
-/// The common 2×2 stride-2 window has AVX paths for max and average, forward and backward (8 or 4 windows a step,
-/// the same comparisons and the same double-precision sums as the reference, so the same bits).
+/// The pool2d family: max and average pooling as <see cref="IRangeKernel"/> structs over (n, c) planes. Planes are
+/// independent, and within a plane the windows are visited in the reference's order, so overlapping windows add up
+/// in the same order. The common 2×2 stride-2 window has AVX paths for max and average, forward and backward (8 or 4
+/// windows a step, the same comparisons and the same double-precision sums as the reference, so the same bits).
 /// </summary>
-internal static unsafe class CpuPooling
+internal static unsafe class CpuPool2d
 {
-    public struct Job
+    /// <summary>Planes per chunk: about 64 Ki input elements.</summary>
+    public static int PlanesPerChunk(in Pool2dGeometry g) => Math.Max(1, (1 << 16) / (g.H * g.W));
+
+    /// <summary>y = pool(x) over planes [start, end).</summary>
+    public struct Forward : IRangeKernel
     {
         public Pool2dGeometry G;
         public PoolMode Mode;
-        public float* X, Dy, Y;
-        public int PlanesPerTask;
-    }
+        public float* X, Y;
 
-    public static int Tasks(in Job job) => (job.G.N * job.G.C + job.PlanesPerTask - 1) / job.PlanesPerTask;
-
-    public static void ForwardTask(void* context, int task, int worker)
-    {
-        var job = (Job*)context;
-        ref readonly var g = ref job->G;
-        int end = Math.Min(g.N * g.C, (task + 1) * job->PlanesPerTask);
-        for (int nc = task * job->PlanesPerTask; nc < end; nc++)
+        public readonly void Run(int start, int end, int chunk)
         {
-            float* x = job->X + (long)nc * g.H * g.W, y = job->Y + (long)nc * g.P * g.Q;
-            if (Is2x2(g))
-                Plane2x2(x, y, null, null, g, job->Mode == PoolMode.Max ? 0 : 1);
-            else
-                GenericForwardPlane(x, y, g, job->Mode);
+            ref readonly var g = ref G;
+            for (int nc = start; nc < end; nc++)
+            {
+                float* x = X + (long)nc * g.H * g.W, y = Y + (long)nc * g.P * g.Q;
+                if (Is2x2(g))
+                    Plane2x2(x, y, null, null, g, Mode == PoolMode.Max ? Pool2dPass.MaxForward : Pool2dPass.AverageForward);
+                else
+                    GenericForwardPlane(x, y, g, Mode);
+            }
         }
     }
 
@@ -68,44 +70,53 @@ internal static unsafe class CpuPooling
     /// <summary>The reference's running maximum: a larger value or any NaN replaces the accumulator.</summary>
     private static float MaxInOrder(float acc, float v) => v > acc || float.IsNaN(v) ? v : acc;
 
-    public static void BackwardTask(void* context, int task, int worker)
+    /// <summary>dx = gradient of pool(x) (overwritten) over planes [start, end).</summary>
+    public struct Backward : IRangeKernel
     {
-        var job = (Job*)context;
-        ref readonly var g = ref job->G;
-        int end = Math.Min(g.N * g.C, (task + 1) * job->PlanesPerTask);
-        for (int nc = task * job->PlanesPerTask; nc < end; nc++)
+        public Pool2dGeometry G;
+        public PoolMode Mode;
+        public float* X, Dy, Dx;
+
+        public readonly void Run(int start, int end, int chunk)
         {
-            long plane = (long)nc * g.H * g.W;
-            float* x = job->X + plane, dx = job->Y + plane, dy = job->Dy + (long)nc * g.P * g.Q;
-            if (Is2x2(g))
-            {
-                Plane2x2(x, null, dy, dx, g, job->Mode == PoolMode.Max ? 2 : 3);
-                continue;
-            }
-            new Span<float>(dx, g.H * g.W).Clear();
-            for (int p = 0; p < g.P; p++)
-                for (int q = 0; q < g.Q; q++)
-                {
-                    float d = dy[p * g.Q + q];
-                    int w0 = p * g.StrideH * g.W + q * g.StrideW;
-                    if (job->Mode == PoolMode.Average)
-                    {
-                        float s = d / (g.R * g.S);
-                        for (int r = 0; r < g.R; r++)
-                            for (int c = 0; c < g.S; c++) dx[w0 + r * g.W + c] += s;
-                        continue;
-                    }
-                    int best = w0;
-                    for (int r = 0; r < g.R; r++)
-                        for (int c = 0; c < g.S; c++)
-                        {
-                            int i = w0 + r * g.W + c;
-                            if (x[i] > x[best]) best = i;
-                        }
-                    dx[best] += d;
-                }
+            for (int nc = start; nc < end; nc++) BackwardPlane(G, Mode, X, Dy, Dx, nc);
         }
     }
+
+    /// <summary>One plane of the backward pass; dx is overwritten (positions no window covers get 0).</summary>
+    private static void BackwardPlane(in Pool2dGeometry g, PoolMode mode, float* xAll, float* dyAll, float* dxAll, int nc)
+    {
+        long plane = (long)nc * g.H * g.W;
+        float* x = xAll + plane, dx = dxAll + plane, dy = dyAll + (long)nc * g.P * g.Q;
+        if (Is2x2(g))
+        {
+            Plane2x2(x, null, dy, dx, g, mode == PoolMode.Max ? Pool2dPass.MaxBackward : Pool2dPass.AverageBackward);
+            return;
+        }
+        new Span<float>(dx, g.H * g.W).Clear();
+        for (int p = 0; p < g.P; p++)
+            for (int q = 0; q < g.Q; q++)
+            {
+                float d = dy[p * g.Q + q];
+                int w0 = p * g.StrideH * g.W + q * g.StrideW;
+                if (mode == PoolMode.Average)
+                {
+                    float s = d / (g.R * g.S);
+                    for (int r = 0; r < g.R; r++)
+                        for (int c = 0; c < g.S; c++) dx[w0 + r * g.W + c] += s;
+                    continue;
+                }
+                int best = w0;
+                for (int r = 0; r < g.R; r++)
+                    for (int c = 0; c < g.S; c++)
+                    {
+                        int i = w0 + r * g.W + c;
+                        if (x[i] > x[best]) best = i;
+                    }
+                dx[best] += d;
+            }
+    }
+
     // ------------------------------------------------------------------ 2×2 stride-2 fast paths
 
     /// <summary>Whether the window is 2×2 with stride 2 and the AVX2 paths apply.</summary>
@@ -116,40 +127,39 @@ internal static unsafe class CpuPooling
     /// block overlaps the one before it instead of a scalar tail (the outputs it recomputes get the same values,
     /// windows do not overlap). Rows shorter than 4 outputs go element by element.
     /// </summary>
-    private static void Row2x2(float* r0, float* r1, float* yr, float* dyr, float* d0, float* d1, int q, int mode)
+    private static void Row2x2(float* r0, float* r1, float* yr, float* dyr, float* d0, float* d1, int q, Pool2dPass pass)
     {
-        // mode: 0 max forward, 1 average forward, 2 max backward, 3 average backward.
         if (q >= 8)
         {
             for (int j = 0; ; j += 8)
             {
                 if (j > q - 8) j = q - 8;
-                Block8(r0 + 2 * j, r1 + 2 * j, yr + j, dyr + j, d0 + 2 * j, d1 + 2 * j, mode);
+                Block8(r0 + 2 * j, r1 + 2 * j, yr + j, dyr + j, d0 + 2 * j, d1 + 2 * j, pass);
                 if (j == q - 8) break;
             }
         }
         else if (q >= 4)
         {
-            Block4(r0, r1, yr, dyr, d0, d1, mode);
-            Block4(r0 + 2 * (q - 4), r1 + 2 * (q - 4), yr + q - 4, dyr + q - 4, d0 + 2 * (q - 4), d1 + 2 * (q - 4), mode);
+            Block4(r0, r1, yr, dyr, d0, d1, pass);
+            Block4(r0 + 2 * (q - 4), r1 + 2 * (q - 4), yr + q - 4, dyr + q - 4, d0 + 2 * (q - 4), d1 + 2 * (q - 4), pass);
         }
         else
         {
-            for (int j = 0; j < q; j++) Scalar2x2(r0 + 2 * j, r1 + 2 * j, yr + j, dyr + j, d0 + 2 * j, d1 + 2 * j, mode);
+            for (int j = 0; j < q; j++) Scalar2x2(r0 + 2 * j, r1 + 2 * j, yr + j, dyr + j, d0 + 2 * j, d1 + 2 * j, pass);
         }
     }
 
-    private static void Scalar2x2(float* r0, float* r1, float* y, float* dy, float* d0, float* d1, int mode)
+    private static void Scalar2x2(float* r0, float* r1, float* y, float* dy, float* d0, float* d1, Pool2dPass pass)
     {
-        switch (mode)
+        switch (pass)
         {
-            case 0:
+            case Pool2dPass.MaxForward:
                 *y = MaxInOrder(MaxInOrder(MaxInOrder(MaxInOrder(float.NegativeInfinity, r0[0]), r0[1]), r1[0]), r1[1]);
                 break;
-            case 1:
+            case Pool2dPass.AverageForward:
                 *y = (float)(((((double)r0[0] + r0[1]) + r1[0]) + r1[1]) / 4);
                 break;
-            case 2:
+            case Pool2dPass.MaxBackward:
             {
                 float m = r0[0]; int sel = 0;
                 if (r0[1] > m) { m = r0[1]; sel = 1; }
@@ -170,22 +180,22 @@ internal static unsafe class CpuPooling
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block8(float* r0, float* r1, float* y, float* dy, float* d0, float* d1, int mode)
+    private static void Block8(float* r0, float* r1, float* y, float* dy, float* d0, float* d1, Pool2dPass pass)
     {
         // Even/odd columns of 8 windows, lane order [0 1 4 5 | 2 3 6 7] (Shuffle works within 128-bit lanes).
         var a0 = Vector256.Load(r0); var a1 = Vector256.Load(r0 + 8);
         var b0 = Vector256.Load(r1); var b1 = Vector256.Load(r1 + 8);
         var e0 = Avx.Shuffle(a0, a1, 0x88); var o0 = Avx.Shuffle(a0, a1, 0xDD);
         var e1 = Avx.Shuffle(b0, b1, 0x88); var o1 = Avx.Shuffle(b0, b1, 0xDD);
-        switch (mode)
+        switch (pass)
         {
-            case 0:
+            case Pool2dPass.MaxForward:
             {
                 var m = Vector256.Max(Vector256.Max(e0, o0), Vector256.Max(e1, o1));
                 Avx2.Permute4x64(m.AsDouble(), 0xD8).AsSingle().Store(y);
                 break;
             }
-            case 1:
+            case Pool2dPass.AverageForward:
             {
                 // The reference's sum: in double, window order, then divided by 4 (exact).
                 var q = Vector256.Create(0.25);
@@ -197,7 +207,7 @@ internal static unsafe class CpuPooling
                 Avx2.Permute4x64(m.AsDouble(), 0xD8).AsSingle().Store(y);
                 break;
             }
-            case 2:
+            case Pool2dPass.MaxBackward:
             {
                 var d = Avx2.Permute4x64(Vector256.Load(dy).AsDouble(), 0xD8).AsSingle() + Vector256<float>.Zero;
                 // First maximum in row-major window order; comparisons are false with NaN, like the reference's.
@@ -225,25 +235,25 @@ internal static unsafe class CpuPooling
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block4(float* r0, float* r1, float* y, float* dy, float* d0, float* d1, int mode)
+    private static void Block4(float* r0, float* r1, float* y, float* dy, float* d0, float* d1, Pool2dPass pass)
     {
         var a0 = Vector128.Load(r0); var a1 = Vector128.Load(r0 + 4);
         var b0 = Vector128.Load(r1); var b1 = Vector128.Load(r1 + 4);
         var e0 = Sse.Shuffle(a0, a1, 0x88); var o0 = Sse.Shuffle(a0, a1, 0xDD);
         var e1 = Sse.Shuffle(b0, b1, 0x88); var o1 = Sse.Shuffle(b0, b1, 0xDD);
-        switch (mode)
+        switch (pass)
         {
-            case 0:
+            case Pool2dPass.MaxForward:
                 Vector128.Max(Vector128.Max(e0, o0), Vector128.Max(e1, o1)).Store(y);
                 break;
-            case 1:
+            case Pool2dPass.AverageForward:
             {
                 var sum = ((Avx.ConvertToVector256Double(e0) + Avx.ConvertToVector256Double(o0)) + Avx.ConvertToVector256Double(e1))
                           + Avx.ConvertToVector256Double(o1);
                 Avx.ConvertToVector128Single(sum * Vector256.Create(0.25)).Store(y);
                 break;
             }
-            case 2:
+            case Pool2dPass.MaxBackward:
             {
                 var d = Vector128.Load(dy) + Vector128<float>.Zero;
                 var m = e0;
@@ -270,16 +280,16 @@ internal static unsafe class CpuPooling
     }
 
     /// <summary>One plane of 2×2/2 pooling; backward overwrites dx (input rows and columns no window covers get 0).</summary>
-    private static void Plane2x2(float* x, float* y, float* dy, float* dx, in Pool2dGeometry g, int mode)
+    private static void Plane2x2(float* x, float* y, float* dy, float* dx, in Pool2dGeometry g, Pool2dPass pass)
     {
-        bool backward = mode >= 2;
+        bool backward = pass >= Pool2dPass.MaxBackward;
         if (backward && (g.W != 2 * g.Q || g.H != 2 * g.P)) new Span<float>(dx, g.H * g.W).Clear();
         for (int p = 0; p < g.P; p++)
         {
             long row = (long)2 * p * g.W;
             float* r0 = x + row, r1 = r0 + g.W;
             float* d0 = backward ? dx + row : null, d1 = backward ? d0 + g.W : null;
-            Row2x2(r0, r1, backward ? null : y + (long)p * g.Q, backward ? dy + (long)p * g.Q : null, d0, d1, g.Q, mode);
+            Row2x2(r0, r1, backward ? null : y + (long)p * g.Q, backward ? dy + (long)p * g.Q : null, d0, d1, g.Q, pass);
         }
     }
 }

@@ -9,9 +9,9 @@ namespace CnnNative.Devices.Cpu;
 /// stays in L2 instead of a whole image. Output rows are built as zeros at the padded edges and one contiguous
 /// copy (stride 1) or a strided gather in between. col2im is the adjoint: it adds the chunk back into the image.
 /// </summary>
-internal static unsafe class Im2Col
+internal static unsafe class CpuIm2Col
 {
-    private const int NR = GemmMicroKernel.NR;
+    private const int NR = CpuGemmMicroKernel.NR;
 
     /// <summary>Outputs q whose input column q·stride − pad + s lies inside [0, W): [lo, hi).</summary>
     private static (int Lo, int Hi) ValidColumns(in Conv2dGeometry g, int s)
@@ -94,20 +94,20 @@ internal static unsafe class Im2Col
 
     /// <summary>
     /// Rows [r0, r1) for outputs [j0, j1), written straight into the GEMM's packed-B layout (k blocks of
-    /// <see cref="Gemm.KC"/> rows, each as kc×16 panels, zero-padded to RoundUp(j1 − j0, 16) columns), so the
+    /// <see cref="CpuGemm.KC"/> rows, each as kc×16 panels, zero-padded to RoundUp(j1 − j0, 16) columns), so the
     /// forward GEMM needs no packing pass. tmp holds RoundUp(j1 − j0, 16) floats.
     /// </summary>
     public static void PackedRows(float* x, in Conv2dGeometry g, float* packed, int r0, int r1, int j0, int j1, float* tmp)
     {
-        int nc = j1 - j0, ncPad = Gemm.RoundUp(nc, NR), crs = g.C * g.R * g.S;
+        int nc = j1 - j0, ncPad = CpuGemm.RoundUp(nc, NR), crs = g.C * g.R * g.S;
         for (int j = nc; j < ncPad; j++) tmp[j] = 0f;
         var (c, r, s) = Split(g, r0);
         for (int i = r0; i < r1; i++)
         {
             Row(x, g, c, r, s, tmp, j0, j1);
             Next(g, ref c, ref r, ref s);
-            int pc = i / Gemm.KC * Gemm.KC;
-            int kc = Math.Min(Gemm.KC, crs - pc);
+            int pc = i / CpuGemm.KC * CpuGemm.KC;
+            int kc = Math.Min(CpuGemm.KC, crs - pc);
             float* dst = packed + (long)pc * ncPad + (long)(i - pc) * NR;
             for (int j = 0; j < ncPad; j += NR, dst += (long)kc * NR)
             {
@@ -189,7 +189,7 @@ internal static unsafe class Im2Col
     /// </summary>
     public static void PackedRowsFromSlice(float* slice, in Conv2dGeometry g, float* packed, int j0, int j1, float* tmp)
     {
-        int nc = j1 - j0, ncPad = Gemm.RoundUp(nc, NR), crs = g.C * g.R * g.S;
+        int nc = j1 - j0, ncPad = CpuGemm.RoundUp(nc, NR), crs = g.C * g.R * g.S;
         int wp = g.W + 2 * g.PadW, p0 = j0 / g.Q, p1 = (j1 - 1) / g.Q, rows = SliceRows(g, j0, j1);
         int c = 0, r = 0, s = 0;
         for (int i = 0; i < crs; i++)
@@ -205,8 +205,8 @@ internal static unsafe class Im2Col
             Vector256<float>.Zero.Store(tmp + nc);
             Vector256<float>.Zero.Store(tmp + nc + 8);
             if (++s == g.S) { s = 0; if (++r == g.R) { r = 0; c++; } }
-            int pc = i / Gemm.KC * Gemm.KC;
-            int kc = Math.Min(Gemm.KC, crs - pc);
+            int pc = i / CpuGemm.KC * CpuGemm.KC;
+            int kc = Math.Min(CpuGemm.KC, crs - pc);
             float* dstPanel = packed + (long)pc * ncPad + (long)(i - pc) * NR;
             for (int j = 0; j < ncPad; j += NR, dstPanel += (long)kc * NR)
             {
@@ -215,9 +215,6 @@ internal static unsafe class Im2Col
             }
         }
     }
-
-    /// <summary>A/B switch for measurements: false lowers the backward filter's rows with edge tests per row.</summary>
-    internal static bool RowsFromSliceEnabled = true;
 
     /// <summary>
     /// <see cref="Rows"/> (all C·R·S rows, row i at col + i·(j1 − j0)) for stride 1 from a <see cref="PaddedSlice"/>:

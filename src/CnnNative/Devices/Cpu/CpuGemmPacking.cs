@@ -10,10 +10,10 @@ namespace CnnNative.Devices.Cpu;
 /// A block of mc rows starting at a multiple of MR therefore puts row block i at offset i·kc, and a block of
 /// nc columns puts column j (a multiple of NR) at j·kc: the drivers rely on that.
 /// </summary>
-internal static unsafe class GemmPacking
+internal static unsafe class CpuGemmPacking
 {
-    private const int MR = GemmMicroKernel.MR;
-    private const int NR = GemmMicroKernel.NR;
+    private const int MR = CpuGemmMicroKernel.MR;
+    private const int NR = CpuGemmMicroKernel.NR;
 
     /// <summary>Packs rows [i0, i0+mc) × k-range [p0, p0+kc) of op(A); A is m×k (lda) or, when transposed, stored k×m.</summary>
     public static void PackA(float* dst, float* a, int lda, bool trans, int i0, int mc, int p0, int kc)
@@ -26,21 +26,13 @@ internal static unsafe class GemmPacking
             {
                 // op(A)(i, p) = A[p, i]: each step of p is MR consecutive floats of one stored row.
                 float* src = a + (long)p0 * lda + i0 + ib;
-                if (rows == MR && Vectorised)
+                if (rows == MR)
                 {
                     // 4 + 2 floats per step: one 128-bit and one 64-bit move, never reading past the 6.
                     for (int p = 0; p < kc; p++, src += lda, panel += MR)
                     {
                         Vector128.Load(src).Store(panel);
                         *(long*)(panel + 4) = *(long*)(src + 4);
-                    }
-                }
-                else if (rows == MR)
-                {
-                    for (int p = 0; p < kc; p++, src += lda, panel += MR)
-                    {
-                        panel[0] = src[0]; panel[1] = src[1]; panel[2] = src[2];
-                        panel[3] = src[3]; panel[4] = src[4]; panel[5] = src[5];
                     }
                 }
                 else
@@ -57,7 +49,7 @@ internal static unsafe class GemmPacking
                 {
                     float* r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
                     int p = 0;
-                    if (Vectorised && Avx.IsSupported)
+                    if (Avx.IsSupported)
                         for (; p <= kc - 8; p += 8, panel += 8 * MR)
                             Transpose6x8(r0 + p, r1 + p, r2 + p, r3 + p, r4 + p, r5 + p, panel);
                     for (; p < kc; p++, panel += MR)
@@ -123,9 +115,6 @@ internal static unsafe class GemmPacking
             }
         }
     }
-
-    /// <summary>A/B switch for measurements: false packs A with the scalar loops.</summary>
-    internal static bool Vectorised = true;
 
     /// <summary>
     /// dst[q·6 + i] = r_i[q] for q &lt; 8, i &lt; 6 (8 steps of an A panel): an 8×8 transpose with two zero rows,

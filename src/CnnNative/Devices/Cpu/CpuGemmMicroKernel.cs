@@ -10,12 +10,12 @@ namespace CnnNative.Devices.Cpu;
 /// Per step of k it loads 16 floats of B, broadcasts 6 floats of A and issues 12 FMAs.
 /// </summary>
 /// <remarks>
-/// Operands are packed panels (see <see cref="GemmPacking"/>): A as kc×6, B as kc×16, zero-padded at the edges,
+/// Operands are packed panels (see <see cref="CpuGemmPacking"/>): A as kc×6, B as kc×16, zero-padded at the edges,
 /// so the inner loop never branches on edges. Only the store is edge-aware, and a partial tile goes through a
 /// small stack tile, which is off the hot path. Without FMA hardware the same code runs with multiply+add
 /// (still Vector256, which .NET lowers to 128-bit or scalar code where AVX is absent).
 /// </remarks>
-internal static unsafe class GemmMicroKernel
+internal static unsafe class CpuGemmMicroKernel
 {
     public const int MR = 6;
     public const int NR = 16;
@@ -33,13 +33,13 @@ internal static unsafe class GemmMicroKernel
     [SkipLocalsInit]
     public static void Run(int kc, float* ap, float* bp, float* c, int ldc, float alpha, float beta, float* rowBias, int mr, int nr)
     {
-        if (nr == NR && alpha == 1f && (beta == 0f || beta == 1f) && (mr == MR ? InRegisters : PartialRowsInRegisters))
+        if (nr == NR && alpha == 1f && (beta == 0f || beta == 1f))
         {
             AccumulateUpdate(kc, ap, bp, c, ldc, beta == 1f ? 1 : 0, rowBias, mr);
             return;
         }
         float* tile = stackalloc float[MR * NR];
-        if (nr <= NR / 2 && NarrowEdges)
+        if (nr <= NR / 2)
         {
             AccumulateNarrow(kc, ap, bp, tile);
             StoreNarrow(tile, c, ldc, alpha, beta, rowBias, mr, nr);
@@ -103,12 +103,6 @@ internal static unsafe class GemmMicroKernel
     }
 
     /// <summary>
-    /// A/B switch for measurements: false computes a tile of at most 8 columns (the last column panel when N mod 16
-    /// is 1..8, e.g. 196 = 12·16 + 4 output positions of a 14×14 image) at the full 16 columns' cost.
-    /// </summary>
-    internal static bool NarrowEdges = true;
-
-    /// <summary>
     /// tile (6×8 used of 6×16) = Ap · Bp[:, 0..8): the left half of a panel only, 6 accumulators. Same sums, in the
     /// same order, as the first 8 columns of <see cref="Accumulate"/>.
     /// </summary>
@@ -157,15 +151,6 @@ internal static unsafe class GemmMicroKernel
             }
         }
     }
-
-    /// <summary>A/B switch for measurements: false sends every tile through the stack tile.</summary>
-    internal static bool InRegisters = true;
-
-    /// <summary>
-    /// A/B switch for measurements: false sends tiles of fewer than 6 rows (the last row panel whenever M is not a
-    /// multiple of 6, e.g. 16, 32 or 64 filters) through the stack tile.
-    /// </summary>
-    internal static bool PartialRowsInRegisters = true;
 
     /// <summary>
     /// Full-width tile (16 columns, the first <paramref name="mr"/> of 6 rows) with alpha = 1: C = Ap · Bp (+ C when

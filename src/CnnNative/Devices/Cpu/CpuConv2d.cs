@@ -4,8 +4,8 @@ namespace CnnNative.Devices.Cpu;
 
 /// <summary>
 /// The cpu device's convolution. Each op first tries the faster paths that fit its shape, each chosen after a
-/// same-process A/B: the direct wide-row paths (CpuConvolution.Direct.cs: one input channel; the forward of a few
-/// channels and the backward filter of larger images), then the implicit GEMM (CpuConvolution.Implicit.cs: stride 1,
+/// same-process A/B: the direct wide-row paths (CpuConv2d.Direct.cs: one input channel; the forward of a few
+/// channels and the backward filter of larger images), then the implicit GEMM (CpuConv2d.Implicit.cs: stride 1,
 /// up to 128 filters; backward data of same-padded layers through flipped filters). What is left is computed here:
 /// convolution as GEMM on lowered images (im2col), one chunk of <see cref="Chunk"/> output positions at a time so
 /// the lowered columns stay in L2 (a whole image's would stream megabytes through L3):
@@ -21,9 +21,9 @@ namespace CnnNative.Devices.Cpu;
 /// With fewer images than threads, the work inside an image is split instead (GEMM tiles, lowering rows,
 /// col2im channels). Every output is summed in the same order on either schedule and for any thread count.
 /// </summary>
-internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace shared, Workspace perWorker)
+internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory shared, ScratchMemory perWorker, CpuPaths paths)
 {
-    private const int MR = Gemm.MR, NR = Gemm.NR, KC = Gemm.KC;
+    private const int MR = CpuGemm.MR, NR = CpuGemm.NR, KC = CpuGemm.KC;
     /// <summary>Most output positions lowered at once: 256 (= KC, one k block of the backward-filter GEMM).</summary>
     public const int Chunk = 256;
     /// <summary>Target size of one lowered chunk.</summary>
@@ -54,7 +54,7 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
         /// the same on the anchor shapes, within the shared machine's noise.)
         /// </summary>
         public readonly int MaxChunkCols => SplitSingleImage && G.N == 1
-            ? Math.Min(Math.Clamp((ChunkBytes / sizeof(float) / Crs) / NR * NR, 64, Chunk), Math.Max(NR, Gemm.RoundUp((Pq + 1) / 2, NR)))
+            ? Math.Min(Math.Clamp((ChunkBytes / sizeof(float) / Crs) / NR * NR, 64, Chunk), Math.Max(NR, CpuGemm.RoundUp((Pq + 1) / 2, NR)))
             : Math.Clamp((ChunkBytes / sizeof(float) / Crs) / NR * NR, 64, Chunk);
         /// <summary>
         /// Forward only: one image is cut into at least two chunks so batch-1 inference has a task per core. Each output
@@ -66,17 +66,14 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
         /// Width of every chunk but the last: P·Q split evenly (to multiples of 16), so no thin last chunk
         /// streams all of W for a few columns. Depends on the geometry only, never on the thread count.
         /// </summary>
-        public readonly int ChunkCols => Math.Min(MaxChunkCols, Gemm.RoundUp((Pq + Chunks - 1) / Chunks, NR));
+        public readonly int ChunkCols => Math.Min(MaxChunkCols, CpuGemm.RoundUp((Pq + Chunks - 1) / Chunks, NR));
         public readonly long ImageIn => (long)G.C * G.H * G.W;
         public readonly long ImageOut => (long)G.K * Pq;
     }
 
     private static readonly long ColFloats = Chunk; // per CRS row
 
-    /// <summary>A/B switch for measurements: false lowers a batch of one image as one chunk where it fits.</summary>
-    internal static bool SplitSingleImageEnabled = true;
-
-    private bool Parallel(long multiplyAdds) => pool.Threads > 1 && multiplyAdds >= Gemm.ParallelThreshold;
+    private bool Parallel(long multiplyAdds) => pool.Threads > 1 && multiplyAdds >= CpuGemm.ParallelThreshold;
 
     private void For(int count, delegate*<void*, int, int, void> body, void* context, bool parallel)
     {
@@ -88,15 +85,18 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
 
     public void Forward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
     {
-        if (UseDirectForward(g)) { DirectForward(g, x, w, bias, y); return; }
-        if (UseImplicit(g)) { ImplicitForward(g, x, w, bias, y); return; }
-        var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, SplitSingleImage = SplitSingleImageEnabled };
-        int crs = job.Crs, mPad = Gemm.RoundUp(g.K, MR);
+        switch (CpuConv2dPlanner.Forward(g, paths))
+        {
+            case Conv2dAlgorithm.Direct: DirectForward(g, x, w, bias, y); return;
+            case Conv2dAlgorithm.Implicit: ImplicitForward(g, x, w, bias, y); return;
+        }
+        var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, SplitSingleImage = (paths & CpuPaths.SplitSingleImage) != 0 };
+        int crs = job.Crs, mPad = CpuGemm.RoundUp(g.K, MR);
         job.PackedW = shared.Ensure((long)mPad * crs);
         for (int pc = 0; pc < crs; pc += KC)
-            GemmPacking.PackA(job.PackedW + (long)pc * mPad, w, crs, false, 0, g.K, pc, Math.Min(KC, crs - pc));
-        job.SliceFloats = g.StrideH == 1 && g.StrideW == 1 ? Workspace.Align(Im2Col.SliceFloats(g, job.ChunkCols)) : 0;
-        job.WorkerStride = Workspace.Align(crs * ColFloats) + Chunk + 2 * NR + job.SliceFloats;
+            CpuGemmPacking.PackA(job.PackedW + (long)pc * mPad, w, crs, false, 0, g.K, pc, Math.Min(KC, crs - pc));
+        job.SliceFloats = g.StrideH == 1 && g.StrideW == 1 ? ScratchMemory.Align(CpuIm2Col.SliceFloats(g, job.ChunkCols)) : 0;
+        job.WorkerStride = ScratchMemory.Align(crs * ColFloats) + Chunk + 2 * NR + job.SliceFloats;
         job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
         For(g.N * job.Chunks, &ForwardChunkTask, &job, Parallel((long)g.K * crs * job.Pq * g.N));
     }
@@ -107,40 +107,44 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
         ref readonly var g = ref job->G;
         int n = task / job->Chunks, j0 = task % job->Chunks * job->ChunkCols, j1 = Math.Min(job->Pq, j0 + job->ChunkCols);
         float* col = job->Scratch + worker * job->WorkerStride;
-        float* tmp = col + Workspace.Align(job->Crs * ColFloats);
+        float* tmp = col + ScratchMemory.Align(job->Crs * ColFloats);
         if (job->SliceFloats > 0)
         {
             float* slice = tmp + Chunk + 2 * NR;
-            Im2Col.PaddedSlice(job->X + n * job->ImageIn, g, slice, j0, j1);
-            Im2Col.PackedRowsFromSlice(slice, g, col, j0, j1, tmp);
+            CpuIm2Col.PaddedSlice(job->X + n * job->ImageIn, g, slice, j0, j1);
+            CpuIm2Col.PackedRowsFromSlice(slice, g, col, j0, j1, tmp);
         }
-        else Im2Col.PackedRows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1, tmp);
+        else CpuIm2Col.PackedRows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1, tmp);
         var gp = new GemmProblem
         {
             M = g.K, N = j1 - j0, K = job->Crs, Alpha = 1f, Beta = 0f,
             C = job->Y + n * job->ImageOut + j0, Ldc = job->Pq,
             RowBias = job->Bias, PackedA = job->PackedW, PackedB = col,
         };
-        Gemm.RunSerial(ref gp, null, null);
+        CpuGemm.RunSerial(ref gp, null, null);
     }
 
     // ------------------------------------------------------------------ backward data
 
     public void BackwardData(in Conv2dGeometry g, float* dy, float* w, float* dx)
     {
-        if (UseImplicitData(g, out var transposed)) { ImplicitForward(transposed, dy, w, null, dx, flipped: true); return; }
+        if (CpuConv2dPlanner.BackwardData(g, paths, out var transposed) == Conv2dAlgorithm.Implicit)
+        {
+            ImplicitForward(transposed, dy, w, null, dx, flipped: true);
+            return;
+        }
         var job = new Job { G = g, Dy = dy, W = w, Dx = dx };
-        int crs = job.Crs, crsPad = Gemm.RoundUp(crs, MR);
+        int crs = job.Crs, crsPad = CpuGemm.RoundUp(crs, MR);
         bool splitImages = pool.Threads > 1 && g.N >= pool.Threads;
         bool split = !splitImages && Parallel((long)crs * job.Pq * g.K);
-        long packedFloats = Workspace.Align((long)crsPad * g.K);
+        long packedFloats = ScratchMemory.Align((long)crsPad * g.K);
         long bpFloats = (long)KC * Chunk;
         float* sh = shared.Ensure(packedFloats + bpFloats);
         job.PackedW = sh;
         for (int pc = 0; pc < g.K; pc += KC)
-            GemmPacking.PackA(job.PackedW + (long)pc * crsPad, w, crs, true, 0, crs, pc, Math.Min(KC, g.K - pc));
+            CpuGemmPacking.PackA(job.PackedW + (long)pc * crsPad, w, crs, true, 0, crs, pc, Math.Min(KC, g.K - pc));
 
-        job.WorkerStride = Workspace.Align(crs * ColFloats) + bpFloats;
+        job.WorkerStride = ScratchMemory.Align(crs * ColFloats) + bpFloats;
         if (splitImages)
         {
             job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
@@ -157,7 +161,7 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
             {
                 job.J1 = Math.Min(job.Pq, job.J0 + job.ChunkCols);
                 var gp = BackwardDataGemm(ref job, n, job.J0, job.J1, job.Col);
-                Gemm.RunParallel(pool, ref gp, null, sh + packedFloats);
+                CpuGemm.RunParallel(pool, paths, ref gp, null, sh + packedFloats);
                 pool.For(g.C, &AddBackChannelTask, &job);
             }
         }
@@ -176,31 +180,33 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
         var job = (Job*)context;
         ref readonly var g = ref job->G;
         float* dcol = job->Scratch + worker * job->WorkerStride;
-        float* bp = dcol + Workspace.Align(job->Crs * ColFloats);
+        float* bp = dcol + ScratchMemory.Align(job->Crs * ColFloats);
         float* dx = job->Dx + n * job->ImageIn;
         new Span<float>(dx, (int)job->ImageIn).Clear();
         for (int j0 = 0; j0 < job->Pq; j0 += job->ChunkCols)
         {
             int j1 = Math.Min(job->Pq, j0 + job->ChunkCols);
             var gp = BackwardDataGemm(ref *job, n, j0, j1, dcol);
-            Gemm.RunSerial(ref gp, null, bp);
-            for (int c = 0; c < g.C; c++) Im2Col.AddBackChannel(dcol, g, dx, c, j0, j1);
+            CpuGemm.RunSerial(ref gp, null, bp);
+            for (int c = 0; c < g.C; c++) CpuIm2Col.AddBackChannel(dcol, g, dx, c, j0, j1);
         }
     }
 
     private static void AddBackChannelTask(void* context, int c, int worker)
     {
         var job = (Job*)context;
-        Im2Col.AddBackChannel(job->Col, job->G, job->Dx + job->Image * job->ImageIn, c, job->J0, job->J1);
+        CpuIm2Col.AddBackChannel(job->Col, job->G, job->Dx + job->Image * job->ImageIn, c, job->J0, job->J1);
     }
 
     // ------------------------------------------------------------------ backward filter
 
     public void BackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
     {
-        if (UseOneChannel(g)) { DirectBackwardFilter(g, x, dy, dw, db); return; }
-        if (UseImplicitFilter(g)) { ImplicitBackwardFilter(g, x, dy, dw, db); return; }
-        if (UseDirectFilter(g)) { DirectBackwardFilter(g, x, dy, dw, db); return; }
+        switch (CpuConv2dPlanner.BackwardFilter(g, paths))
+        {
+            case Conv2dAlgorithm.Direct: DirectBackwardFilter(g, x, dy, dw, db); return;
+            case Conv2dAlgorithm.Implicit: ImplicitBackwardFilter(g, x, dy, dw, db); return;
+        }
         var job = new Job { G = g, X = x, Dy = dy, Dw = dw, Db = db };
         int crs = job.Crs;
         long filterFloats = (long)g.K * crs;
@@ -208,15 +214,15 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
         job.Slots = Math.Min(g.N, Math.Max(FilterSlots, pool.Threads));
         bool splitSlots = pool.Threads > 1 && job.Slots >= pool.Threads;
         bool split = !splitSlots && Parallel(filterFloats * job.Pq);
-        long partialFloats = Workspace.Align(job.Slots * filterFloats);
-        long apAll = Workspace.Align((long)Gemm.RoundUp(Math.Min(g.K, Gemm.MB), MR) * KC);
-        long bpAll = (long)KC * Gemm.RoundUp(Math.Min(crs, Gemm.NC), NR);
+        long partialFloats = ScratchMemory.Align(job.Slots * filterFloats);
+        long apAll = ScratchMemory.Align((long)CpuGemm.RoundUp(Math.Min(g.K, CpuGemm.MB), MR) * KC);
+        long bpAll = (long)KC * CpuGemm.RoundUp(Math.Min(crs, CpuGemm.NC), NR);
         float* sh = shared.Ensure(partialFloats + (split ? apAll + bpAll : 0));
         job.Partials = sh;
 
-        job.SliceFloats = g.StrideH == 1 && g.StrideW == 1 && Im2Col.RowsFromSliceEnabled ? Workspace.Align(Im2Col.SliceFloats(g, job.ChunkCols)) : 0;
+        job.SliceFloats = g.StrideH == 1 && g.StrideW == 1 && (paths & CpuPaths.LowerFromPaddedSlice) != 0 ? ScratchMemory.Align(CpuIm2Col.SliceFloats(g, job.ChunkCols)) : 0;
         // The padded slice sits after the GEMM's scratch; the col region keeps 16 floats of room for vector spill.
-        job.WorkerStride = Workspace.Align(crs * ColFloats + 2 * NR) + Gemm.SerialWorkspaceFloats + job.SliceFloats;
+        job.WorkerStride = ScratchMemory.Align(crs * ColFloats + 2 * NR) + CpuGemm.SerialWorkspaceFloats + job.SliceFloats;
         if (splitSlots)
         {
             job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
@@ -241,13 +247,13 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
                         job.J1 = Math.Min(job.Pq, job.J0 + job.ChunkCols);
                         pool.For((crs + RowsPerTask - 1) / RowsPerTask, &LowerRowsTask, &job);
                         var gp = FilterGemm(ref job, n, job.J0, job.J1, job.Col, slot, n == n0 && job.J0 == 0);
-                        Gemm.RunParallel(pool, ref gp, sh + partialFloats, sh + partialFloats + apAll);
+                        CpuGemm.RunParallel(pool, paths, ref gp, sh + partialFloats, sh + partialFloats + apAll);
                     }
                 }
             }
         }
         // dw += Σ_slot partial[slot], slots in order; db[k] += Σ_n Σ_pq dy[n, k].
-        For((int)((filterFloats + RangeJob.Chunk - 1) / RangeJob.Chunk), &AddPartialsTask, &job, pool.Threads > 1);
+        For((int)((filterFloats + ParallelRange.Chunk - 1) / ParallelRange.Chunk), &AddPartialsTask, &job, pool.Threads > 1);
         if (db != null) For((g.K + 15) / 16, &BiasGradientTask, &job, pool.Threads > 1);
     }
 
@@ -267,8 +273,8 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
         var job = (Job*)context;
         ref readonly var g = ref job->G;
         float* col = job->Scratch + worker * job->WorkerStride;
-        float* ap = col + Workspace.Align(job->Crs * ColFloats + 2 * NR), bp = ap + (long)Gemm.MC * KC;
-        float* slice = ap + Gemm.SerialWorkspaceFloats;
+        float* ap = col + ScratchMemory.Align(job->Crs * ColFloats + 2 * NR), bp = ap + (long)CpuGemm.MC * KC;
+        float* slice = ap + CpuGemm.SerialWorkspaceFloats;
         var (n0, n1) = SlotImages(ref *job, slot);
         for (int n = n0; n < n1; n++)
             for (int j0 = 0; j0 < job->Pq; j0 += job->ChunkCols)
@@ -276,12 +282,12 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
                 int j1 = Math.Min(job->Pq, j0 + job->ChunkCols);
                 if (job->SliceFloats > 0)
                 {
-                    Im2Col.PaddedSlice(job->X + n * job->ImageIn, g, slice, j0, j1);
-                    Im2Col.RowsFromSlice(slice, g, col, j0, j1);
+                    CpuIm2Col.PaddedSlice(job->X + n * job->ImageIn, g, slice, j0, j1);
+                    CpuIm2Col.RowsFromSlice(slice, g, col, j0, j1);
                 }
-                else Im2Col.Rows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1);
+                else CpuIm2Col.Rows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1);
                 var gp = FilterGemm(ref *job, n, j0, j1, col, slot, n == n0 && j0 == 0);
-                Gemm.RunSerial(ref gp, ap, bp);
+                CpuGemm.RunSerial(ref gp, ap, bp);
             }
     }
 
@@ -289,14 +295,14 @@ internal sealed unsafe partial class CpuConvolution(WorkerPool pool, Workspace s
     {
         var job = (Job*)context;
         int r0 = task * RowsPerTask, r1 = Math.Min(job->Crs, r0 + RowsPerTask);
-        Im2Col.Rows(job->X + job->Image * job->ImageIn, job->G, job->Col, r0, r1, job->J0, job->J1);
+        CpuIm2Col.Rows(job->X + job->Image * job->ImageIn, job->G, job->Col, r0, r1, job->J0, job->J1);
     }
 
     private static void AddPartialsTask(void* context, int task, int worker)
     {
         var job = (Job*)context;
         long length = (long)job->G.K * job->Crs;
-        long start = (long)task * RangeJob.Chunk, end = Math.Min(length, start + RangeJob.Chunk);
+        long start = (long)task * ParallelRange.Chunk, end = Math.Min(length, start + ParallelRange.Chunk);
         long i = start;
         for (; i <= end - 8; i += 8)
         {

@@ -14,6 +14,8 @@ internal unsafe struct GemmProblem
     public float* PackedA;
     /// <summary>Optional: op(B) already packed for every k block (block at p0 starts at PackedB + p0·RoundUp(N, NR)).</summary>
     public float* PackedB;
+    /// <summary>The device's allowed paths; the drivers set it from their argument (the dot-product tasks read it here).</summary>
+    public CpuPaths Paths;
 
     public static GemmProblem Create(bool transA, bool transB, int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
         => new()
@@ -26,7 +28,7 @@ internal unsafe struct GemmProblem
 }
 
 /// <summary>
-/// BLIS-style GEMM drivers around <see cref="GemmMicroKernel"/>: k is cut into KC-deep blocks so a kc×16 B panel
+/// BLIS-style GEMM drivers around <see cref="CpuGemmMicroKernel"/>: k is cut into KC-deep blocks so a kc×16 B panel
 /// (16 KiB) stays in L1, rows into MC-high blocks so a packed A block (144 KiB) stays in L2, columns into NC-wide
 /// blocks so the packed B block stays in L3. Within a block, each B panel is reused across every A panel.
 /// </summary>
@@ -34,10 +36,10 @@ internal unsafe struct GemmProblem
 /// Every element of C is summed in the same order (k blocks in order, k ascending inside the kernel) whichever
 /// driver and however many threads compute it, so results are bitwise identical across thread counts.
 /// </remarks>
-internal static unsafe class Gemm
+internal static unsafe partial class CpuGemm
 {
-    public const int MR = GemmMicroKernel.MR;
-    public const int NR = GemmMicroKernel.NR;
+    public const int MR = CpuGemmMicroKernel.MR;
+    public const int NR = CpuGemmMicroKernel.NR;
     public const int KC = 256;
     public const int MC = 24 * MR;   // 144 rows
     public const int NC = 3072;      // columns of one packed B block
@@ -52,15 +54,16 @@ internal static unsafe class Gemm
     public static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>Runs a GEMM with the calling thread alone or with the pool, whichever suits its size.</summary>
-    public static void Run(WorkerPool pool, Workspace scratch, ref GemmProblem g)
+    public static void Run(WorkerPool pool, CpuPaths paths, ScratchMemory scratch, ref GemmProblem g)
     {
         if (g.M == 0 || g.N == 0) return;
+        g.Paths = paths;
         if (g.M <= SmallM && g.TransB && !g.TransA && g.K > 0 && g.PackedA == null && g.PackedB == null && g.RowBias == null)
         {
             RunSmallM(pool, ref g);
             return;
         }
-        if (pool.Threads > 1 && (long)g.M * g.N * g.K >= ParallelThreshold && FewRowsEnabled && g.M <= MC
+        if (pool.Threads > 1 && (long)g.M * g.N * g.K >= ParallelThreshold && (paths & CpuPaths.FewRowsGemm) != 0 && g.M <= MC
             && g.PackedA == null && g.PackedB == null && g.K > 0)
         {
             RunFewRows(pool, scratch, ref g);
@@ -68,10 +71,10 @@ internal static unsafe class Gemm
         }
         if (pool.Threads > 1 && (long)g.M * g.N * g.K >= ParallelThreshold)
         {
-            long aFloats = g.PackedA != null ? 0 : Workspace.Align((long)RoundUp(Math.Min(g.M, MB), MR) * KC);
+            long aFloats = g.PackedA != null ? 0 : ScratchMemory.Align((long)RoundUp(Math.Min(g.M, MB), MR) * KC);
             long bFloats = g.PackedB != null ? 0 : (long)KC * RoundUp(Math.Min(g.N, NC), NR);
             float* ws = scratch.Ensure(aFloats + bFloats);
-            RunParallel(pool, ref g, ws, ws + aFloats);
+            RunParallel(pool, paths, ref g, ws, ws + aFloats);
         }
         else
         {
@@ -107,7 +110,7 @@ internal static unsafe class Gemm
                 int kc = Math.Min(KC, g.K - pc);
                 float* bp;
                 if (g.PackedB != null) bp = g.PackedB + (long)pc * nPad + (long)jc * kc;
-                else { GemmPacking.PackB(bpWork, g.B, g.Ldb, g.TransB, pc, kc, jc, nc); bp = bpWork; }
+                else { CpuGemmPacking.PackB(bpWork, g.B, g.Ldb, g.TransB, pc, kc, jc, nc); bp = bpWork; }
                 float beta = pc == 0 ? g.Beta : 1f;
                 float* bias = pc == 0 ? g.RowBias : null;
                 for (int ic = 0; ic < g.M; ic += MC)
@@ -115,7 +118,7 @@ internal static unsafe class Gemm
                     int mc = Math.Min(MC, g.M - ic);
                     float* ap;
                     if (g.PackedA != null) ap = g.PackedA + (long)pc * mPad + (long)ic * kc;
-                    else { GemmPacking.PackA(apWork, g.A, g.Lda, g.TransA, ic, mc, pc, kc); ap = apWork; }
+                    else { CpuGemmPacking.PackA(apWork, g.A, g.Lda, g.TransA, ic, mc, pc, kc); ap = apWork; }
                     Macro(mc, nc, kc, ap, bp, g.C + (long)ic * g.Ldc + jc, g.Ldc, g.Alpha, beta, bias == null ? null : bias + ic);
                 }
             }
@@ -132,7 +135,7 @@ internal static unsafe class Gemm
             for (int ir = 0; ir < mc; ir += MR)
             {
                 int mr = Math.Min(MR, mc - ir);
-                GemmMicroKernel.Run(kc, ap + (long)ir * kc, b, c + (long)ir * ldc + jr, ldc, alpha, beta,
+                CpuGemmMicroKernel.Run(kc, ap + (long)ir * kc, b, c + (long)ir * ldc + jr, ldc, alpha, beta,
                                     rowBias == null ? null : rowBias + ir, mr, nr);
             }
         }
@@ -156,7 +159,7 @@ internal static unsafe class Gemm
     /// Multi-threaded: per block, the workers first pack A (MC rows per task) and B (256 columns per task)
     /// together, then compute independent tiles of C (MC rows × TileCols columns) from the shared panels.
     /// </summary>
-    public static void RunParallel(WorkerPool pool, ref GemmProblem g, float* apAll, float* bpAll)
+    public static void RunParallel(WorkerPool pool, CpuPaths paths, ref GemmProblem g, float* apAll, float* bpAll)
     {
         if (g.M == 0 || g.N == 0) return;
         if (g.K == 0) { ScaleOnly(ref g); return; }
@@ -167,7 +170,7 @@ internal static unsafe class Gemm
             ph.G = gp;
             // Column blocks of even width (at most NC): N = 3136 as 2 × 1568, not 3072 + a thin 64 whose k blocks each
             // cost two pool hand-offs for little work. Blocks only regroup columns, so no sum changes order.
-            int ncBlock = EvenColumnBlocks ? RoundUp((g.N + (g.N + NC - 1) / NC - 1) / ((g.N + NC - 1) / NC), NR) : NC;
+            int ncBlock = (paths & CpuPaths.EvenColumnBlocks) != 0 ? RoundUp((g.N + (g.N + NC - 1) / NC - 1) / ((g.N + NC - 1) / NC), NR) : NC;
             for (int jc = 0; jc < g.N; jc += ncBlock)
             {
                 int nc = Math.Min(ncBlock, g.N - jc);
@@ -197,9 +200,6 @@ internal static unsafe class Gemm
         }
     }
 
-    /// <summary>A/B switch for measurements: false cuts columns into NC-wide blocks and a remainder.</summary>
-    internal static bool EvenColumnBlocks = true;
-
     private static void PackTask(void* context, int task, int worker)
     {
         var ph = (Phase*)context;
@@ -207,12 +207,12 @@ internal static unsafe class Gemm
         if (task < ph->ATasks)
         {
             int ic = task * MC;
-            GemmPacking.PackA(ph->Ap + (long)ic * ph->Kc, g->A, g->Lda, g->TransA, ph->I0 + ic, Math.Min(MC, ph->Mb - ic), ph->Pc, ph->Kc);
+            CpuGemmPacking.PackA(ph->Ap + (long)ic * ph->Kc, g->A, g->Lda, g->TransA, ph->I0 + ic, Math.Min(MC, ph->Mb - ic), ph->Pc, ph->Kc);
         }
         else
         {
             int j = (task - ph->ATasks) * PackColumnsPerTask;
-            GemmPacking.PackB(ph->Bp + (long)j * ph->Kc, g->B, g->Ldb, g->TransB, ph->Pc, ph->Kc, ph->Jc + j, Math.Min(PackColumnsPerTask, ph->Nc - j));
+            CpuGemmPacking.PackB(ph->Bp + (long)j * ph->Kc, g->B, g->Ldb, g->TransB, ph->Pc, ph->Kc, ph->Jc + j, Math.Min(PackColumnsPerTask, ph->Nc - j));
         }
     }
 
@@ -228,8 +228,6 @@ internal static unsafe class Gemm
               ph->Bias == null ? null : ph->Bias + ic);
     }
 
-    /// <summary>A/B switch for measurements: false runs GEMMs of up to MC rows on the blocked parallel driver.</summary>
-    internal static bool FewRowsEnabled = true;
     /// <summary>Widest column tile of the few-rows driver: its packed B (KC × 256, 256 KiB) stays in L2.</summary>
     private const int FewRowsTileCols = 256;
 
@@ -247,12 +245,12 @@ internal static unsafe class Gemm
     /// through L3 as a packed block. Each element of C still adds its k blocks in order with the same kernel, so
     /// the bits are the blocked driver's.
     /// </summary>
-    private static void RunFewRows(WorkerPool pool, Workspace scratch, ref GemmProblem g)
+    private static void RunFewRows(WorkerPool pool, ScratchMemory scratch, ref GemmProblem g)
     {
         int mPad = RoundUp(g.M, MR);
         int tileCols = Math.Min(FewRowsTileCols, RoundUp((g.N + 4 * pool.Threads - 1) / (4 * pool.Threads), NR));
-        long aFloats = Workspace.Align((long)mPad * g.K);
-        long bFloats = Workspace.Align((long)KC * tileCols);
+        long aFloats = ScratchMemory.Align((long)mPad * g.K);
+        long bFloats = ScratchMemory.Align((long)KC * tileCols);
         float* ws = scratch.Ensure(aFloats + bFloats * pool.Threads);
         fixed (GemmProblem* gp = &g)
         {
@@ -267,7 +265,7 @@ internal static unsafe class Gemm
         var job = (FewRows*)context;
         var g = job->G;
         int pc = task * KC;
-        GemmPacking.PackA(job->Ap + (long)pc * job->MPad, g->A, g->Lda, g->TransA, 0, g->M, pc, Math.Min(KC, g->K - pc));
+        CpuGemmPacking.PackA(job->Ap + (long)pc * job->MPad, g->A, g->Lda, g->TransA, 0, g->M, pc, Math.Min(KC, g->K - pc));
     }
 
     private static void FewRowsTile(void* context, int task, int worker)
@@ -275,11 +273,11 @@ internal static unsafe class Gemm
         var job = (FewRows*)context;
         var g = job->G;
         int j0 = task * job->TileCols, nc = Math.Min(job->TileCols, g->N - j0);
-        float* bp = job->Bp + worker * Workspace.Align((long)KC * job->TileCols);
+        float* bp = job->Bp + worker * ScratchMemory.Align((long)KC * job->TileCols);
         for (int pc = 0; pc < g->K; pc += KC)
         {
             int kc = Math.Min(KC, g->K - pc);
-            GemmPacking.PackB(bp, g->B, g->Ldb, g->TransB, pc, kc, j0, nc);
+            CpuGemmPacking.PackB(bp, g->B, g->Ldb, g->TransB, pc, kc, j0, nc);
             Macro(g->M, nc, kc, job->Ap + (long)pc * job->MPad, bp, g->C + j0, g->Ldc, g->Alpha, pc == 0 ? g->Beta : 1f,
                   pc == 0 ? g->RowBias : null);
         }
@@ -312,7 +310,8 @@ internal static unsafe class Gemm
         var g = (GemmProblem*)context;
         int j0 = task * SmallMColumnsPerTask, j1 = Math.Min(g->N, j0 + SmallMColumnsPerTask);
         int j = j0;
-        if (PairedDotEnabled && TripleDotEnabled)
+        bool grouped = (g->Paths & CpuPaths.GroupedDotProducts) != 0;
+        if (grouped)
             for (; j + 2 < j1; j += 3)
             {
                 float* b0 = g->B + (long)j * g->Ldb;
@@ -324,7 +323,7 @@ internal static unsafe class Gemm
                     else { c[0] = g->Alpha * d0 + g->Beta * c[0]; c[1] = g->Alpha * d1 + g->Beta * c[1]; c[2] = g->Alpha * d2 + g->Beta * c[2]; }
                 }
             }
-        if (PairedDotEnabled)
+        if (grouped)
             for (; j + 1 < j1; j += 2)
             {
                 float* b0 = g->B + (long)j * g->Ldb;
@@ -368,9 +367,6 @@ internal static unsafe class Gemm
         return sum;
     }
 
-    /// <summary>A/B switch for measurements: false computes the dot-product path one weight row at a time (three and two off).</summary>
-    internal static bool PairedDotEnabled = true;
-
     /// <summary>
     /// Two dot products against the same row a, each summed in exactly <see cref="Dot"/>'s order (so the bits are
     /// Dot's): every load of a feeds two FMAs, which lifts the load-port bound of the one-row loop.
@@ -409,11 +405,7 @@ internal static unsafe class Gemm
         d0 = sum0; d1 = sum1;
     }
 
-    /// <summary>A/B switch for measurements: false takes the weight rows two at a time, not three.</summary>
-    internal static bool TripleDotEnabled = true;
-
     /// <summary><see cref="DotPair"/> for three weight rows (12 accumulators + 4 of a: all 16 vector registers), Dot's order each.</summary>
-
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void DotTriple(float* a, float* b0, float* b1, float* b2, int k, out float d0, out float d1, out float d2)
     {
@@ -457,5 +449,5 @@ internal static unsafe class Gemm
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static System.Runtime.Intrinsics.Vector256<float> MulAdd(System.Runtime.Intrinsics.Vector256<float> a, System.Runtime.Intrinsics.Vector256<float> b, System.Runtime.Intrinsics.Vector256<float> c)
-        => GemmMicroKernel.UsesFma ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : a * b + c;
+        => CpuGemmMicroKernel.UsesFma ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : a * b + c;
 }

@@ -7,13 +7,13 @@ namespace CnnNative.Devices.Cpu;
 /// <summary>
 /// Stride-1 convolution computed directly, without lowering: forward and backward filter for one input channel
 /// (the first layer of an image network), forward for a few channels and backward filter for any channel count on
-/// larger images (see <see cref="UseDirectForward"/> and <see cref="UseDirectFilter"/>). Each image
+/// larger images (see <see cref="CpuConv2dPlanner"/>). Each image
 /// is copied once into zero-padded planes of Hp × Wp (Wp = W + 2·padW) and the output is computed on "wide"
 /// positions j = p·Wp + q, where the convolution is a 1-D one: y[k][j] = Σ_(c,r,s) w[k,c,r,s] · xpad[j + off(c,r,s)]
 /// with off = c·Hp·Wp + r·Wp + s. Columns q ≥ Q of a wide row are never stored (forward) or carry dy = 0 (backward
 /// filter), so contiguous vectors run straight across row ends.
 /// </summary>
-internal sealed unsafe partial class CpuConvolution
+internal sealed unsafe partial class CpuConv2d
 {
     /// <summary>Filters computed together: 4 filters × 24 wide positions = 12 accumulators (forward).</summary>
     private const int DirectKb = 4;
@@ -24,43 +24,6 @@ internal sealed unsafe partial class CpuConvolution
     /// <summary>Filters per forward task (a multiple of <see cref="DirectKb"/>), so one image splits over the pool.</summary>
     private const int DirectKPerTask = 16;
 
-    /// <summary>A/B switch for measurements: false turns every direct path off (C = 1 included), leaving implicit GEMM and lowering.</summary>
-    internal static bool DirectEnabled = true;
-
-    private static bool UseOneChannel(in Conv2dGeometry g) => DirectEnabled && g.C == 1 && g.StrideH == 1 && g.StrideW == 1;
-
-    /// <summary>
-    /// Backward filter on wide positions for C &gt; 1 too, from this many wide positions P·Wp per image. Each block
-    /// of 4 filters × 3 taps ends in 12 horizontal sums, and the wide rows waste (S−1)/Wp of the work, so short
-    /// images lose to lowering + GEMM (measured, 2 threads: 7×7 2.5× slower, LeNet's 10×10 outputs and 14×14 equal
-    /// or slower) while 28×28 and 56×56 ones win (16 channels 5×5: 1.55× faster; 64 channels 3×3: 1.15×).
-    /// int.MaxValue turns it off.
-    /// </summary>
-    internal static int DirectFilterMinWide = 512;
-
-    /// <summary>Most C·R·S taps the direct backward filter takes (their offsets live on the stack).</summary>
-    private const int DirectFilterMaxTaps = 2048;
-
-    /// <summary>
-    /// Forward on wide positions for a few channels too (up to <see cref="DirectForwardMaxChannels"/>), from this many
-    /// wide positions per image and where the wide rows waste at most a tenth (Q ≥ 0.9·Wp: 3×3 kernels on 28×28 and
-    /// larger). Measured, 2 threads: 3 channels 32×32 3×3 1.27×, 16 channels 28×28 3×3 1.35× faster than lowering +
-    /// GEMM; 64 and 128 channels 4–14 % slower (a block of 24 wide positions reads C·R input rows per tap sweep, past L1 there), so those stay on GEMM.
-    /// int.MaxValue turns it off.
-    /// </summary>
-    internal static int DirectForwardMinWide = 512;
-
-    /// <summary>Most input channels the direct forward takes for C &gt; 1.</summary>
-    private const int DirectForwardMaxChannels = 16;
-
-    private static bool UseDirectForward(in Conv2dGeometry g)
-        => UseOneChannel(g) || (DirectEnabled && g.StrideH == 1 && g.StrideW == 1 && g.C <= DirectForwardMaxChannels
-                          && (long)g.P * (g.W + 2 * g.PadW) >= DirectForwardMinWide && 10 * g.Q >= 9 * (g.W + 2 * g.PadW));
-
-    private static bool UseDirectFilter(in Conv2dGeometry g)
-        => UseOneChannel(g) || (DirectEnabled && g.StrideH == 1 && g.StrideW == 1 && g.C * g.R * g.S <= DirectFilterMaxTaps
-                          && (long)g.P * (g.W + 2 * g.PadW) >= DirectFilterMinWide);
-
     private struct DirectJob
     {
         public Conv2dGeometry G;
@@ -69,15 +32,15 @@ internal sealed unsafe partial class CpuConvolution
         public long WorkerStride;
         public int Wp, Hp, Wide, KPad, KTasks, Slots, Taps, TapsPad;
         /// <summary>C padded planes of Hp·Wp, then zeros for what the last vectors read past the end.</summary>
-        public readonly long PlaneFloats => Workspace.Align((long)G.C * Hp * Wp + Wp + G.S + 2 * DirectJb);
+        public readonly long PlaneFloats => ScratchMemory.Align((long)G.C * Hp * Wp + Wp + G.S + 2 * DirectJb);
     }
 
     private static DirectJob DirectSetup(in Conv2dGeometry g)
     {
-        var m = new DirectJob { G = g, Wp = g.W + 2 * g.PadW, Hp = g.H + 2 * g.PadH, KPad = Gemm.RoundUp(g.K, DirectKb) };
+        var m = new DirectJob { G = g, Wp = g.W + 2 * g.PadW, Hp = g.H + 2 * g.PadH, KPad = CpuGemm.RoundUp(g.K, DirectKb) };
         m.Wide = g.P * m.Wp;
         m.Taps = g.C * g.R * g.S;
-        m.TapsPad = Gemm.RoundUp(m.Taps, DirectTb);
+        m.TapsPad = CpuGemm.RoundUp(m.Taps, DirectTb);
         return m;
     }
 
@@ -106,7 +69,7 @@ internal sealed unsafe partial class CpuConvolution
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fmadd(Vector256<float> a, Vector256<float> b, Vector256<float> c)
-        => GemmMicroKernel.UsesFma ? Fma.MultiplyAdd(a, b, c) : a * b + c;
+        => CpuGemmMicroKernel.UsesFma ? Fma.MultiplyAdd(a, b, c) : a * b + c;
 
     // ------------------------------------------------------------------ forward
 
@@ -122,7 +85,7 @@ internal sealed unsafe partial class CpuConvolution
             for (int t = 0; t < m.Taps; t++)
                 m.PackedW[(long)(k / DirectKb) * m.Taps * DirectKb + t * DirectKb + k % DirectKb] = k < g.K ? w[(long)k * m.Taps + t] : 0f;
         m.KTasks = (m.KPad + DirectKPerTask - 1) / DirectKPerTask;
-        m.WorkerStride = m.PlaneFloats + Workspace.Align((long)DirectKb * Gemm.RoundUp(m.Wide, DirectJb));
+        m.WorkerStride = m.PlaneFloats + ScratchMemory.Align((long)DirectKb * CpuGemm.RoundUp(m.Wide, DirectJb));
         m.Scratch = perWorker.Ensure(m.WorkerStride * pool.Threads);
         For(g.N * m.KTasks, &DirectForwardTask, &m, Parallel((long)g.K * m.Taps * g.P * g.Q * g.N));
     }
@@ -135,7 +98,7 @@ internal sealed unsafe partial class CpuConvolution
         int n = task / m->KTasks, k0 = task % m->KTasks * DirectKPerTask, k1 = Math.Min(m->KPad, k0 + DirectKPerTask);
         float* plane = m->Scratch + worker * m->WorkerStride;
         float* wide = plane + m->PlaneFloats;
-        int widePad = Gemm.RoundUp(m->Wide, DirectJb);
+        int widePad = CpuGemm.RoundUp(m->Wide, DirectJb);
         PadImage(ref *m, n, plane);
         int pq = g.P * g.Q;
         for (int kb = k0; kb < k1; kb += DirectKb)
@@ -200,14 +163,14 @@ internal sealed unsafe partial class CpuConvolution
         // Slots depend on the batch only, as on the lowering path, so 1 and 2 threads give identical bits.
         m.Slots = Math.Min(g.N, Math.Max(FilterSlots, pool.Threads));
         long filterFloats = (long)g.K * m.Taps;
-        m.Partials = shared.Ensure(Workspace.Align(m.Slots * filterFloats));
-        int widePad = Gemm.RoundUp(m.Wide, 8);
-        m.WorkerStride = m.PlaneFloats + Workspace.Align((long)m.KPad * widePad);
+        m.Partials = shared.Ensure(ScratchMemory.Align(m.Slots * filterFloats));
+        int widePad = CpuGemm.RoundUp(m.Wide, 8);
+        m.WorkerStride = m.PlaneFloats + ScratchMemory.Align((long)m.KPad * widePad);
         m.Scratch = perWorker.Ensure(m.WorkerStride * pool.Threads);
         For(m.Slots, &DirectFilterSlotTask, &m, pool.Threads > 1 && m.Slots > 1);
 
         var job = new Job { G = g, Dy = dy, Dw = dw, Db = db, Partials = m.Partials, Slots = m.Slots };
-        For((int)((filterFloats + RangeJob.Chunk - 1) / RangeJob.Chunk), &AddPartialsTask, &job, pool.Threads > 1);
+        For((int)((filterFloats + ParallelRange.Chunk - 1) / ParallelRange.Chunk), &AddPartialsTask, &job, pool.Threads > 1);
         if (db != null) For((g.K + 15) / 16, &BiasGradientTask, &job, pool.Threads > 1);
     }
 
@@ -218,7 +181,7 @@ internal sealed unsafe partial class CpuConvolution
         ref readonly var g = ref m->G;
         float* plane = m->Scratch + worker * m->WorkerStride;
         float* dyw = plane + m->PlaneFloats;
-        int widePad = Gemm.RoundUp(m->Wide, 8), pq = g.P * g.Q;
+        int widePad = CpuGemm.RoundUp(m->Wide, 8), pq = g.P * g.Q;
         float* partial = m->Partials + (long)slot * g.K * m->Taps;
         new Span<float>(partial, g.K * m->Taps).Clear();
         // dy rows in the wide layout: zero in columns q ≥ Q, past the end and in the padding filters.
