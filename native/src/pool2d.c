@@ -1,4 +1,4 @@
-/* pool.c: max and average pooling (no padding), forward and backward, one (n, c) plane per task.
+/* pool2d.c: max and average pooling (no padding), forward and backward, one (n, c) plane per task.
  * Semantics follow the reference exactly: max propagates NaN, average sums in double and divides by r*s,
  * backward max routes to the first maximum in row-major window order, overlapping windows add in (p, q) order. */
 #include "internal.h"

@@ -1,4 +1,4 @@
-/* optim.c: SGD (momentum, Nesterov, L2 weight decay) and Adam steps, element-wise in the reference's precision
+/* optimizer.c: SGD (momentum, Nesterov, L2 weight decay) and Adam steps, element-wise in the reference's precision
  * and order (bit-identical results), split across threads for large parameter tensors. */
 #include "internal.h"
 #include <math.h>

@@ -1,4 +1,4 @@
-/* conv.c: 2-D convolution forward, backward-data and backward-filter as implicit GEMM.
+/* conv2d.c: 2-D convolution forward, backward-data and backward-filter as implicit GEMM.
  *
  * Forward, per image:   Y (K x PQ)   = W (K x CRS) . col(x) (CRS x PQ)      col packed straight from x
  * Backward data:        stride 1:    dx = forward conv of dy with the filters flipped and transposed (C x K x R x S)
