@@ -2,7 +2,12 @@ using CnnNative.Devices;
 
 namespace CnnNative.Tests.Devices.Cpu;
 
-/// <summary>After a first training step has grown the workspaces, a step of device ops allocates no managed memory.</summary>
+/// <summary>
+/// After a first training step has grown the workspaces, a step of device ops allocates no managed memory, on the
+/// calling thread or on the device's workers. The count is the whole process's (GC.GetTotalAllocatedBytes(precise:
+/// true)), so the test host's own threads add noise now and then; the steps are deterministic, so an allocation of
+/// theirs would show in every window of steps, and one clean window out of ten proves they allocate nothing.
+/// </summary>
 public class CpuSteadyStateTests
 {
     [TestCase(1)]
@@ -38,9 +43,14 @@ public class CpuSteadyStateTests
             }
             Step();
             Step();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 3; i++) Step();
-            Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+            var windows = new List<long>();
+            for (int window = 0; window < 10 && !windows.Contains(0); window++)
+            {
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                for (int i = 0; i < 3; i++) Step();
+                windows.Add(GC.GetTotalAllocatedBytes(precise: true) - before);
+            }
+            Assert.That(windows, Has.Member(0L), $"bytes allocated per window of 3 steps: {string.Join(", ", windows)}");
         }
         finally
         {
