@@ -9,7 +9,7 @@ namespace CnnNative.Tests.Devices.Conformance;
 /// out-of-range arguments; a default geometry; use after the device is disposed. Each failure must be the documented
 /// exception naming the op and the argument.
 /// </summary>
-[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.NamesWithReference))]
+[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.FixturesWithReference))]
 public class ContractValidationTests(string deviceName)
 {
     private IDevice _device = null!;

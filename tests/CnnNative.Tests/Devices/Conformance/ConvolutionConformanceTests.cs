@@ -2,7 +2,7 @@ using CnnNative.Devices;
 
 namespace CnnNative.Tests.Devices.Conformance;
 
-[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Names))]
+[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Fixtures))]
 public class ConvolutionConformanceTests(string device) : DeviceFixture(device)
 {
     /// <summary>Odd sizes, batch 1, stride 2 and 3, padding, rectangular kernels, 1x1, channel counts off every tile.</summary>

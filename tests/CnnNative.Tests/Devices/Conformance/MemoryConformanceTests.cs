@@ -2,7 +2,7 @@ using CnnNative.Devices.Reference;
 
 namespace CnnNative.Tests.Devices.Conformance;
 
-[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Names))]
+[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Fixtures))]
 public class MemoryConformanceTests(string device) : DeviceFixture(device)
 {
     [Test]

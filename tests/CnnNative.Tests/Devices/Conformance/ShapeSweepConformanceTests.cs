@@ -8,7 +8,7 @@ namespace CnnNative.Tests.Devices.Conformance;
 /// scalar tails, odd rows and multi-chunk (pooled) paths, run on every device: each buffer is compared after the op,
 /// and returned numbers too.
 /// </summary>
-[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Names))]
+[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Fixtures))]
 public class ShapeSweepConformanceTests(string device) : DeviceFixture(device)
 {
     /// <summary>An op on freshly uploaded buffers; Run returns its scalar result (or 0).</summary>

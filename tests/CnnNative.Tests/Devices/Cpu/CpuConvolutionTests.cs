@@ -9,6 +9,7 @@ namespace CnnNative.Tests.Devices.Cpu;
 /// 6/8/16 multiples, C·R·S across KC = 256, strides, padding, rectangular kernels, batch 1 (work split inside one
 /// image), batches smaller/larger than the thread count, and one thread vs two giving identical bits.
 /// </summary>
+[Category(Conformance.TestDevices.CpuCategory)]
 public class CpuConvolutionTests
 {
     public static IEnumerable<TestCaseData> Geometries()

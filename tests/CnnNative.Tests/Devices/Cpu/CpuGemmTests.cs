@@ -5,6 +5,7 @@ using static CnnNative.Tests.Devices.DeviceTestSupport;
 namespace CnnNative.Tests.Devices.Cpu;
 
 /// <summary>The cpu device's GEMM against the reference: every transpose combination, sizes around the block edges.</summary>
+[Category(Conformance.TestDevices.CpuCategory)]
 public class CpuGemmTests
 {
     public record GemmCase(bool TransA, bool TransB, int M, int N, int K, float Alpha, float Beta)

@@ -7,6 +7,7 @@ namespace CnnNative.Tests.Devices.Cpu;
 /// What only the cpu device promises on top of the conformance suites: bitwise-identical results on one and two
 /// threads for every op of the shape sweep (<see cref="Conformance.ShapeSweepConformanceTests"/>), and what it reports.
 /// </summary>
+[Category(Conformance.TestDevices.CpuCategory)]
 public class CpuOpTests
 {
     [TestCaseSource(typeof(Conformance.ShapeSweepConformanceTests), nameof(Cases))]

@@ -8,6 +8,7 @@ namespace CnnNative.Tests.Devices.Cpu;
 /// true)), so the test host's own threads add noise now and then; the steps are deterministic, so an allocation of
 /// theirs would show in every window of steps, and one clean window out of ten proves they allocate nothing.
 /// </summary>
+[Category(Conformance.TestDevices.CpuCategory)]
 public class CpuSteadyStateTests
 {
     [TestCase(1)]
