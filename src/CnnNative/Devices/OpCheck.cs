@@ -3,12 +3,15 @@ using System.Runtime.CompilerServices;
 namespace CnnNative.Devices;
 
 /// <summary>
-/// The argument checks of one op call, made by <see cref="DeviceBase"/> before it hands the call to a device: sizes,
-/// enum values, and every buffer (non-null, alive, owned by this device, long enough). Failures name the op, the
-/// argument and the sizes involved; the message is built only when a check fails, so a valid call allocates nothing.
+/// One op call as <see cref="DeviceBase"/> checks it: created once the sizes are known to be non-negative, it holds
+/// the device's op lock until disposed (<c>using var op = OpCheck.Length(…)</c>), and checks the rest under it: the
+/// device not disposed, enum values, scalars, and every buffer (non-null, alive, owned by this device, long enough).
+/// Failures name the op, the argument and the sizes involved; messages are built only when a check fails, so a valid
+/// call allocates nothing.
 /// </summary>
-internal readonly struct OpCheck
+internal ref struct OpCheck
 {
+    private Lock.Scope _lock;
     private readonly DeviceBase _device;
     private readonly string _op;
     private readonly Conv2dGeometry _conv;
@@ -20,37 +23,42 @@ internal readonly struct OpCheck
     private enum Shape { Length, Matrix, Gemm, Conv, Pool }
 
     private OpCheck(DeviceBase device, string op, Shape shape, long a = 0, long b = 0, long c = 0,
-                    in Conv2dGeometry conv = default, in Pool2dGeometry pool = default, string? sizeName = null)
+                    scoped in Conv2dGeometry conv = default, scoped in Pool2dGeometry pool = default, string? sizeName = null)
     {
         (_device, _op, _shape, _a, _b, _c, _conv, _pool, _sizeName) = (device, op, shape, a, b, c, conv, pool, sizeName);
-        device.ThrowIfDisposed(op);
+        _lock = device.Gate.EnterScope();
+        try { device.ThrowIfDisposed(op); }
+        catch { _lock.Dispose(); throw; }
     }
+
+    /// <summary>Leaves the device's op lock.</summary>
+    public void Dispose() => _lock.Dispose();
+
+    /// <summary>A call without sizes (Synchronize).</summary>
+    public static OpCheck Call(DeviceBase d, string op) => new(d, op, Shape.Length, sizeName: "");
 
     /// <summary>An op over <paramref name="length"/> elements (checked non-negative).</summary>
     public static OpCheck Length(DeviceBase d, string op, long length, [CallerArgumentExpression(nameof(length))] string name = "")
     {
-        var check = new OpCheck(d, op, Shape.Length, length, sizeName: name);
-        check.Size(length, name);
-        return check;
+        Size(op, length, name);
+        return new OpCheck(d, op, Shape.Length, length, sizeName: name);
     }
 
     /// <summary>An op over a rows × cols matrix (both checked non-negative).</summary>
     public static OpCheck Matrix(DeviceBase d, string op, int rows, int cols)
     {
-        var check = new OpCheck(d, op, Shape.Matrix, rows, cols);
-        check.Size(rows, nameof(rows));
-        check.Size(cols, nameof(cols));
-        return check;
+        Size(op, rows, nameof(rows));
+        Size(op, cols, nameof(cols));
+        return new OpCheck(d, op, Shape.Matrix, rows, cols);
     }
 
     /// <summary>A GEMM of m × n × k (all checked non-negative).</summary>
     public static OpCheck Gemm(DeviceBase d, string op, int m, int n, int k)
     {
-        var check = new OpCheck(d, op, Shape.Gemm, m, n, k);
-        check.Size(m, nameof(m));
-        check.Size(n, nameof(n));
-        check.Size(k, nameof(k));
-        return check;
+        Size(op, m, nameof(m));
+        Size(op, n, nameof(n));
+        Size(op, k, nameof(k));
+        return new OpCheck(d, op, Shape.Gemm, m, n, k);
     }
 
     /// <summary>A convolution; the geometry validated itself when it was constructed, unless it is default.</summary>
@@ -67,20 +75,19 @@ internal readonly struct OpCheck
         return new OpCheck(d, op, Shape.Pool, pool: g);
     }
 
-    /// <summary>Throws unless <paramref name="value"/> ≥ 0.</summary>
-    public void Size(long value, [CallerArgumentExpression(nameof(value))] string name = "")
+    private static void Size(string op, long value, string name)
     {
-        if (value < 0) throw new ArgumentOutOfRangeException(name, value, $"{_op}: {name} must be non-negative, got {value}.");
+        if (value < 0) throw new ArgumentOutOfRangeException(name, value, $"{op}: {name} must be non-negative, got {value}.");
     }
 
     /// <summary>Throws unless <paramref name="value"/> is one of <typeparamref name="T"/>'s named values.</summary>
-    public void Defined<T>(T value, [CallerArgumentExpression(nameof(value))] string name = "") where T : struct, Enum
+    public readonly void Defined<T>(T value, [CallerArgumentExpression(nameof(value))] string name = "") where T : struct, Enum
     {
         if (!Enum.IsDefined(value)) throw new ArgumentOutOfRangeException(name, value, $"{_op}: {name} = {value} is not a {typeof(T).Name} value ({string.Join(", ", Enum.GetNames<T>())}).");
     }
 
     /// <summary>Throws unless <paramref name="ok"/>, with <paramref name="rule"/> saying what the argument must be.</summary>
-    public void Argument(bool ok, double value, string rule, string name)
+    public readonly void Argument(bool ok, double value, string rule, string name)
     {
         if (!ok) throw new ArgumentOutOfRangeException(name, value, $"{_op}: {name} must be {rule}, got {value}.");
     }
@@ -89,7 +96,7 @@ internal readonly struct OpCheck
     /// Throws unless <paramref name="buffer"/> is non-null, not disposed, owned by this device and holds at least
     /// <paramref name="needed"/> elements.
     /// </summary>
-    public void Buffer(DeviceBuffer? buffer, long needed, [CallerArgumentExpression(nameof(buffer))] string name = "")
+    public readonly void Buffer(DeviceBuffer? buffer, long needed, [CallerArgumentExpression(nameof(buffer))] string name = "")
     {
         if (buffer is null) throw new ArgumentNullException(name, $"{_op}: buffer '{name}' is null.");
         if (buffer.IsDisposed) ThrowDisposed(buffer, name);
@@ -98,19 +105,36 @@ internal readonly struct OpCheck
             throw new ArgumentException($"{_op}({Describe()}): buffer '{name}' holds {buffer.Length} elements but the op needs {needed}.", name);
     }
 
+    /// <summary>Two buffers that need the same length (names taken from the arguments).</summary>
+    public readonly void Buffers(long needed, DeviceBuffer? a, DeviceBuffer? b,
+                                 [CallerArgumentExpression(nameof(a))] string aName = "", [CallerArgumentExpression(nameof(b))] string bName = "")
+    {
+        Buffer(a, needed, aName);
+        Buffer(b, needed, bName);
+    }
+
+    /// <summary>Three buffers that need the same length (names taken from the arguments).</summary>
+    public readonly void Buffers(long needed, DeviceBuffer? a, DeviceBuffer? b, DeviceBuffer? c, [CallerArgumentExpression(nameof(a))] string aName = "",
+                                 [CallerArgumentExpression(nameof(b))] string bName = "", [CallerArgumentExpression(nameof(c))] string cName = "")
+    {
+        Buffer(a, needed, aName);
+        Buffer(b, needed, bName);
+        Buffer(c, needed, cName);
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowDisposed(DeviceBuffer buffer, string name)
+    private readonly void ThrowDisposed(DeviceBuffer buffer, string name)
         => throw new ObjectDisposedException(buffer.GetType().Name, $"{_op}: buffer '{name}': {buffer.DisposedReason}");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowForeign(DeviceBuffer buffer, string name)
+    private readonly void ThrowForeign(DeviceBuffer buffer, string name)
     {
         string other = buffer.Owner.Name == _device.Name ? $"another '{buffer.Owner.Name}' device instance" : $"device '{buffer.Owner.Name}'";
         throw new ArgumentException($"{_op}: buffer '{name}' belongs to {other}, not to this device '{_device.Name}'; " +
                                     "copy it through the host (Download, then Upload) to use it here.", name);
     }
 
-    private string Describe() => _shape switch
+    private readonly string Describe() => _shape switch
     {
         Shape.Length => $"{_sizeName}={_a}",
         Shape.Matrix => $"rows={_a}, cols={_b}",

@@ -33,10 +33,11 @@ internal sealed unsafe partial class CpuConv2d
         public int KPad, Panels, Chunks, ChunkPositions;
     }
 
-    /// <param name="flipped">
-    /// w holds the filters of the convolution whose backward data this is (K = g.C, C = g.K), used transposed and
-    /// flipped; see <see cref="CpuConv2dPlanner.BackwardData"/>.
-    /// </param>
+    /// <summary>
+    /// y = conv(x, w) + bias by the implicit GEMM. With <paramref name="flipped"/>, w holds the filters of the
+    /// convolution whose backward data this is (K = g.C, C = g.K), used transposed and flipped; see
+    /// <see cref="CpuConv2dPlanner.BackwardData"/>.
+    /// </summary>
     private void ImplicitForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool flipped = false)
     {
         var job = new ImplicitJob { G = g, M = DirectSetup(g), Bias = bias, Y = y };

@@ -37,11 +37,7 @@ public sealed partial class OpenClDevice
         public int N0, K, PQ; public ClMem Dy, DyT; public int Nb;
     }
 
-    private struct RowSumsAddArgs : IKernelArgs
-    {
-        public static string Kernel => "row_sums_add";
-        public int Rows, Cols; public ClMem X, Sums;
-    }
+    private struct RowSumsAddArgs : IKernelArgs { public static string Kernel => "row_sums_add"; public int Rows, Cols; public ClMem X, Sums; }
 
     private struct PadInputArgs : IKernelArgs
     {
@@ -57,11 +53,7 @@ public sealed partial class OpenClDevice
         public ClMem Y; public int N0, TilesK;
     }
 
-    private struct FlipFiltersArgs : IKernelArgs
-    {
-        public static string Kernel => "flip_filters";
-        public int K, C, R, S; public ClMem W, WT;
-    }
+    private struct FlipFiltersArgs : IKernelArgs { public static string Kernel => "flip_filters"; public int K, C, R, S; public ClMem W, WT; }
 
     /// <summary>
     /// One convolution as the direct kernel sees it: <see cref="Images"/> inputs of InChannels × InH × InW, filters
@@ -101,7 +93,7 @@ public sealed partial class OpenClDevice
             // y[n] (K × PQ) = W (K × CRS) · col[n] (CRS × PQ) + bias, one batched GEMM for the chunk.
             GemmBatched(new GemmArgs
             {
-                M = g.K, N = pq, K = crs, Alpha = 1f, A = Mem(w), Lda = crs,
+                M = g.K, N = pq, K = crs, Alpha = 1f, A = Mem(w), Lda = crs, StrideA = 0, // one filter matrix for every image
                 B = col, Ldb = ld, StrideB = (int)colImage, NReadable = ld,
                 C = Mem(y), OffC = n0 * g.K * pq, Ldc = pq, StrideC = g.K * pq,
                 Bias = bias is null ? default : Mem(bias), HasBias = bias is null ? 0 : 1,

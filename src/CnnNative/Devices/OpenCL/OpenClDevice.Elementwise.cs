@@ -3,35 +3,11 @@ namespace CnnNative.Devices.OpenCL;
 // Elementwise family (Kernels/elementwise.cl): fill, copy, axpy, scale, multiply, dropout; one work-item per element.
 public sealed partial class OpenClDevice
 {
-    private struct FillArgs : IKernelArgs
-    {
-        public static string Kernel => "fill";
-        public int N; public float Value; public ClMem X;
-    }
-
-    private struct CopyArgs : IKernelArgs
-    {
-        public static string Kernel => "copy";
-        public int N; public ClMem Src, Dst;
-    }
-
-    private struct AxpyArgs : IKernelArgs
-    {
-        public static string Kernel => "axpy";
-        public int N; public float Alpha; public ClMem X, Y;
-    }
-
-    private struct ScaleArgs : IKernelArgs
-    {
-        public static string Kernel => "scale";
-        public int N; public float Alpha; public ClMem X;
-    }
-
-    private struct MultiplyArgs : IKernelArgs
-    {
-        public static string Kernel => "multiply";
-        public int N; public ClMem A, B, Y;
-    }
+    private struct FillArgs : IKernelArgs { public static string Kernel => "fill"; public int N; public float Value; public ClMem X; }
+    private struct CopyArgs : IKernelArgs { public static string Kernel => "copy"; public int N; public ClMem Src, Dst; }
+    private struct AxpyArgs : IKernelArgs { public static string Kernel => "axpy"; public int N; public float Alpha; public ClMem X, Y; }
+    private struct ScaleArgs : IKernelArgs { public static string Kernel => "scale"; public int N; public float Alpha; public ClMem X; }
+    private struct MultiplyArgs : IKernelArgs { public static string Kernel => "multiply"; public int N; public ClMem A, B, Y; }
 
     private struct DropoutForwardArgs : IKernelArgs
     {

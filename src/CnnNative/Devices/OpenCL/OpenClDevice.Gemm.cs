@@ -14,17 +14,8 @@ public sealed partial class OpenClDevice
         public ClMem Bias; public int HasBias;
     }
 
-    private struct GemmCpuArgs : IKernelArgs
-    {
-        public static string Kernel => "gemm_nn_cpu";
-        public GemmArgs Args;
-    }
-
-    private struct GemmLocalArgs : IKernelArgs
-    {
-        public static string Kernel => "gemm_nn_local";
-        public GemmArgs Args;
-    }
+    private struct GemmCpuArgs : IKernelArgs { public static string Kernel => "gemm_nn_cpu"; public GemmArgs Args; }
+    private struct GemmLocalArgs : IKernelArgs { public static string Kernel => "gemm_nn_local"; public GemmArgs Args; }
 
     private struct TransposeArgs : IKernelArgs
     {
@@ -32,17 +23,8 @@ public sealed partial class OpenClDevice
         public int Rows, Cols; public ClMem In; public int OffIn, LdIn; public ClMem Out; public int OffOut, LdOut;
     }
 
-    private struct AddBiasRowsArgs : IKernelArgs
-    {
-        public static string Kernel => "add_bias_rows";
-        public int Rows, Cols; public ClMem Bias, Y;
-    }
-
-    private struct SumRowsArgs : IKernelArgs
-    {
-        public static string Kernel => "sum_rows";
-        public int Rows, Cols; public ClMem X, Sums;
-    }
+    private struct AddBiasRowsArgs : IKernelArgs { public static string Kernel => "add_bias_rows"; public int Rows, Cols; public ClMem Bias, Y; }
+    private struct SumRowsArgs : IKernelArgs { public static string Kernel => "sum_rows"; public int Rows, Cols; public ClMem X, Sums; }
 
     protected override void GemmCore(bool transA, bool transB, int m, int n, int k, float alpha, DeviceBuffer a, DeviceBuffer b, float beta, DeviceBuffer c)
     {
@@ -60,7 +42,7 @@ public sealed partial class OpenClDevice
         GemmBatched(new GemmArgs
         {
             M = m, N = n, K = k, Alpha = alpha,
-            A = Mem(a), Lda = transA ? m : k, TransA = transA ? 1 : 0,
+            A = Mem(a), OffA = 0, Lda = transA ? m : k, TransA = transA ? 1 : 0,
             B = bm, Ldb = ldb, NReadable = readable,
             Beta = beta, C = Mem(c), Ldc = n,
         }, batch: 1);

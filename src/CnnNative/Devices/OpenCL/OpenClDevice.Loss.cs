@@ -26,11 +26,7 @@ public sealed partial class OpenClDevice
         public int Rows, Cols; public ClMem Scores, Targets, Hit;
     }
 
-    private struct ReduceSumArgs : IKernelArgs
-    {
-        public static string Kernel => "reduce_sum";
-        public int N; public ClMem X, Out;
-    }
+    private struct ReduceSumArgs : IKernelArgs { public static string Kernel => "reduce_sum"; public int N; public ClMem X, Out; }
 
     protected override float SoftmaxCrossEntropyCore(int rows, int cols, DeviceBuffer logits, DeviceBuffer targets, DeviceBuffer gradient, float gradScale)
     {

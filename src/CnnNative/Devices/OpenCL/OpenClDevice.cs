@@ -102,6 +102,9 @@ public sealed unsafe partial class OpenClDevice : DeviceBase
 
     internal OpenClContext Context => _context;
 
+    /// <summary>The program the device's kernels come from (tests read its kernels' signatures).</summary>
+    internal ClProgramHandle Program => _program;
+
     // ---------------------------------------------------------------- memory
 
     protected override DeviceBuffer AllocateCore(int length) => CreateBuffer(length);
@@ -208,44 +211,6 @@ public sealed unsafe partial class OpenClDevice : DeviceBase
     {
         int max = MaxGroup<T>(), l0 = Math.Max(1, Math.Min(16, max)), l1 = Math.Max(1, Math.Min(4, max / l0));
         Enqueue(args, g0, g1, g2, l0, l1, 1);
-    }
-
-    /// <summary>Every kernel of the device's program, as the compiler lists them (CL_PROGRAM_KERNEL_NAMES).</summary>
-    internal IReadOnlyList<string> KernelNames()
-    {
-        nuint size = 0;
-        OpenClException.Check(_cl.GetProgramInfo(_program.Raw, (ProgramInfo)0x1168, 0, null, &size), "clGetProgramInfo(KERNEL_NAMES)");
-        var bytes = new byte[(int)size];
-        fixed (byte* b = bytes)
-            OpenClException.Check(_cl.GetProgramInfo(_program.Raw, (ProgramInfo)0x1168, size, b, null), "clGetProgramInfo(KERNEL_NAMES)");
-        return System.Text.Encoding.ASCII.GetString(bytes).TrimEnd('\0').Split(';', StringSplitOptions.RemoveEmptyEntries);
-    }
-
-    /// <summary>
-    /// A kernel's parameters as the compiler reports them (clGetKernelArgInfo; the program is built with
-    /// -cl-kernel-arg-info): each one's name and type name ("int", "uint", "float", "float*").
-    /// </summary>
-    internal IReadOnlyList<(string Name, string Type)> KernelArguments(string kernel)
-    {
-        int err;
-        using var k = new ClKernelHandle(_cl.CreateKernel(_program.Raw, kernel, &err));
-        OpenClException.Check(err, $"clCreateKernel({kernel})");
-        uint count;
-        OpenClException.Check(_cl.GetKernelInfo(k.Raw, (KernelInfo)0x1191 /* CL_KERNEL_NUM_ARGS */, sizeof(uint), &count, null), "clGetKernelInfo(NUM_ARGS)");
-        var result = new List<(string, string)>();
-        for (uint i = 0; i < count; i++)
-            result.Add((ArgInfo(k.Raw, i, 0x119A /* CL_KERNEL_ARG_NAME */), ArgInfo(k.Raw, i, 0x1198 /* CL_KERNEL_ARG_TYPE_NAME */)));
-        return result;
-    }
-
-    private string ArgInfo(nint kernel, uint index, uint param)
-    {
-        nuint size = 0;
-        OpenClException.Check(_cl.GetKernelArgInfo(kernel, index, (KernelArgInfo)param, 0, null, &size), "clGetKernelArgInfo");
-        var bytes = new byte[(int)size];
-        fixed (byte* b = bytes)
-            OpenClException.Check(_cl.GetKernelArgInfo(kernel, index, (KernelArgInfo)param, size, b, null), "clGetKernelArgInfo");
-        return System.Text.Encoding.ASCII.GetString(bytes).TrimEnd('\0');
     }
 
     private float ReadScalar(ClMem mem)

@@ -38,7 +38,7 @@ public class OpenClKernelSignatureTests
         foreach (var launcher in launchers)
         {
             string kernel = KernelOf(launcher);
-            var expected = device.KernelArguments(kernel);
+            var expected = OpenClProgramInfo.KernelArguments(device, kernel);
             var actual = ArgsOf(launcher);
             string context = $"{launcher.Name} for kernel {kernel}({string.Join(", ", expected.Select(a => $"{a.Type} {a.Name}"))})";
             Assert.That(actual, Has.Length.EqualTo(expected.Count), $"{context}: argument count");
@@ -50,6 +50,6 @@ public class OpenClKernelSignatureTests
         }
         var launched = launchers.Select(KernelOf).ToList();
         Assert.That(launched, Is.Unique, "one launcher per kernel");
-        Assert.That(device.KernelNames(), Is.EquivalentTo(launched), "every kernel of the program has a launcher, and every launcher a kernel");
+        Assert.That(OpenClProgramInfo.KernelNames(device), Is.EquivalentTo(launched), "every kernel of the program has a launcher, and every launcher a kernel");
     }
 }
