@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>The cpu device's convolution algorithms (see <see cref="CpuConv2d"/>).</summary>
-internal enum Conv2dAlgorithm
+public enum Conv2dAlgorithm
 {
     /// <summary>Lowering (im2col) + the packed GEMM, chunk by chunk: any geometry.</summary>
     Lowering,
@@ -12,16 +12,16 @@ internal enum Conv2dAlgorithm
 }
 
 /// <summary>Which algorithm each of a convolution's three ops runs.</summary>
-internal readonly record struct Conv2dPlan(Conv2dAlgorithm Forward, Conv2dAlgorithm BackwardData, Conv2dAlgorithm BackwardFilter);
+public readonly record struct Conv2dPlan(Conv2dAlgorithm Forward, Conv2dAlgorithm BackwardData, Conv2dAlgorithm BackwardFilter);
 
 /// <summary>
 /// Chooses the cpu device's convolution algorithms from the geometry and the paths a device allows: a pure function,
 /// so tests can assert which path a shape takes. Each threshold is a measured crossover (2 threads, AVX2).
 /// </summary>
-internal static class CpuConv2dPlanner
+public static class CpuConv2dPlanner
 {
     /// <summary>Most C·R·S taps the direct and implicit paths take (their tap offsets live on the stack).</summary>
-    public const int MaxTaps = 2048;
+    internal const int MaxTaps = 2048;
 
     /// <summary>
     /// Backward filter on wide positions for C &gt; 1 too, from this many wide positions P·Wp per image. Each block

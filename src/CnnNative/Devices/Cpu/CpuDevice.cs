@@ -55,9 +55,9 @@ public sealed unsafe class CpuDevice : HostDeviceBase
     public override DeviceInfo Info { get; }
 
     /// <summary>The convolution algorithms this device runs for <paramref name="g"/>.</summary>
-    internal Conv2dPlan PlanConv2d(in Conv2dGeometry g) => CpuConv2dPlanner.Plan(g, _paths);
+    public Conv2dPlan PlanConv2d(in Conv2dGeometry g) => CpuConv2dPlanner.Plan(g, _paths);
 
-    private void Run<TKernel>(ref TKernel kernel, int length, int chunk = ParallelRange.Chunk) where TKernel : unmanaged, IRangeKernel
+    private void Run<TKernel>(TKernel kernel, int length, int chunk = ParallelRange.Chunk) where TKernel : unmanaged, IRangeKernel
         => ParallelRange.Run(_pool, ref kernel, length, chunk);
 
     /// <summary>One double per chunk for a reduction, from the device's scratch memory.</summary>
@@ -81,54 +81,30 @@ public sealed unsafe class CpuDevice : HostDeviceBase
     // ---------------------------------------------------------------- elementwise (CpuElementwise.cs)
 
     protected override void FillCore(DeviceBuffer x, int length, float value)
-    {
-        var k = new CpuElementwise.Fill { X = Ptr(x), Value = value };
-        Run(ref k, length);
-    }
+        => Run(new CpuElementwise.Fill { X = Ptr(x), Value = value }, length);
 
     protected override void CopyCore(DeviceBuffer source, DeviceBuffer destination, int length)
-    {
-        var k = new CpuElementwise.Copy { Source = Ptr(source), Destination = Ptr(destination) };
-        Run(ref k, length);
-    }
+        => Run(new CpuElementwise.Copy { Source = Ptr(source), Destination = Ptr(destination) }, length);
 
     protected override void AxpyCore(int length, float alpha, DeviceBuffer x, DeviceBuffer y)
-    {
-        var k = new CpuElementwise.Axpy { X = Ptr(x), Y = Ptr(y), Alpha = alpha };
-        Run(ref k, length);
-    }
+        => Run(new CpuElementwise.Axpy { X = Ptr(x), Y = Ptr(y), Alpha = alpha }, length);
 
     protected override void ScaleCore(int length, float alpha, DeviceBuffer x)
-    {
-        var k = new CpuElementwise.Scale { X = Ptr(x), Alpha = alpha };
-        Run(ref k, length);
-    }
+        => Run(new CpuElementwise.Scale { X = Ptr(x), Alpha = alpha }, length);
 
     protected override void MultiplyCore(int length, DeviceBuffer a, DeviceBuffer b, DeviceBuffer y)
-    {
-        var k = new CpuElementwise.Multiply { A = Ptr(a), B = Ptr(b), Y = Ptr(y) };
-        Run(ref k, length);
-    }
+        => Run(new CpuElementwise.Multiply { A = Ptr(a), B = Ptr(b), Y = Ptr(y) }, length);
 
     protected override void DropoutForwardCore(int length, float rate, uint seed, DeviceBuffer x, DeviceBuffer y, DeviceBuffer mask)
-    {
-        var k = new CpuElementwise.Dropout { X = Ptr(x), Y = Ptr(y), Mask = Ptr(mask), Rate = rate, Seed = seed };
-        Run(ref k, length);
-    }
+        => Run(new CpuElementwise.Dropout { X = Ptr(x), Y = Ptr(y), Mask = Ptr(mask), Rate = rate, Seed = seed }, length);
 
     // ---------------------------------------------------------------- activation (CpuActivation.cs)
 
     protected override void ActivationForwardCore(Activation f, int length, DeviceBuffer x, DeviceBuffer y)
-    {
-        var k = new CpuActivation.Forward { X = Ptr(x), Y = Ptr(y), F = f };
-        Run(ref k, length);
-    }
+        => Run(new CpuActivation.Forward { X = Ptr(x), Y = Ptr(y), F = f }, length);
 
     protected override void ActivationBackwardCore(Activation f, int length, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx)
-    {
-        var k = new CpuActivation.Backward { Y = Ptr(y), Dy = Ptr(dy), Dx = Ptr(dx), F = f };
-        Run(ref k, length);
-    }
+        => Run(new CpuActivation.Backward { Y = Ptr(y), Dy = Ptr(dy), Dx = Ptr(dx), F = f }, length);
 
     // ---------------------------------------------------------------- gemm (CpuGemm.cs, CpuGemm.Rows.cs)
 
@@ -158,30 +134,18 @@ public sealed unsafe class CpuDevice : HostDeviceBase
     // ---------------------------------------------------------------- pool2d (CpuPool2d.cs)
 
     protected override void Pool2dForwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer y)
-    {
-        var k = new CpuPool2d.Forward { G = g, Mode = mode, X = Ptr(x), Y = Ptr(y) };
-        Run(ref k, g.N * g.C, CpuPool2d.PlanesPerChunk(g));
-    }
+        => Run(new CpuPool2d.Forward { G = g, Mode = mode, X = Ptr(x), Y = Ptr(y) }, g.N * g.C, CpuPool2d.PlanesPerChunk(g));
 
     protected override void Pool2dBackwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx)
-    {
-        var k = new CpuPool2d.Backward { G = g, Mode = mode, X = Ptr(x), Dy = Ptr(dy), Dx = Ptr(dx) };
-        Run(ref k, g.N * g.C, CpuPool2d.PlanesPerChunk(g));
-    }
+        => Run(new CpuPool2d.Backward { G = g, Mode = mode, X = Ptr(x), Dy = Ptr(dy), Dx = Ptr(dx) }, g.N * g.C, CpuPool2d.PlanesPerChunk(g));
 
     // ---------------------------------------------------------------- softmax (CpuSoftmax.cs)
 
     protected override void SoftmaxForwardCore(int rows, int cols, DeviceBuffer x, DeviceBuffer y)
-    {
-        var k = new CpuSoftmax.Forward { X = Ptr(x), Y = Ptr(y), Cols = cols };
-        Run(ref k, rows, ParallelRange.RowsPerChunk(cols));
-    }
+        => Run(new CpuSoftmax.Forward { X = Ptr(x), Y = Ptr(y), Cols = cols }, rows, ParallelRange.RowsPerChunk(cols));
 
     protected override void SoftmaxBackwardCore(int rows, int cols, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx)
-    {
-        var k = new CpuSoftmax.Backward { Y = Ptr(y), Dy = Ptr(dy), Dx = Ptr(dx), Cols = cols };
-        Run(ref k, rows, ParallelRange.RowsPerChunk(cols));
-    }
+        => Run(new CpuSoftmax.Backward { Y = Ptr(y), Dy = Ptr(dy), Dx = Ptr(dx), Cols = cols }, rows, ParallelRange.RowsPerChunk(cols));
 
     // ---------------------------------------------------------------- loss (CpuLoss.cs)
 
@@ -192,7 +156,7 @@ public sealed unsafe class CpuDevice : HostDeviceBase
         {
             Logits = Ptr(logits), Targets = Ptr(targets), Gradient = Ptr(gradient), Partials = Partials(chunks), Cols = cols, GradScale = gradScale,
         };
-        Run(ref k, rows, rowsPerChunk);
+        Run(k, rows, rowsPerChunk);
         return (float)Sum(k.Partials, chunks);
     }
 
@@ -203,7 +167,7 @@ public sealed unsafe class CpuDevice : HostDeviceBase
         {
             Prediction = Ptr(prediction), Target = Ptr(target), Gradient = Ptr(gradient), Partials = Partials(chunks), GradScale = gradScale,
         };
-        Run(ref k, length);
+        Run(k, length);
         return (float)Sum(k.Partials, chunks);
     }
 
@@ -214,19 +178,13 @@ public sealed unsafe class CpuDevice : HostDeviceBase
 
     protected override void SgdStepCore(int length, DeviceBuffer param, DeviceBuffer grad, DeviceBuffer? velocity,
                                         float lr, float momentum, float weightDecay, bool nesterov)
-    {
-        var k = new CpuOptimizer.Sgd
+        => Run(new CpuOptimizer.Sgd
         {
             Param = Ptr(param), Grad = Ptr(grad), Velocity = Ptr(velocity),
             LearningRate = lr, Momentum = momentum, WeightDecay = weightDecay, Nesterov = nesterov,
-        };
-        Run(ref k, length);
-    }
+        }, length);
 
     protected override void AdamStepCore(int length, DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v,
                                          float lr, float beta1, float beta2, float eps, float weightDecay, int step)
-    {
-        var k = CpuOptimizer.Adam.Create(Ptr(param), Ptr(grad), Ptr(m), Ptr(v), lr, beta1, beta2, eps, weightDecay, step);
-        Run(ref k, length);
-    }
+        => Run(CpuOptimizer.Adam.Create(Ptr(param), Ptr(grad), Ptr(m), Ptr(v), lr, beta1, beta2, eps, weightDecay, step), length);
 }
