@@ -19,12 +19,12 @@ namespace CnnNative.Devices;
 public abstract class DeviceBase : IDevice
 {
     private readonly Lock _gate = new();
-
-    /// <summary>The op lock (see the remarks); <see cref="OpCheck"/> holds it for the length of an op.</summary>
-    internal Lock Gate => _gate;
     private readonly HashSet<WeakReference<DeviceBuffer>> _buffers = [];
     private int _pruneAt = 64;
     private bool _disposed;
+
+    /// <summary>The op lock (see the remarks); <see cref="OpCheck"/> holds it for the length of an op.</summary>
+    internal Lock Gate => _gate;
 
     /// <param name="name">The name <see cref="Device.Create"/> accepts for this device.</param>
     protected DeviceBase(string name) => Name = name;
