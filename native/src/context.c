@@ -1,8 +1,21 @@
-/* context.c: the context (thread count and workspaces) and the processor check.
+/* context.c: the context (thread count, worker threads and workspaces) and the processor check.
  * Built without -mavx2 so that these functions run, and refuse cleanly, on any x86-64 processor. */
+#define _GNU_SOURCE
 #include "internal.h"
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* The processors this process may run on (its affinity mask, as taskset or a container's cpuset leaves it). */
+static int usable_processors(void) {
+#ifdef CPU_COUNT
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+#endif
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
 
 int cnn_cpu_supported(int *supported) {
     if (supported == NULL) return CNN_E_NULL_POINTER;
@@ -22,21 +35,19 @@ int cnn_context_create(int threads, cnn_context **out) {
     int ok = 0;
     cnn_cpu_supported(&ok);
     if (!ok) return CNN_E_UNSUPPORTED_CPU;
-#ifdef _OPENMP
-    if (threads == 0) threads = omp_get_num_procs();
-#else
-    threads = 1;
-#endif
-    if (threads < 1) threads = 1;
+    if (threads == 0) threads = usable_processors();
     cnn_context *ctx = (cnn_context *)calloc(1, sizeof *ctx);
     if (ctx == NULL) return CNN_E_OUT_OF_MEMORY;
     ctx->threads = threads;
+    int st = cnn__workers_create(threads - 1, &ctx->workers);
+    if (st != CNN_OK) { free(ctx); return st; }
     *out = ctx;
     return CNN_OK;
 }
 
 int cnn_context_destroy(cnn_context *ctx) {
     if (ctx == NULL) return CNN_OK;
+    cnn__workers_destroy(ctx->workers);
     free(ctx->workspace);
     free(ctx);
     return CNN_OK;

@@ -132,30 +132,34 @@ static void chunk_range(int total, int chunks, int i, int *lo, int *hi) {
     *hi = u1 * CNN_NR < total ? u1 * CNN_NR : total;
 }
 
+/* y = conv(x, w) + bias, one task per (image, chunk of output positions). */
+typedef struct { cnn_context *ctx; const geom *g; const float *x, *bias; cnn_matrix wm; float *y; int chunks; } forward_job;
+
+static void forward_task(const void *p, int t, int worker) {
+    const forward_job *j = (const forward_job *)p;
+    const geom *g = j->g;
+    int pq = g->p * g->q, crs = g->c * g->r * g->s;
+    int n = t / j->chunks, lo, hi;
+    chunk_range(pq, j->chunks, t % j->chunks, &lo, &hi);
+    if (lo >= hi) return;
+    col_source src = {g, j->x + (ptrdiff_t)n * g->c * g->h * g->w, lo};
+    float *yn = j->y + (ptrdiff_t)n * g->k * pq;
+    cnn__gemm_blocked(g->k, hi - lo, crs, 1.0f, cnn__pack_a_matrix, &j->wm, pack_b_col, &src, 0.0f, yn + lo, pq,
+                      cnn__thread_ws(j->ctx, worker));
+    if (j->bias != NULL)
+        for (int k = 0; k < g->k; k++) {
+            float b = j->bias[k];
+            float *row = yn + (ptrdiff_t)k * pq;
+            for (int i = lo; i < hi; i++) row[i] += b;
+        }
+}
+
 /* y = conv(x, w) + bias for a validated geometry whose filters w are K x (C R S) row-major. */
 static int forward_core(cnn_context *ctx, const geom *g, const float *x, const float *w, const float *bias, float *y) {
     int st = cnn__reserve(ctx, CNN_GEMM_WS, 0);
     if (st != CNN_OK) return st;
-    int pq = g->p * g->q, crs = g->c * g->r * g->s;
-    int chunks = chunks_per_image(ctx, g);
-    int tasks = g->n * chunks;
-    cnn_matrix wm = {w, crs, 0};
-#pragma omp parallel for schedule(dynamic, 1) num_threads(ctx->threads) if (tasks > 1)
-    for (int t = 0; t < tasks; t++) {
-        int n = t / chunks, lo, hi;
-        chunk_range(pq, chunks, t % chunks, &lo, &hi);
-        if (lo >= hi) continue;
-        col_source src = {g, x + (ptrdiff_t)n * g->c * g->h * g->w, lo};
-        float *yn = y + (ptrdiff_t)n * g->k * pq;
-        cnn__gemm_blocked(g->k, hi - lo, crs, 1.0f, cnn__pack_a_matrix, &wm, pack_b_col, &src, 0.0f, yn + lo, pq,
-                          cnn__thread_ws(ctx, cnn__thread_id()));
-        if (bias != NULL)
-            for (int k = 0; k < g->k; k++) {
-                float b = bias[k];
-                float *row = yn + (ptrdiff_t)k * pq;
-                for (int j = lo; j < hi; j++) row[j] += b;
-            }
-    }
+    forward_job j = {ctx, g, x, bias, {w, g->c * g->r * g->s, 0}, y, chunks_per_image(ctx, g)};
+    cnn__parallel_for(ctx, g->n * j.chunks, forward_task, &j);
     return CNN_OK;
 }
 
@@ -191,35 +195,41 @@ static int backward_data_flipped(cnn_context *ctx, const geom *g, const float *d
     return forward_core(ctx, &f, dy, wf, NULL, dx);
 }
 
-/* Any stride: per image, col = W^T dy (CRS x PQ) into the thread's workspace, then scatter-add into dx. */
+/* Any stride: per image, col = W^T dy (CRS x PQ) into the worker's workspace, then scatter-add into dx. */
+typedef struct { cnn_context *ctx; const geom *g; const float *dy; cnn_matrix wt; float *dx; } col2im_job;
+
+static void col2im_task(const void *p, int n, int worker) {
+    const col2im_job *j = (const col2im_job *)p;
+    const geom *g = j->g;
+    int pq = g->p * g->q, crs = g->c * g->r * g->s;
+    float *ws = cnn__thread_ws(j->ctx, worker);
+    float *col = ws + CNN_GEMM_WS;
+    cnn_matrix dym = {j->dy + (ptrdiff_t)n * g->k * pq, pq, 0};
+    cnn__gemm_blocked(crs, pq, g->k, 1.0f, cnn__pack_a_matrix, &j->wt, cnn__pack_b_matrix, &dym, 0.0f, col, pq, ws);
+    float *dxn = j->dx + (ptrdiff_t)n * g->c * g->h * g->w;
+    memset(dxn, 0, sizeof(float) * (size_t)g->c * g->h * g->w);
+    for (int c = 0; c < g->c; c++)
+        for (int r = 0; r < g->r; r++)
+            for (int s = 0; s < g->s; s++) {
+                const float *crow = col + ((size_t)(c * g->r + r) * g->s + s) * pq;
+                float *plane = dxn + (ptrdiff_t)c * g->h * g->w;
+                for (int p = 0; p < g->p; p++) {
+                    int h = p * g->sh - g->ph + r;
+                    if ((unsigned)h >= (unsigned)g->h) continue;
+                    for (int q = 0; q < g->q; q++) {
+                        int wi = q * g->sw - g->pw + s;
+                        if ((unsigned)wi < (unsigned)g->w) plane[h * g->w + wi] += crow[p * g->q + q];
+                    }
+                }
+            }
+}
+
 static int backward_data_col2im(cnn_context *ctx, const geom *g, const float *dy, const float *w, float *dx) {
     int pq = g->p * g->q, crs = g->c * g->r * g->s;
     int st = cnn__reserve(ctx, CNN_GEMM_WS + (size_t)crs * pq, 0);
     if (st != CNN_OK) return st;
-    cnn_matrix wt = {w, crs, 1};
-#pragma omp parallel for schedule(dynamic, 1) num_threads(ctx->threads) if (g->n > 1)
-    for (int n = 0; n < g->n; n++) {
-        float *ws = cnn__thread_ws(ctx, cnn__thread_id());
-        float *col = ws + CNN_GEMM_WS;
-        cnn_matrix dym = {dy + (ptrdiff_t)n * g->k * pq, pq, 0};
-        cnn__gemm_blocked(crs, pq, g->k, 1.0f, cnn__pack_a_matrix, &wt, cnn__pack_b_matrix, &dym, 0.0f, col, pq, ws);
-        float *dxn = dx + (ptrdiff_t)n * g->c * g->h * g->w;
-        memset(dxn, 0, sizeof(float) * (size_t)g->c * g->h * g->w);
-        for (int c = 0; c < g->c; c++)
-            for (int r = 0; r < g->r; r++)
-                for (int s = 0; s < g->s; s++) {
-                    const float *crow = col + ((size_t)(c * g->r + r) * g->s + s) * pq;
-                    float *plane = dxn + (ptrdiff_t)c * g->h * g->w;
-                    for (int p = 0; p < g->p; p++) {
-                        int h = p * g->sh - g->ph + r;
-                        if ((unsigned)h >= (unsigned)g->h) continue;
-                        for (int q = 0; q < g->q; q++) {
-                            int wi = q * g->sw - g->pw + s;
-                            if ((unsigned)wi < (unsigned)g->w) plane[h * g->w + wi] += crow[p * g->q + q];
-                        }
-                    }
-                }
-    }
+    col2im_job j = {ctx, g, dy, {w, crs, 1}, dx};
+    cnn__parallel_for(ctx, g->n, col2im_task, &j);
     return CNN_OK;
 }
 
@@ -240,6 +250,62 @@ int cnn_conv2d_backward_data(cnn_context *ctx, const cnn_conv2d_geometry *gp, co
     return backward_data_col2im(ctx, &g, dy, w, dx);
 }
 
+/* Backward filter in two loops. First, group i of `groups` sums its contiguous share of the (image, chunk) tasks
+ * into its own partial (in workspace region i, after the GEMM part the running worker uses). Then the partials are
+ * added to dw in group order, so the result depends on the thread count only, never on scheduling. */
+typedef struct {
+    cnn_context *ctx;
+    const geom *g;
+    const float *x, *dy;
+    float *dw, *db;
+    int chunks, tasks, groups;
+    size_t flen;
+} filter_job;
+
+static float *filter_partial(const filter_job *j, int group) { return cnn__thread_ws(j->ctx, group) + CNN_GEMM_WS; }
+
+static void filter_group_task(const void *p, int group, int worker) {
+    const filter_job *j = (const filter_job *)p;
+    const geom *g = j->g;
+    int pq = g->p * g->q, crs = g->c * g->r * g->s;
+    float *ws = cnn__thread_ws(j->ctx, worker), *partial = filter_partial(j, group);
+    memset(partial, 0, sizeof(float) * j->flen);
+    int t0 = (int)((int64_t)j->tasks * group / j->groups), t1 = (int)((int64_t)j->tasks * (group + 1) / j->groups);
+    for (int task = t0; task < t1; task++) {
+        int n = task / j->chunks, lo, hi;
+        chunk_range(pq, j->chunks, task % j->chunks, &lo, &hi);
+        if (lo >= hi) continue;
+        cnn_matrix dym = {j->dy + (ptrdiff_t)n * g->k * pq + lo, pq, 0};
+        col_source src = {g, j->x + (ptrdiff_t)n * g->c * g->h * g->w, lo};
+        cnn__gemm_blocked(g->k, crs, hi - lo, 1.0f, cnn__pack_a_matrix, &dym, pack_b_col_t, &src, 1.0f, partial, crs, ws);
+    }
+}
+
+/* Task i < groups adds the partials to one slice of dw; the remaining tasks sum db for one slice of k each. */
+static void filter_sum_task(const void *p, int t, int worker) {
+    (void)worker;
+    const filter_job *j = (const filter_job *)p;
+    const geom *g = j->g;
+    if (t < j->groups) {
+        size_t i0 = j->flen * (size_t)t / (size_t)j->groups, i1 = j->flen * (size_t)(t + 1) / (size_t)j->groups;
+        for (size_t i = i0; i < i1; i++) {
+            float sum = 0.0f;
+            for (int u = 0; u < j->groups; u++) sum += filter_partial(j, u)[i];
+            j->dw[i] += sum;
+        }
+        return;
+    }
+    int slices = j->groups, s = t - j->groups, pq = g->p * g->q;
+    for (int k = g->k * s / slices; k < g->k * (s + 1) / slices; k++) {
+        double bsum = 0.0;
+        for (int n = 0; n < g->n; n++) {
+            const float *row = j->dy + ((ptrdiff_t)n * g->k + k) * pq;
+            for (int i = 0; i < pq; i++) bsum += row[i];
+        }
+        j->db[k] += (float)bsum;
+    }
+}
+
 int cnn_conv2d_backward_filter(cnn_context *ctx, const cnn_conv2d_geometry *gp, const float *x, int64_t x_len,
                                const float *dy, int64_t dy_len, float *dw, int64_t dw_len, float *db, int64_t db_len) {
     CNN_CHECK_CTX(ctx);
@@ -251,50 +317,13 @@ int cnn_conv2d_backward_filter(cnn_context *ctx, const cnn_conv2d_geometry *gp, 
     CNN_CHECK_BUF(dy, dy_len, out_len(&g));
     CNN_CHECK_BUF(dw, dw_len, filt_len(&g));
     if (db != NULL) CNN_CHECK_LEN(db_len, g.k);
-    int pq = g.p * g.q, crs = g.c * g.r * g.s;
     size_t flen = (size_t)filt_len(&g);
     st = cnn__reserve(ctx, CNN_GEMM_WS + flen, 0);
     if (st != CNN_OK) return st;
-    int chunks = chunks_per_image(ctx, &g);
-    int tasks = g.n * chunks;
-    int threads = ctx->threads < tasks ? ctx->threads : tasks;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        int t = cnn__thread_id();
-        float *ws = cnn__thread_ws(ctx, t);
-        float *partial = ws + CNN_GEMM_WS;
-        memset(partial, 0, sizeof(float) * flen);
-#pragma omp for schedule(static)
-        for (int task = 0; task < tasks; task++) {
-            int n = task / chunks, lo, hi;
-            chunk_range(pq, chunks, task % chunks, &lo, &hi);
-            if (lo >= hi) continue;
-            cnn_matrix dym = {dy + (ptrdiff_t)n * g.k * pq + lo, pq, 0};
-            col_source src = {&g, x + (ptrdiff_t)n * g.c * g.h * g.w, lo};
-            cnn__gemm_blocked(g.k, crs, hi - lo, 1.0f, cnn__pack_a_matrix, &dym, pack_b_col_t, &src, 1.0f, partial, crs, ws);
-        }
-        /* Implicit barrier above; now every partial is complete. Add them in thread order. */
-        int nt = 1;
-#ifdef _OPENMP
-        nt = omp_get_num_threads();
-#endif
-#pragma omp for schedule(static)
-        for (size_t i = 0; i < flen; i++) {
-            float sum = 0.0f;
-            for (int u = 0; u < nt; u++) sum += cnn__thread_ws(ctx, u)[CNN_GEMM_WS + i];
-            dw[i] += sum;
-        }
-        if (db != NULL) {
-#pragma omp for schedule(static)
-            for (int k = 0; k < g.k; k++) {
-                double bsum = 0.0;
-                for (int n = 0; n < g.n; n++) {
-                    const float *row = dy + ((ptrdiff_t)n * g.k + k) * pq;
-                    for (int i = 0; i < pq; i++) bsum += row[i];
-                }
-                db[k] += (float)bsum;
-            }
-        }
-    }
+    filter_job j = {ctx, &g, x, dy, dw, db, chunks_per_image(ctx, &g), 0, 0, flen};
+    j.tasks = g.n * j.chunks;
+    j.groups = ctx->threads < j.tasks ? ctx->threads : j.tasks;
+    cnn__parallel_for(ctx, j.groups, filter_group_task, &j);
+    cnn__parallel_for(ctx, db != NULL ? 2 * j.groups : j.groups, filter_sum_task, &j);
     return CNN_OK;
 }

@@ -149,6 +149,36 @@ void cnn__gemm_blocked(int m, int n, int k, float alpha, cnn_pack_a_fn pack_a, c
     }
 }
 
+/* One thread's share of cnn_gemm: a contiguous range of register-block units of C's larger dimension. Each task
+ * packs what it needs itself (no shared state). */
+typedef struct {
+    cnn_context *ctx;
+    int m, n, k, split_cols, unit, extent, units, tasks;
+    float alpha, beta;
+    const float *a, *b;
+    cnn_matrix am, bm;
+    float *c;
+} gemm_job;
+
+static void gemm_task(const void *p, int t, int worker) {
+    const gemm_job *j = (const gemm_job *)p;
+    int u0 = (int)((int64_t)j->units * t / j->tasks), u1 = (int)((int64_t)j->units * (t + 1) / j->tasks);
+    int lo = u0 * j->unit, hi = u1 * j->unit < j->extent ? u1 * j->unit : j->extent;
+    if (lo >= hi) return;
+    float *ws = cnn__thread_ws(j->ctx, worker);
+    if (j->split_cols) {
+        cnn_matrix bs = j->bm;
+        bs.a = bs.trans ? j->b + (ptrdiff_t)lo * bs.ld : j->b + lo;
+        cnn__gemm_blocked(j->m, hi - lo, j->k, j->alpha, cnn__pack_a_matrix, &j->am, cnn__pack_b_matrix, &bs, j->beta,
+                          j->c + lo, j->n, ws);
+    } else {
+        cnn_matrix as = j->am;
+        as.a = as.trans ? j->a + lo : j->a + (ptrdiff_t)lo * as.ld;
+        cnn__gemm_blocked(hi - lo, j->n, j->k, j->alpha, cnn__pack_a_matrix, &as, cnn__pack_b_matrix, &j->bm, j->beta,
+                          j->c + (ptrdiff_t)lo * j->n, j->n, ws);
+    }
+}
+
 int cnn_gemm(cnn_context *ctx, int trans_a, int trans_b, int m, int n, int k, float alpha,
              const float *a, int64_t a_len, const float *b, int64_t b_len, float beta, float *c, int64_t c_len) {
     CNN_CHECK_CTX(ctx);
@@ -159,39 +189,29 @@ int cnn_gemm(cnn_context *ctx, int trans_a, int trans_b, int m, int n, int k, fl
     if (m == 0 || n == 0) return CNN_OK;
     int st = cnn__reserve(ctx, CNN_GEMM_WS, 0);
     if (st != CNN_OK) return st;
-    cnn_matrix am = {a, trans_a ? m : k, trans_a != 0};
-    cnn_matrix bm = {b, trans_b ? k : n, trans_b != 0};
-    /* Split the larger of C's dimensions into one contiguous range per thread, aligned to the register block;
-     * each thread packs what it needs itself (no shared state, no synchronisation inside). */
-    int split_cols = n >= m;
-    int unit = split_cols ? CNN_NR : CNN_MR;
-    int extent = split_cols ? n : m;
-    int units = (extent + unit - 1) / unit;
-    int threads = ctx->threads < units ? ctx->threads : units;
-    if ((double)m * n * k < 1e6) threads = 1;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        int t = cnn__thread_id(), nt = threads;
-#ifdef _OPENMP
-        nt = omp_get_num_threads();
-#endif
-        int u0 = (int)((int64_t)units * t / nt), u1 = (int)((int64_t)units * (t + 1) / nt);
-        int lo = u0 * unit, hi = u1 * unit < extent ? u1 * unit : extent;
-        if (lo < hi) {
-            float *ws = cnn__thread_ws(ctx, t);
-            if (split_cols) {
-                cnn_matrix bs = bm;
-                bs.a = trans_b ? b + (ptrdiff_t)lo * bm.ld : b + lo;
-                cnn__gemm_blocked(m, hi - lo, k, alpha, cnn__pack_a_matrix, &am, cnn__pack_b_matrix, &bs, beta, c + lo, n, ws);
-            } else {
-                cnn_matrix as = am;
-                as.a = trans_a ? a + lo : a + (ptrdiff_t)lo * am.ld;
-                cnn__gemm_blocked(hi - lo, n, k, alpha, cnn__pack_a_matrix, &as, cnn__pack_b_matrix, &bm, beta,
-                                  c + (ptrdiff_t)lo * n, n, ws);
-            }
-        }
-    }
+    gemm_job j = {.ctx = ctx, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c,
+                  .am = {a, trans_a ? m : k, trans_a != 0}, .bm = {b, trans_b ? k : n, trans_b != 0}};
+    /* Split the larger of C's dimensions into one contiguous range per thread, aligned to the register block. */
+    j.split_cols = n >= m;
+    j.unit = j.split_cols ? CNN_NR : CNN_MR;
+    j.extent = j.split_cols ? n : m;
+    j.units = (j.extent + j.unit - 1) / j.unit;
+    j.tasks = ctx->threads < j.units ? ctx->threads : j.units;
+    if ((double)m * n * k < 1e6) j.tasks = 1;
+    cnn__parallel_for(ctx, j.tasks, gemm_task, &j);
     return CNN_OK;
+}
+
+typedef struct { int cols; const float *bias; float *y; } bias_rows_args;
+
+static void bias_rows_range(const void *p, int64_t begin, int64_t end) {
+    const bias_rows_args *a = (const bias_rows_args *)p;
+    int cols = a->cols;
+    const float *bias = a->bias;
+    for (int64_t r = begin; r < end; r++) {
+        float *yr = a->y + r * cols;
+        for (int j = 0; j < cols; j++) yr[j] += bias[j];
+    }
 }
 
 int cnn_add_bias_rows(cnn_context *ctx, int rows, int cols, const float *bias, int64_t bias_len, float *y, int64_t y_len) {
@@ -199,12 +219,28 @@ int cnn_add_bias_rows(cnn_context *ctx, int rows, int cols, const float *bias, i
     CNN_CHECK_SIZE(rows >= 0 && cols >= 0);
     CNN_CHECK_BUF(bias, bias_len, cols);
     CNN_CHECK_BUF(y, y_len, (int64_t)rows * cols);
-#pragma omp parallel for num_threads(ctx->threads) if ((int64_t)rows * cols >= CNN_PARALLEL_MIN)
-    for (int r = 0; r < rows; r++) {
-        float *yr = y + (ptrdiff_t)r * cols;
-        for (int j = 0; j < cols; j++) yr[j] += bias[j];
-    }
+    if (cols == 0) return CNN_OK;
+    bias_rows_args a = {cols, bias, y};
+    cnn__parallel_range(ctx, rows, (CNN_PARALLEL_MIN + cols - 1) / cols, bias_rows_range, &a);
     return CNN_OK;
+}
+
+/* Column blocks of double accumulators walked row by row: reads stay contiguous and each column is still summed in
+ * row order, as the reference does. One task sums one block. */
+enum { SUM_BLOCK = 512 };
+typedef struct { int rows, cols; const float *x; float *sums; } sum_rows_args;
+
+static void sum_rows_task(const void *p, int block, int worker) {
+    (void)worker;
+    const sum_rows_args *a = (const sum_rows_args *)p;
+    double acc[SUM_BLOCK];
+    int j0 = block * SUM_BLOCK, nj = a->cols - j0 < SUM_BLOCK ? a->cols - j0 : SUM_BLOCK;
+    for (int j = 0; j < nj; j++) acc[j] = 0.0;
+    for (int r = 0; r < a->rows; r++) {
+        const float *xr = a->x + (ptrdiff_t)r * a->cols + j0;
+        for (int j = 0; j < nj; j++) acc[j] += xr[j];
+    }
+    for (int j = 0; j < nj; j++) a->sums[j0 + j] += (float)acc[j];
 }
 
 int cnn_sum_rows(cnn_context *ctx, int rows, int cols, const float *x, int64_t x_len, float *sums, int64_t sums_len) {
@@ -212,20 +248,11 @@ int cnn_sum_rows(cnn_context *ctx, int rows, int cols, const float *x, int64_t x
     CNN_CHECK_SIZE(rows >= 0 && cols >= 0);
     CNN_CHECK_BUF(x, x_len, (int64_t)rows * cols);
     CNN_CHECK_BUF(sums, sums_len, cols);
-    /* Column blocks of double accumulators walked row by row: reads stay contiguous and each column is still
-     * summed in row order, as the reference does. */
-    enum { BLOCK = 512 };
-    int blocks = (cols + BLOCK - 1) / BLOCK;
-#pragma omp parallel for num_threads(ctx->threads) if ((int64_t)rows * cols >= CNN_PARALLEL_MIN)
-    for (int bl = 0; bl < blocks; bl++) {
-        double acc[BLOCK];
-        int j0 = bl * BLOCK, nj = cols - j0 < BLOCK ? cols - j0 : BLOCK;
-        for (int j = 0; j < nj; j++) acc[j] = 0.0;
-        for (int r = 0; r < rows; r++) {
-            const float *xr = x + (ptrdiff_t)r * cols + j0;
-            for (int j = 0; j < nj; j++) acc[j] += xr[j];
-        }
-        for (int j = 0; j < nj; j++) sums[j0 + j] += (float)acc[j];
-    }
+    int blocks = (cols + SUM_BLOCK - 1) / SUM_BLOCK;
+    sum_rows_args a = {rows, cols, x, sums};
+    if ((int64_t)rows * cols < CNN_PARALLEL_MIN)
+        for (int bl = 0; bl < blocks; bl++) sum_rows_task(&a, bl, 0);
+    else
+        cnn__parallel_for(ctx, blocks, sum_rows_task, &a);
     return CNN_OK;
 }

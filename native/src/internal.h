@@ -7,12 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+typedef struct cnn_workers cnn_workers;
 
 struct cnn_context {
     int threads;
+    cnn_workers *workers; /* threads - 1 helper threads (workers.c); NULL with one thread */
     /* One block, grown on demand: `threads` per-thread regions of per_thread floats, then `shared` floats.
      * Ops never allocate in the steady state; they reserve what they need before their parallel region. */
     float *workspace;
@@ -26,13 +25,27 @@ int cnn__reserve(cnn_context *ctx, size_t per_thread, size_t shared);
 static inline float *cnn__thread_ws(const cnn_context *ctx, int t) { return ctx->workspace + (size_t)t * ctx->per_thread; }
 static inline float *cnn__shared_ws(const cnn_context *ctx) { return ctx->workspace + (size_t)ctx->threads * ctx->per_thread; }
 
-static inline int cnn__thread_id(void) {
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
+/* ------------------------------------------------------------------------------------ threads (workers.c) */
+
+/* Body of a parallel loop: runs task `task`; `worker` (0 = the calling thread, < ctx->threads) names the thread, for
+ * its workspace region. Tasks are handed out one at a time to whichever worker is free, so what a task computes
+ * must not depend on the worker that runs it. */
+typedef void (*cnn_task_fn)(const void *arg, int task, int worker);
+
+/* Runs fn(arg, task, worker) for every task in [0, tasks) on the context's threads and returns when all are done.
+ * One task runs on the caller alone. Not re-entrant: a task must not start another loop. */
+void cnn__parallel_for(cnn_context *ctx, int tasks, cnn_task_fn fn, const void *arg);
+
+/* Body of an element-wise loop over [begin, end). */
+typedef void (*cnn_range_fn)(const void *arg, int64_t begin, int64_t end);
+
+/* Runs fn over [0, length) on the calling thread when length < min_parallel, else in chunks on every thread. */
+void cnn__parallel_range(cnn_context *ctx, int64_t length, int64_t min_parallel, cnn_range_fn fn, const void *arg);
+
+/* Starts `helpers` threads (none when helpers <= 0: *out = NULL). CNN_OK or CNN_E_OUT_OF_MEMORY. */
+int cnn__workers_create(int helpers, cnn_workers **out);
+/* Stops and joins the helpers; NULL is accepted. */
+void cnn__workers_destroy(cnn_workers *workers);
 
 /* Argument checks, in the order the header documents. */
 #define CNN_CHECK_CTX(ctx) do { if ((ctx) == NULL) return CNN_E_NULL_POINTER; } while (0)
@@ -42,11 +55,8 @@ static inline int cnn__thread_id(void) {
 #define CNN_CHECK_LEN(len, need) do { if ((int64_t)(len) < (int64_t)(need)) return CNN_E_BUFFER_TOO_SMALL; } while (0)
 #define CNN_CHECK_BUF(p, len, need) do { CNN_CHECK_PTR(p); CNN_CHECK_LEN(len, need); } while (0)
 
-/* Element counts below which an op stays on the calling thread (a parallel region costs a few microseconds). */
+/* Element counts below which an op stays on the calling thread (handing work to a helper costs microseconds). */
 #define CNN_PARALLEL_MIN 32768
-
-/* The next for loop over `length` elements, split statically across the context's threads when long enough. */
-#define PAR_FOR(ctx, length) _Pragma("omp parallel for schedule(static) num_threads((ctx)->threads) if ((length) >= CNN_PARALLEL_MIN)")
 
 /* Argument checks of the row-wise ops (softmax.c, loss.c): rows >= 0, cols >= 1, count_ = rows * cols. */
 #define MATRIX_PROLOGUE(rows, cols)                  \

@@ -21,16 +21,16 @@ static int check_geom(const cnn_pool2d_geometry *g) {
     int64_t planes = (int64_t)g->n * g->c;                                               \
     int64_t in_count = planes * g->h * g->w, out_count = planes * P * Q
 
-int cnn_pool2d_forward(cnn_context *ctx, const cnn_pool2d_geometry *g, int mode, const float *x, int64_t x_len,
-                       float *y, int64_t y_len) {
-    POOL_PROLOGUE();
-    CNN_CHECK_BUF(x, x_len, in_count);
-    CNN_CHECK_BUF(y, y_len, out_count);
-    const int H = g->h, W = g->w, R = g->r, S = g->s, SH = g->stride_h, SW = g->stride_w;
-#pragma omp parallel for schedule(static) num_threads(ctx->threads) if (in_count >= CNN_PARALLEL_MIN)
-    for (int64_t nc = 0; nc < planes; nc++) {
-        const float *xp = x + nc * H * W;
-        float *yp = y + nc * P * Q;
+/* The op's arguments for a range of (n, c) planes: x and y for forward; x, dy (as y) and dx for backward. */
+typedef struct { const cnn_pool2d_geometry *g; int mode, p, q; const float *x, *dy; float *y; } pool_args;
+
+static void forward_range(const void *arg, int64_t begin, int64_t end) {
+    const pool_args *a = (const pool_args *)arg;
+    const int H = a->g->h, W = a->g->w, R = a->g->r, S = a->g->s, SH = a->g->stride_h, SW = a->g->stride_w;
+    const int P = a->p, Q = a->q, mode = a->mode;
+    for (int64_t nc = begin; nc < end; nc++) {
+        const float *xp = a->x + nc * H * W;
+        float *yp = a->y + nc * P * Q;
         for (int p = 0; p < P; p++)
             for (int q = 0; q < Q; q++) {
                 const float *win = xp + (ptrdiff_t)p * SH * W + q * SW;
@@ -50,21 +50,16 @@ int cnn_pool2d_forward(cnn_context *ctx, const cnn_pool2d_geometry *g, int mode,
                 }
             }
     }
-    return CNN_OK;
 }
 
-int cnn_pool2d_backward(cnn_context *ctx, const cnn_pool2d_geometry *g, int mode, const float *x, int64_t x_len,
-                        const float *dy, int64_t dy_len, float *dx, int64_t dx_len) {
-    POOL_PROLOGUE();
-    CNN_CHECK_BUF(x, x_len, in_count);
-    CNN_CHECK_BUF(dy, dy_len, out_count);
-    CNN_CHECK_BUF(dx, dx_len, in_count);
-    const int H = g->h, W = g->w, R = g->r, S = g->s, SH = g->stride_h, SW = g->stride_w;
-#pragma omp parallel for schedule(static) num_threads(ctx->threads) if (in_count >= CNN_PARALLEL_MIN)
-    for (int64_t nc = 0; nc < planes; nc++) {
-        const float *xp = x + nc * H * W;
-        const float *dyp = dy + nc * P * Q;
-        float *dxp = dx + nc * H * W;
+static void backward_range(const void *arg, int64_t begin, int64_t end) {
+    const pool_args *a = (const pool_args *)arg;
+    const int H = a->g->h, W = a->g->w, R = a->g->r, S = a->g->s, SH = a->g->stride_h, SW = a->g->stride_w;
+    const int P = a->p, Q = a->q, mode = a->mode;
+    for (int64_t nc = begin; nc < end; nc++) {
+        const float *xp = a->x + nc * H * W;
+        const float *dyp = a->dy + nc * P * Q;
+        float *dxp = a->y + nc * H * W;
         memset(dxp, 0, sizeof(float) * (size_t)H * W);
         for (int p = 0; p < P; p++)
             for (int q = 0; q < Q; q++) {
@@ -85,5 +80,28 @@ int cnn_pool2d_backward(cnn_context *ctx, const cnn_pool2d_geometry *g, int mode
                 }
             }
     }
+}
+
+/* Planes below which a pooling op stays on the calling thread. */
+static int64_t min_parallel_planes(const cnn_pool2d_geometry *g) { return (CNN_PARALLEL_MIN + (int64_t)g->h * g->w - 1) / ((int64_t)g->h * g->w); }
+
+int cnn_pool2d_forward(cnn_context *ctx, const cnn_pool2d_geometry *g, int mode, const float *x, int64_t x_len,
+                       float *y, int64_t y_len) {
+    POOL_PROLOGUE();
+    CNN_CHECK_BUF(x, x_len, in_count);
+    CNN_CHECK_BUF(y, y_len, out_count);
+    pool_args a = {g, mode, P, Q, x, NULL, y};
+    cnn__parallel_range(ctx, planes, min_parallel_planes(g), forward_range, &a);
+    return CNN_OK;
+}
+
+int cnn_pool2d_backward(cnn_context *ctx, const cnn_pool2d_geometry *g, int mode, const float *x, int64_t x_len,
+                        const float *dy, int64_t dy_len, float *dx, int64_t dx_len) {
+    POOL_PROLOGUE();
+    CNN_CHECK_BUF(x, x_len, in_count);
+    CNN_CHECK_BUF(dy, dy_len, out_count);
+    CNN_CHECK_BUF(dx, dx_len, in_count);
+    pool_args a = {g, mode, P, Q, x, dy, dx};
+    cnn__parallel_range(ctx, planes, min_parallel_planes(g), backward_range, &a);
     return CNN_OK;
 }

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 namespace CnnNative.Devices.Native;
 
 /// <summary>
-/// The "native" device: every op runs in libcnnnative (native/, C with AVX2+FMA and OpenMP; one C file per op family,
+/// The "native" device: every op runs in libcnnnative (native/, C with AVX2+FMA and its own worker threads; one C file per op family,
 /// native/src/&lt;family&gt;.c). Buffers are the host's own <see cref="HostBuffer"/>s, passed to C as pointers with their
 /// capacities. <see cref="DeviceBase"/> validates every call first; the library checks again, and any status it
 /// returns becomes an exception in one place (<see cref="NativeStatus"/>). No call copies or allocates.
@@ -21,7 +21,7 @@ public sealed unsafe class NativeDevice : HostDeviceBase
     {
         _context = context;
         Info = new DeviceInfo("native", "native",
-            $"libcnnnative {library.Major}.{library.Minor} (C, AVX2+FMA, OpenMP) on {Environment.ProcessorCount} processors",
+            $"libcnnnative {library.Major}.{library.Minor} (C, AVX2+FMA, worker threads) on {Environment.ProcessorCount} processors",
             threads, 0,
             new Dictionary<string, string>
             {
