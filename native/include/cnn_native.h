@@ -18,7 +18,9 @@
  *    element-wise ops, losses, pooling and optimizer steps reproduce it bit for bit; gemm and convolutions
  *    accumulate in float32 (FMA) and match it within rounding.
  *  - The compute kernels use AVX2 and FMA. Call cnn_cpu_supported (or cnn_context_create, which refuses) before
- *    any op on an unknown processor: an op on a processor without AVX2/FMA would fault.
+ *    any op on an unknown processor: an op on a processor without AVX2/FMA would fault. A context's GEMM and
+ *    convolution kernels use AVX-512F instead where the processor has it (chosen once, when the context is
+ *    created; cnn_context_create_isa can force the AVX2 ones); nothing outside them uses AVX-512.
  */
 #ifndef CNN_NATIVE_H
 #define CNN_NATIVE_H
@@ -38,7 +40,7 @@ extern "C" {
 /* Version of the ABI; the C# side refuses a library whose major version differs from its own.
  * The major version changes whenever a signature, struct or status code changes meaning. */
 #define CNN_NATIVE_VERSION_MAJOR 1
-#define CNN_NATIVE_VERSION_MINOR 0
+#define CNN_NATIVE_VERSION_MINOR 1
 
 /* Status codes. */
 #define CNN_OK 0
@@ -53,6 +55,11 @@ extern "C" {
 #define CNN_ACTIVATION_RELU 0
 #define CNN_ACTIVATION_SIGMOID 1
 #define CNN_ACTIVATION_TANH 2
+
+/* Instruction sets of a context's GEMM and convolution kernels (values of the C# enum NativeIsa). */
+#define CNN_ISA_AUTO 0   /* the widest this processor runs: AVX512 where AVX-512F is present, else AVX2 */
+#define CNN_ISA_AVX2 1   /* 256-bit AVX2 + FMA kernels (every op needs AVX2 and FMA) */
+#define CNN_ISA_AVX512 2 /* 512-bit AVX-512F kernels */
 
 /* Pooling modes (values of the C# enum CnnNative.Devices.PoolMode). */
 #define CNN_POOL_MAX 0
@@ -85,6 +92,19 @@ CNN_API int cnn_cpu_supported(int *supported);
  * Errors: CNN_E_NULL_POINTER (out), CNN_E_INVALID_SIZE (threads < 0), CNN_E_UNSUPPORTED_CPU,
  * CNN_E_OUT_OF_MEMORY. On error *out is set to NULL. */
 CNN_API int cnn_context_create(int threads, cnn_context **out);
+
+/* Writes 1 to *supported when this processor runs the kernels of `isa` (CNN_ISA_AUTO: AVX2 and FMA, which every
+ * op needs), else 0. Errors: CNN_E_NULL_POINTER, CNN_E_INVALID_ARGUMENT (isa is not a CNN_ISA_* value). */
+CNN_API int cnn_isa_supported(int isa, int *supported);
+
+/* cnn_context_create with the instruction set of the context's GEMM and convolution kernels chosen: CNN_ISA_AUTO
+ * (what cnn_context_create does) picks the widest this processor runs; CNN_ISA_AVX2 keeps to 256-bit vectors even
+ * where AVX-512 is present (to compare or test both). Errors: those of cnn_context_create, then
+ * CNN_E_INVALID_ARGUMENT (isa is not a CNN_ISA_* value), CNN_E_UNSUPPORTED_CPU (the processor lacks that set). */
+CNN_API int cnn_context_create_isa(int threads, int isa, cnn_context **out);
+
+/* Writes the instruction set the context's kernels use: CNN_ISA_AVX2 or CNN_ISA_AVX512, never CNN_ISA_AUTO. */
+CNN_API int cnn_context_isa(const cnn_context *ctx, int *isa);
 
 /* Frees a context and its workspaces. NULL is accepted (CNN_OK). */
 CNN_API int cnn_context_destroy(cnn_context *ctx);

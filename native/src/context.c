@@ -17,31 +17,55 @@ static int usable_processors(void) {
     return n > 0 ? (int)n : 1;
 }
 
-int cnn_cpu_supported(int *supported) {
-    if (supported == NULL) return CNN_E_NULL_POINTER;
+/* Whether the processor (and the operating system, which must save the wider registers) runs an instruction set. */
+static int processor_has(int isa) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    *supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return isa == CNN_ISA_AVX512 ? avx2 && __builtin_cpu_supports("avx512f") : avx2;
 #else
-    *supported = 0;
+    (void)isa;
+    return 0;
 #endif
+}
+
+int cnn_cpu_supported(int *supported) {
+    if (supported == NULL) return CNN_E_NULL_POINTER;
+    *supported = processor_has(CNN_ISA_AVX2);
     return CNN_OK;
 }
 
-int cnn_context_create(int threads, cnn_context **out) {
+int cnn_isa_supported(int isa, int *supported) {
+    if (supported == NULL) return CNN_E_NULL_POINTER;
+    if (isa != CNN_ISA_AUTO && isa != CNN_ISA_AVX2 && isa != CNN_ISA_AVX512) return CNN_E_INVALID_ARGUMENT;
+    *supported = processor_has(isa == CNN_ISA_AUTO ? CNN_ISA_AVX2 : isa);
+    return CNN_OK;
+}
+
+int cnn_context_create(int threads, cnn_context **out) { return cnn_context_create_isa(threads, CNN_ISA_AUTO, out); }
+
+int cnn_context_create_isa(int threads, int isa, cnn_context **out) {
     if (out == NULL) return CNN_E_NULL_POINTER;
     *out = NULL;
     if (threads < 0) return CNN_E_INVALID_SIZE;
-    int ok = 0;
-    cnn_cpu_supported(&ok);
-    if (!ok) return CNN_E_UNSUPPORTED_CPU;
+    if (isa != CNN_ISA_AUTO && isa != CNN_ISA_AVX2 && isa != CNN_ISA_AVX512) return CNN_E_INVALID_ARGUMENT;
+    if (!processor_has(CNN_ISA_AVX2)) return CNN_E_UNSUPPORTED_CPU;
+    if (isa == CNN_ISA_AUTO) isa = processor_has(CNN_ISA_AVX512) ? CNN_ISA_AVX512 : CNN_ISA_AVX2;
+    if (!processor_has(isa)) return CNN_E_UNSUPPORTED_CPU;
     if (threads == 0) threads = usable_processors();
     cnn_context *ctx = (cnn_context *)calloc(1, sizeof *ctx);
     if (ctx == NULL) return CNN_E_OUT_OF_MEMORY;
     ctx->threads = threads;
+    ctx->kernels = isa == CNN_ISA_AVX512 ? &cnn__kernels_avx512 : &cnn__kernels_avx2;
     int st = cnn__workers_create(threads - 1, &ctx->workers);
     if (st != CNN_OK) { free(ctx); return st; }
     *out = ctx;
+    return CNN_OK;
+}
+
+int cnn_context_isa(const cnn_context *ctx, int *isa) {
+    if (ctx == NULL || isa == NULL) return CNN_E_NULL_POINTER;
+    *isa = ctx->kernels->isa;
     return CNN_OK;
 }
 

@@ -1,4 +1,4 @@
-/* internal.h: what the op files share: the context, argument-check macros and the blocked GEMM driver. */
+/* internal.h: what the op files share: the context, its threads, argument-check macros and the kernel table. */
 #ifndef CNN_INTERNAL_H
 #define CNN_INTERNAL_H
 
@@ -8,10 +8,12 @@
 #include <stdint.h>
 
 typedef struct cnn_workers cnn_workers;
+typedef struct cnn_kernels cnn_kernels;
 
 struct cnn_context {
     int threads;
-    cnn_workers *workers; /* threads - 1 helper threads (workers.c); NULL with one thread */
+    const cnn_kernels *kernels; /* the instruction set's build of the GEMM and convolution kernels */
+    cnn_workers *workers;       /* threads - 1 helper threads (workers.c); NULL with one thread */
     /* One block, grown on demand: `threads` per-thread regions of per_thread floats, then `shared` floats.
      * Ops never allocate in the steady state; they reserve what they need before their parallel region. */
     float *workspace;
@@ -67,32 +69,28 @@ void cnn__workers_destroy(cnn_workers *workers);
 /* .NET's Math.Max: NaN when either argument is NaN (fmaxf would drop the NaN). */
 static inline float cnn__net_max(float a, float b) { return (isnan(a) || isnan(b)) ? NAN : (b > a ? b : a); }
 
-/* ------------------------------------------------------------------------------------ blocked GEMM driver */
+/* ----------------------------------------------------------------------- kernels per instruction set */
 
-/* Register block of the micro-kernel (6 rows x 16 columns = 12 ymm accumulators) and cache blocks:
- * a kc x 16 strip of B stays in L1 while the mc x kc block of A (L2) streams past it. */
-#define CNN_MR 6
-#define CNN_NR 16
-#define CNN_KC 256
-#define CNN_MC 120
-#define CNN_NC 3072
+/* A validated convolution in the form the kernels use: output p x q; the pads may be negative for the flipped
+ * backward-data convolution. */
+typedef struct cnn_conv_geom {
+    int n, c, h, w, k, r, s, sh, sw, ph, pw, p, q;
+} cnn_conv_geom;
 
-/* Floats of per-thread workspace the driver needs (packed A block, packed B panel). */
-#define CNN_GEMM_WS ((size_t)CNN_MC * CNN_KC + (size_t)CNN_KC * (CNN_NC + CNN_NR))
+/* The ops compiled once per instruction set (isa.h; gemm_kernels.c, conv2d_kernels.c). Each receives a validated
+ * call (the public function in gemm.c or conv2d.c has checked every argument) and returns CNN_OK or
+ * CNN_E_OUT_OF_MEMORY (workspace), having written nothing in the latter case. */
+struct cnn_kernels {
+    int isa; /* CNN_ISA_AVX2 or CNN_ISA_AVX512 */
+    int (*gemm)(cnn_context *ctx, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                const float *b, float beta, float *c);
+    int (*conv2d_forward)(cnn_context *ctx, const cnn_conv_geom *g, const float *x, const float *w, const float *bias,
+                          float *y);
+    int (*conv2d_backward_data)(cnn_context *ctx, const cnn_conv_geom *g, const float *dy, const float *w, float *dx);
+    int (*conv2d_backward_filter)(cnn_context *ctx, const cnn_conv_geom *g, const float *x, const float *dy, float *dw,
+                                  float *db);
+};
 
-/* Packs rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row panels (kc x MR each, zero-padded rows). */
-typedef void (*cnn_pack_a_fn)(const void *self, int i0, int p0, int mc, int kc, float *dst);
-/* Packs depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-column strips (kc x NR each, zero-padded). */
-typedef void (*cnn_pack_b_fn)(const void *self, int p0, int j0, int kc, int nc, float *dst);
-
-/* A plain row-major matrix as a packing source: element (i, p) of op(A) is a[i*ld + p], or a[p*ld + i] when trans. */
-typedef struct { const float *a; ptrdiff_t ld; int trans; } cnn_matrix;
-void cnn__pack_a_matrix(const void *self, int i0, int p0, int mc, int kc, float *dst);
-void cnn__pack_b_matrix(const void *self, int p0, int j0, int kc, int nc, float *dst);
-
-/* C (m x n, leading dimension ldc) = alpha * op(A) op(B) + beta * C on the calling thread, with ws holding
- * CNN_GEMM_WS floats. beta == 0 never reads C. */
-void cnn__gemm_blocked(int m, int n, int k, float alpha, cnn_pack_a_fn pack_a, const void *a_self,
-                       cnn_pack_b_fn pack_b, const void *b_self, float beta, float *c, ptrdiff_t ldc, float *ws);
+extern const cnn_kernels cnn__kernels_avx2, cnn__kernels_avx512;
 
 #endif

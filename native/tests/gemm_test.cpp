@@ -25,7 +25,9 @@ TEST_F(Gemm, ZeroDepthScalesC) {
 
 class GemmShapes : public NativeTest, public ::testing::WithParamInterface<std::tuple<int, int, int, int, int>> {};
 
-// Shapes straddle every blocking edge: the 6x16 register tile, KC = 256 and MC = 120, and both thread splits.
+// Shapes straddle every blocking edge: both builds' register tiles (AVX2 6x16, AVX-512 8x32), KC = 256 and MC = 120,
+// both thread splits, and the unpacked path of at most 4 rows (B transposed or not, A transposed or not, vector
+// tails along k and n, one thread or split by columns).
 TEST_P(GemmShapes, MatchesTheNaiveTripleLoop) {
     auto [m, n, k, ta, tb] = GetParam();
     auto a = Random((size_t)m * k), b = Random((size_t)k * n), c = Random((size_t)m * n);
@@ -45,7 +47,10 @@ TEST_P(GemmShapes, MatchesTheNaiveTripleLoop) {
 INSTANTIATE_TEST_SUITE_P(All, GemmShapes, ::testing::Values(
     std::make_tuple(1, 1, 1, 0, 0), std::make_tuple(7, 17, 5, 0, 0), std::make_tuple(6, 16, 3, 1, 1),
     std::make_tuple(64, 10, 300, 0, 1), std::make_tuple(130, 33, 257, 1, 0), std::make_tuple(13, 200, 520, 1, 1),
-    std::make_tuple(121, 129, 64, 0, 0), std::make_tuple(64, 3100, 20, 0, 0)));
+    std::make_tuple(121, 129, 64, 0, 0), std::make_tuple(64, 3100, 20, 0, 0), std::make_tuple(9, 33, 5, 0, 0),
+    std::make_tuple(17, 65, 257, 1, 0), std::make_tuple(5, 31, 40, 0, 1), std::make_tuple(1, 1024, 3136, 0, 1),
+    std::make_tuple(2, 37, 19, 1, 1), std::make_tuple(3, 70, 33, 0, 0), std::make_tuple(4, 1000, 300, 1, 0),
+    std::make_tuple(1, 5, 7, 0, 1), std::make_tuple(4, 3, 17, 0, 1), std::make_tuple(1, 700, 2000, 1, 0)));
 
 TEST_F(Gemm, BiasRowsAndSumRows) {
     std::vector<float> y = {1, 2, 3, 4, 5, 6}, bias = {10, 20, 30}, sums = {1, 1, 1};

@@ -9,7 +9,7 @@ namespace {
 
 struct Context {
     cnn_context *ctx = nullptr;
-    explicit Context(int threads) { EXPECT_EQ(cnn_context_create(threads, &ctx), CNN_OK); }
+    explicit Context(int threads) { EXPECT_EQ(CreateTestContext(threads, &ctx), CNN_OK); }
     ~Context() { cnn_context_destroy(ctx); }
 };
 

@@ -5,7 +5,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CnnNative.Devices;
 
-/// <summary>Creates devices by name: "reference", "cpu", "native", "opencl", "opencl:N", "opencl:NAME", "auto".</summary>
+/// <summary>
+/// Creates devices by name: "reference", "cpu", "native", "native:avx2", "native:avx512", "opencl", "opencl:N",
+/// "opencl:NAME", "auto".
+/// </summary>
 public static class Device
 {
     /// <summary>
@@ -23,6 +26,8 @@ public static class Device
             "reference" => new ReferenceDevice(),
             "cpu" => new CpuDevice(threads),
             "native" => Native.NativeDevice.Create(threads),
+            "native:avx2" => Native.NativeDevice.Create(threads, Native.NativeIsa.Avx2),
+            "native:avx512" => Native.NativeDevice.Create(threads, Native.NativeIsa.Avx512),
             "auto" => Auto(threads, logger),
             _ when key.StartsWith("opencl") => OpenClDevice.Create(key, logger),
             _ => throw new DeviceNotFoundException($"Unknown device '{name}'. Known devices: {string.Join(", ", KnownNames)}."),
@@ -52,7 +57,7 @@ public static class Device
     }
 
     /// <summary>The names <see cref="Create"/> understands.</summary>
-    public static IReadOnlyList<string> KnownNames { get; } = ["reference", "cpu", "native", "opencl", "opencl:N", "opencl:NAME", "auto"];
+    public static IReadOnlyList<string> KnownNames { get; } = ["reference", "cpu", "native", "native:avx2", "native:avx512", "opencl", "opencl:N", "opencl:NAME", "auto"];
 }
 
 /// <summary>A device name that is unknown, or a device that is not present or cannot be used on this machine.</summary>

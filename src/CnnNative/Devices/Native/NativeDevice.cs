@@ -4,7 +4,8 @@ using System.Runtime.Intrinsics.X86;
 namespace CnnNative.Devices.Native;
 
 /// <summary>
-/// The "native" device: every op runs in libcnnnative (native/, C with AVX2+FMA and its own worker threads; one C file per op family,
+/// The "native" device: every op runs in libcnnnative (native/, C with AVX2+FMA, GEMM and convolution kernels in
+/// AVX-512F where the processor has it (<see cref="NativeIsa"/>), and its own worker threads; one C file per op family,
 /// native/src/&lt;family&gt;.c). Buffers are the host's own <see cref="HostBuffer"/>s, passed to C as pointers with their
 /// capacities. <see cref="DeviceBase"/> validates every call first; the library checks again, and any status it
 /// returns becomes an exception in one place (<see cref="NativeStatus"/>). No call copies or allocates.
@@ -17,43 +18,73 @@ public sealed unsafe class NativeDevice : HostDeviceBase
 {
     private readonly ContextHandle _context;
 
-    private NativeDevice(ContextHandle context, int threads, NativeLibraryLoader.Loaded library) : base("native")
+    private NativeDevice(string name, ContextHandle context, int threads, NativeIsa isa, NativeIsa requested, NativeLibraryLoader.Loaded library)
+        : base(name)
     {
         _context = context;
-        Info = new DeviceInfo("native", "native",
-            $"libcnnnative {library.Major}.{library.Minor} (C, AVX2+FMA, worker threads) on {Environment.ProcessorCount} processors",
+        Isa = isa;
+        string isaText = DescribeIsa(isa, requested == NativeIsa.Avx2 && IsSupported(NativeIsa.Avx512));
+        Info = new DeviceInfo(name, "native",
+            $"libcnnnative {library.Major}.{library.Minor} (C, {isaText}, worker threads) on {Environment.ProcessorCount} processors",
             threads, 0,
             new Dictionary<string, string>
             {
                 ["library"] = library.Path,
                 ["abi"] = $"{library.Major}.{library.Minor}",
-                ["isa"] = Avx512F.IsSupported ? "AVX2+FMA (AVX-512 present, not used)" : "AVX2+FMA",
+                ["isa"] = isaText,
                 ["threads"] = threads.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
     }
 
     /// <summary>
-    /// Opens the native device with <paramref name="threads"/> threads (0: every processor). Throws
-    /// <see cref="DeviceNotFoundException"/> when the processor lacks AVX2/FMA or the library is missing or of
-    /// another ABI version.
+    /// Opens the native device with <paramref name="threads"/> threads (0: every processor) and the instruction set
+    /// <paramref name="isa"/> for its GEMM and convolution kernels (the widest the processor runs unless forced).
+    /// Throws <see cref="DeviceNotFoundException"/> when the processor lacks AVX2/FMA (or the forced set), or the
+    /// library is missing or of another ABI version.
     /// </summary>
-    public static NativeDevice Create(int threads = 0)
+    public static NativeDevice Create(int threads = 0, NativeIsa isa = NativeIsa.Auto)
     {
         if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), threads, "The native device's thread count must be 0 (all cores) or positive.");
+        if (!Enum.IsDefined(isa)) throw new ArgumentOutOfRangeException(nameof(isa), isa, "Unknown instruction set for the native device.");
         if (!Avx2.IsSupported || !Fma.IsSupported)
             throw new DeviceNotFoundException(
                 $"The native device needs a processor with AVX2 and FMA; this one has AVX2={Avx2.IsSupported}, FMA={Fma.IsSupported}. Use the \"cpu\" or \"reference\" device.");
         var library = NativeLibraryLoader.Load();
         nint raw;
-        int status = NativeMethods.ContextCreate(threads, &raw);
+        int status = NativeMethods.ContextCreateIsa(threads, (int)isa, &raw);
         if (status == NativeMethods.UnsupportedCpu)
-            throw new DeviceNotFoundException("libcnnnative reports that this processor lacks AVX2/FMA; use the \"cpu\" or \"reference\" device.");
-        NativeStatus.Check(status, $"Create(threads={threads})");
+            throw new DeviceNotFoundException(isa == NativeIsa.Avx512
+                ? "libcnnnative reports that this processor lacks AVX-512F; use \"native\" (the widest set present) or \"native:avx2\"."
+                : "libcnnnative reports that this processor lacks AVX2/FMA; use the \"cpu\" or \"reference\" device.");
+        NativeStatus.Check(status, $"Create(threads={threads}, isa={isa})");
         var handle = new ContextHandle(raw);
-        int actual;
-        NativeMethods.ContextThreads(raw, &actual);
-        return new NativeDevice(handle, actual, library);
+        int actualThreads, actualIsa;
+        NativeMethods.ContextThreads(raw, &actualThreads);
+        NativeMethods.ContextIsa(raw, &actualIsa);
+        string name = isa == NativeIsa.Auto ? "native" : $"native:{isa.ToString().ToLowerInvariant()}";
+        return new NativeDevice(name, handle, actualThreads, (NativeIsa)actualIsa, isa, library);
     }
+
+    /// <summary>Whether this processor runs the native kernels of <paramref name="isa"/> (as the library sees it; loads it).</summary>
+    public static bool IsSupported(NativeIsa isa)
+    {
+        if (!Enum.IsDefined(isa)) throw new ArgumentOutOfRangeException(nameof(isa), isa, "Unknown instruction set for the native device.");
+        NativeLibraryLoader.Load();
+        int supported;
+        NativeStatus.Check(NativeMethods.IsaSupported((int)isa, &supported), nameof(IsSupported));
+        return supported != 0;
+    }
+
+    /// <summary>The instruction set this device's GEMM and convolution kernels use (never <see cref="NativeIsa.Auto"/>).</summary>
+    public NativeIsa Isa { get; }
+
+    /// <summary>What DeviceInfo says about the kernels: the set in use, and why when a wider one was left unused.</summary>
+    private static string DescribeIsa(NativeIsa isa, bool forcedBelowAvx512) => isa switch
+    {
+        NativeIsa.Avx512 => "AVX-512F (512-bit kernels)",
+        _ when forcedBelowAvx512 => "AVX2+FMA (256-bit kernels, forced; AVX-512 present)",
+        _ => "AVX2+FMA (256-bit kernels)",
+    };
 
     /// <inheritdoc />
     public override DeviceInfo Info { get; }

@@ -18,6 +18,9 @@ internal static unsafe partial class NativeMethods
     /// <summary>The ABI major version this C# code was written against (CNN_NATIVE_VERSION_MAJOR).</summary>
     public const int ExpectedMajorVersion = 1;
 
+    /// <summary>The oldest minor version that has every function declared here (1.1 added the instruction-set choice).</summary>
+    public const int MinimumMinorVersion = 1;
+
     public const int Ok = 0, NullPointer = 1, InvalidSize = 2, BufferTooSmall = 3, UnsupportedCpu = 4, OutOfMemory = 5, InvalidArgument = 6;
 
     /// <summary>cnn_conv2d_geometry: the same 11 ints in the same order.</summary>
@@ -48,6 +51,15 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Library, EntryPoint = "cnn_context_create")]
     public static partial int ContextCreate(int threads, nint* context);
+
+    [LibraryImport(Library, EntryPoint = "cnn_isa_supported")]
+    public static partial int IsaSupported(int isa, int* supported);
+
+    [LibraryImport(Library, EntryPoint = "cnn_context_create_isa")]
+    public static partial int ContextCreateIsa(int threads, int isa, nint* context);
+
+    [LibraryImport(Library, EntryPoint = "cnn_context_isa")]
+    public static partial int ContextIsa(nint context, int* isa);
 
     [LibraryImport(Library, EntryPoint = "cnn_context_destroy")]
     public static partial int ContextDestroy(nint context);

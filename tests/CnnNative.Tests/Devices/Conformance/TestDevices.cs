@@ -12,6 +12,8 @@ public static class TestDevices
     public static IEnumerable<string> Names =>
     [
         "native",
+        // Where AVX-512 is present "native" runs its AVX-512 kernels; the AVX2 ones are checked as a device of their own.
+        .. System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? ["native:avx2"] : Array.Empty<string>(),
         "opencl",
         "cpu",
     ];

@@ -40,6 +40,62 @@ public class NativeDeviceTests
     public void NegativeThreadCountIsRejected()
         => Assert.Throws<ArgumentOutOfRangeException>(() => NativeDevice.Create(-1));
 
+    /// <summary>DeviceInfo names the instruction set the kernels really use: the widest the processor runs by default.</summary>
+    [Test]
+    public void TheDefaultIsTheWidestInstructionSetAndInfoSaysSo()
+    {
+        using var device = NativeDevice.Create(2);
+        bool avx512 = NativeDevice.IsSupported(NativeIsa.Avx512);
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+            Assert.That(avx512, Is.True, "where .NET runs AVX-512 the library must see it too (it may see more: DOTNET_EnableAVX512=0)");
+        Assert.That(device.Isa, Is.EqualTo(avx512 ? NativeIsa.Avx512 : NativeIsa.Avx2));
+        Assert.That(device.Name, Is.EqualTo("native"));
+        Assert.That(device.Info.Details["isa"], Does.StartWith(avx512 ? "AVX-512F (512-bit kernels)" : "AVX2+FMA (256-bit kernels)"));
+        Assert.That(device.Info.Description, Does.Contain(device.Info.Details["isa"]));
+    }
+
+    [Test]
+    public void Avx2CanBeForcedByNameOrOption()
+    {
+        using var byName = Device.Create("native:avx2", threads: 2);
+        using var byOption = NativeDevice.Create(2, NativeIsa.Avx2);
+        foreach (var device in new[] { (NativeDevice)byName, byOption })
+        {
+            Assert.That(device.Isa, Is.EqualTo(NativeIsa.Avx2));
+            Assert.That(device.Name, Is.EqualTo("native:avx2"));
+            Assert.That(device.Info.Name, Is.EqualTo("native:avx2"), "Info.Name is what Device.Create accepts");
+            Assert.That(device.Info.Details["isa"], Does.StartWith("AVX2+FMA"));
+            Assert.That(device.Info.Details["isa"].Contains("forced"), Is.EqualTo(NativeDevice.IsSupported(NativeIsa.Avx512)));
+        }
+    }
+
+    [Test]
+    public void Avx512IsGivenWhereThisProcessorHasItAndRefusedByNameElsewhere()
+    {
+        if (NativeDevice.IsSupported(NativeIsa.Avx512))
+        {
+            using var device = Device.Create("native:avx512", threads: 2);
+            Assert.That(((NativeDevice)device).Isa, Is.EqualTo(NativeIsa.Avx512));
+        }
+        else
+        {
+            var e = Assert.Throws<DeviceNotFoundException>(() => Device.Create("native:avx512", threads: 2))!;
+            Assert.That(e.Message, Does.Contain("AVX-512F"));
+        }
+    }
+
+    [Test]
+    public unsafe void AnUnknownInstructionSetIsRejectedOnBothSides()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => NativeDevice.Create(2, (NativeIsa)7));
+        Assert.Throws<ArgumentOutOfRangeException>(() => NativeDevice.IsSupported((NativeIsa)7));
+        Assert.Throws<DeviceNotFoundException>(() => Device.Create("native:sse2"));
+        NativeLibraryLoader.Load();
+        nint ctx = 1;
+        Assert.That(NativeMethods.ContextCreateIsa(1, 7, &ctx), Is.EqualTo(NativeMethods.InvalidArgument));
+        Assert.That(ctx, Is.EqualTo((nint)0));
+    }
+
     /// <summary>
     /// The C library checks every call again (DeviceBase validates first, so these are reached only by calling the
     /// ABI directly): a short buffer, a negative length, a NULL pointer, an unknown activation, each with its status.
