@@ -67,3 +67,92 @@ TEST_F(Pool, BadArgumentsReturnTheirStatus) {
     EXPECT_EQ(cnn_pool2d_forward(ctx, &window_too_big, CNN_POOL_MAX, x.data(), 16, y.data(), 4), CNN_E_INVALID_SIZE);
     EXPECT_EQ(cnn_pool2d_forward(ctx, nullptr, CNN_POOL_MAX, x.data(), 16, y.data(), 4), CNN_E_NULL_POINTER);
 }
+
+// ------------------------------------------------------------------------------ vector paths, bit for bit
+
+namespace {
+
+// The reference device's pooling, written plainly: the semantics every path must reproduce to the bit.
+void ReferenceForward(const cnn_pool2d_geometry &g, int mode, const std::vector<float> &x, std::vector<float> &y) {
+    int P = (g.h - g.r) / g.stride_h + 1, Q = (g.w - g.s) / g.stride_w + 1;
+    for (int plane = 0; plane < g.n * g.c; plane++)
+        for (int p = 0; p < P; p++)
+            for (int q = 0; q < Q; q++) {
+                const float *win = x.data() + (size_t)plane * g.h * g.w + (size_t)p * g.stride_h * g.w + q * g.stride_w;
+                float m = -INFINITY;
+                double acc = 0.0;
+                for (int r = 0; r < g.r; r++)
+                    for (int s = 0; s < g.s; s++) {
+                        float v = win[r * g.w + s];
+                        if (v > m || std::isnan(v)) m = v;
+                        acc += v;
+                    }
+                y[(size_t)plane * P * Q + p * Q + q] = mode == CNN_POOL_MAX ? m : (float)(acc / (g.r * g.s));
+            }
+}
+
+void ReferenceBackward(const cnn_pool2d_geometry &g, int mode, const std::vector<float> &x, const std::vector<float> &dy,
+                       std::vector<float> &dx) {
+    int P = (g.h - g.r) / g.stride_h + 1, Q = (g.w - g.s) / g.stride_w + 1;
+    std::fill(dx.begin(), dx.end(), 0.0f);
+    for (int plane = 0; plane < g.n * g.c; plane++)
+        for (int p = 0; p < P; p++)
+            for (int q = 0; q < Q; q++) {
+                size_t base = (size_t)plane * g.h * g.w, w0 = base + (size_t)p * g.stride_h * g.w + q * g.stride_w;
+                float d = dy[(size_t)plane * P * Q + p * Q + q];
+                size_t best = w0;
+                for (int r = 0; r < g.r; r++)
+                    for (int s = 0; s < g.s; s++) {
+                        size_t i = w0 + (size_t)r * g.w + s;
+                        if (mode == CNN_POOL_AVERAGE) dx[i] += d / (g.r * g.s);
+                        else if (x[i] > x[best]) best = i;
+                    }
+                if (mode == CNN_POOL_MAX) dx[best] += d;
+            }
+}
+
+// Random values with many ties, signed zeros, infinities and NaNs of two payloads, so that every rule is exercised.
+std::vector<float> Awkward(size_t n, std::mt19937 &rng) {
+    const float nan_a = std::nanf("1"), nan_b = std::nanf("2");
+    const float special[] = {0.0f, -0.0f, 1.0f, -1.0f, 2.0f, INFINITY, -INFINITY, nan_a, nan_b};
+    std::uniform_int_distribution<int> pick(0, 19);
+    std::uniform_real_distribution<float> value(-4.0f, 4.0f);
+    std::vector<float> v(n);
+    for (auto &x : v) {
+        int k = pick(rng);
+        x = k < 9 ? special[k] : k < 12 ? 1.0f : value(rng);
+    }
+    return v;
+}
+
+// The index of the first element whose bits differ (signed zeros included), -1 if none. Any NaN equals any NaN: which
+// payload a sum of two NaNs keeps depends on the order the compiler gives the operands of an addition.
+long FirstDifference(const std::vector<float> &a, const std::vector<float> &b) {
+    for (size_t i = 0; i < a.size(); i++)
+        if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0 && !(std::isnan(a[i]) && std::isnan(b[i]))) return (long)i;
+    return -1;
+}
+
+}  // namespace
+
+// The 2x2 and 3x3 stride-2 windows take the vector path: planes of every width from 2 to 37 (so rows end at every
+// lane of a vector and odd widths leave a column out) must give the reference's bits: ties, signed zeros, infinities
+// and NaN propagation.
+TEST_F(Pool, VectorWindowsReproduceTheReferenceBitForBit) {
+    for (int k = 2; k <= 3; k++)
+        for (int w = k; w <= 37; w++)
+            for (int mode : {CNN_POOL_MAX, CNN_POOL_AVERAGE}) {
+                cnn_pool2d_geometry g = {2, 3, k + 1 + w % 4, w, k, k, 2, 2};
+                int P = (g.h - k) / 2 + 1, Q = (w - k) / 2 + 1;
+                size_t xl = (size_t)g.n * g.c * g.h * g.w, yl = (size_t)g.n * g.c * P * Q;
+                auto x = Awkward(xl, rng), dy = Awkward(yl, rng);
+                std::vector<float> y(yl + 8, 7.0f), ey(yl + 8, 7.0f), dx(xl + 8, 7.0f), edx(xl + 8, 7.0f);
+                ASSERT_EQ(cnn_pool2d_forward(ctx, &g, mode, x.data(), xl, y.data(), yl), CNN_OK);
+                ReferenceForward(g, mode, x, ey);
+                ASSERT_EQ(FirstDifference(y, ey), -1) << "forward " << (mode ? "avg" : "max") << " " << k << "x" << k << " width " << w;
+                ASSERT_EQ(cnn_pool2d_backward(ctx, &g, mode, x.data(), xl, dy.data(), yl, dx.data(), xl), CNN_OK);
+                ReferenceBackward(g, mode, x, dy, edx);
+                std::fill(edx.begin() + (ptrdiff_t)xl, edx.end(), 7.0f);
+                ASSERT_EQ(FirstDifference(dx, edx), -1) << "backward " << (mode ? "avg" : "max") << " " << k << "x" << k << " width " << w;
+            }
+}
