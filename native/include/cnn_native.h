@@ -88,9 +88,11 @@ CNN_API int cnn_version(int *major, int *minor);
 /* Writes 1 to *supported when this processor has AVX2 and FMA (which every op needs), else 0. */
 CNN_API int cnn_cpu_supported(int *supported);
 
-/* Creates a context that runs ops on `threads` threads (0: one per processor the process may use).
+/* Creates a context that runs ops on `threads` threads (0: one per processor the process may use): the calling
+ * thread and threads - 1 helpers started here, which sleep while no op runs. Its GEMM and convolution kernels use
+ * the widest instruction set the processor runs (cnn_context_create_isa chooses another).
  * Errors: CNN_E_NULL_POINTER (out), CNN_E_INVALID_SIZE (threads < 0), CNN_E_UNSUPPORTED_CPU,
- * CNN_E_OUT_OF_MEMORY. On error *out is set to NULL. */
+ * CNN_E_OUT_OF_MEMORY (also when a helper thread cannot be started). On error *out is set to NULL. */
 CNN_API int cnn_context_create(int threads, cnn_context **out);
 
 /* Writes 1 to *supported when this processor runs the kernels of `isa` (CNN_ISA_AUTO: AVX2 and FMA, which every
@@ -99,8 +101,9 @@ CNN_API int cnn_isa_supported(int isa, int *supported);
 
 /* cnn_context_create with the instruction set of the context's GEMM and convolution kernels chosen: CNN_ISA_AUTO
  * (what cnn_context_create does) picks the widest this processor runs; CNN_ISA_AVX2 keeps to 256-bit vectors even
- * where AVX-512 is present (to compare or test both). Errors: those of cnn_context_create, then
- * CNN_E_INVALID_ARGUMENT (isa is not a CNN_ISA_* value), CNN_E_UNSUPPORTED_CPU (the processor lacks that set). */
+ * where AVX-512 is present (to compare or test both). Errors, in this order: CNN_E_NULL_POINTER (out),
+ * CNN_E_INVALID_SIZE (threads < 0), CNN_E_INVALID_ARGUMENT (isa is not a CNN_ISA_* value), CNN_E_UNSUPPORTED_CPU
+ * (no AVX2/FMA, or not the set asked for), CNN_E_OUT_OF_MEMORY. On error *out is set to NULL. */
 CNN_API int cnn_context_create_isa(int threads, int isa, cnn_context **out);
 
 /* Writes the instruction set the context's kernels use: CNN_ISA_AVX2 or CNN_ISA_AVX512, never CNN_ISA_AUTO. */
