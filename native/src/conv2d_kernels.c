@@ -56,13 +56,61 @@ static void im2col_run(const float *restrict plane, const geom *g, int r, int s,
     }
 }
 
-/* op(B) = col(x) of one image: depth = (c, r, s), columns = output positions (offset by j_base). */
-typedef struct { const geom *g; const float *x; int j_base; } col_source;
+/* op(B) = col(x) of one image: depth = (c, r, s), columns = output positions (offset by j_base). With stride 1, pad
+ * holds the image's padded planes (padded_image), so each run of an im2col row is a plain copy. */
+typedef struct { const geom *g; const float *x; int j_base; const float *pad; } col_source;
+
+/* Rows and columns of a padded plane: exactly what the output reads with stride 1 (pads may be negative). */
+static int padded_h(const geom *g) { return g->p + g->r - 1; }
+static int padded_w(const geom *g) { return g->q + g->s - 1; }
+
+/* Floats padded_image writes: the padded planes, then one vector of slack that whole-vector copies may read. */
+static size_t padded_len(const geom *g) { return (size_t)g->c * padded_h(g) * padded_w(g) + VF_LANES; }
+
+/* dst[c][h][w] = x[c][h - ph][w - pw] where that lies in the image, else 0: the stride-1 im2col row for tap (r, s)
+ * and output (p, q) is then dst[c][p + r][q + s], contiguous along q. */
+static void padded_image(const geom *g, const float *x, float *dst) {
+    int hp = padded_h(g), wp = padded_w(g);
+    for (int c = 0; c < g->c; c++)
+        for (int h = 0; h < hp; h++) {
+            float *row = dst + ((size_t)c * hp + h) * wp;
+            int hi = h - g->ph;
+            if (hi < 0 || hi >= g->h) { memset(row, 0, sizeof(float) * (size_t)wp); continue; }
+            const float *src = x + ((size_t)c * g->h + hi) * g->w;
+            /* columns [lo, hi) come from the image */
+            int lo = g->pw > 0 ? g->pw : 0, end = g->w + g->pw < wp ? g->w + g->pw : wp;
+            for (int w = 0; w < lo; w++) row[w] = 0.0f;
+            if (end > lo) memcpy(row + lo, src + lo - g->pw, sizeof(float) * (size_t)(end - lo));
+            for (int w = end > lo ? end : lo; w < wp; w++) row[w] = 0.0f;
+        }
+    memset(dst + (size_t)g->c * hp * wp, 0, sizeof(float) * VF_LANES);
+}
+
+/* The stride-1 im2col row of tap (r, s) of padded plane `plane` for `count` (<= CNN_NR) outputs from (p, q), into a
+ * strip row d. Whole vectors are copied where the strip row has room (what lands past a run is overwritten by the
+ * next run, or zeroed by the caller past count); the source may be read one vector past a run (padded_len's slack). */
+static inline void padded_run(const float *plane, const geom *g, int r, int s, int p, int q, int count, float *d) {
+    const int wp = padded_w(g);
+    int o = 0;
+    while (o < count) {
+        int len = g->q - q < count - o ? g->q - q : count - o;
+        const float *src = plane + (ptrdiff_t)(p + r) * wp + q + s;
+        for (int i = 0; i < len; i += VF_LANES) {
+            vf v = vf_load(src + i);
+            if (o + i + VF_LANES <= CNN_NR) vf_store(d + o + i, v);
+            else vf_store_n(d + o + i, v, len - i);
+        }
+        o += len;
+        p++;
+        q = 0;
+    }
+}
 
 static void pack_b_col(const void *self, int p0, int j0, int kc, int nc, float *dst) {
     const col_source *src = (const col_source *)self;
     const geom *g = src->g;
     int rs = g->r * g->s;
+    size_t plane = src->pad != NULL ? (size_t)padded_h(g) * padded_w(g) : (size_t)g->h * g->w;
     for (int jr = 0; jr < nc; jr += CNN_NR) {
         int nr = nc - jr < CNN_NR ? nc - jr : CNN_NR;
         int j = src->j_base + j0 + jr;
@@ -70,7 +118,8 @@ static void pack_b_col(const void *self, int p0, int j0, int kc, int nc, float *
         int c = p0 / rs, r = (p0 % rs) / g->s, s = p0 % g->s;
         float *d = dst + (size_t)jr * kc;
         for (int kk = 0; kk < kc; kk++, d += CNN_NR) {
-            im2col_run(src->x + (ptrdiff_t)c * g->h * g->w, g, r, s, p, q, nr, d, 1);
+            if (src->pad != NULL) padded_run(src->pad + c * plane, g, r, s, p, q, nr, d);
+            else im2col_run(src->x + c * plane, g, r, s, p, q, nr, d, 1);
             for (int i = nr; i < CNN_NR; i++) d[i] = 0.0f;
             if (++s == g->s) { s = 0; if (++r == g->r) { r = 0; c++; } }
         }
@@ -121,15 +170,22 @@ static void forward_task(const void *p, int t, int worker) {
     int n = t / j->chunks, lo, hi;
     chunk_range(pq, j->chunks, t % j->chunks, &lo, &hi);
     if (lo >= hi) return;
-    col_source src = {g, j->x + (ptrdiff_t)n * g->c * g->h * g->w, lo};
+    float *ws = cnn__thread_ws(j->ctx, worker);
+    col_source src = {g, j->x + (ptrdiff_t)n * g->c * g->h * g->w, lo, NULL};
+    if (g->sh == 1 && g->sw == 1) {
+        padded_image(g, src.x, ws + CNN_GEMM_WS);
+        src.pad = ws + CNN_GEMM_WS;
+    }
     float *yn = j->y + (ptrdiff_t)n * g->k * pq;
-    cnn__gemm_blocked(g->k, hi - lo, crs, 1.0f, cnn__pack_a_matrix, &j->wm, pack_b_col, &src, 0.0f, j->bias, yn + lo, pq,
-                      cnn__thread_ws(j->ctx, worker));
+    cnn__gemm_blocked(g->k, hi - lo, crs, 1.0f, cnn__pack_a_matrix, &j->wm, pack_b_col, &src, 0.0f, j->bias, yn + lo, pq, ws);
 }
+
+/* Floats of per-thread workspace forward_core needs: the GEMM's, and with stride 1 the padded image. */
+static size_t forward_ws(const geom *g) { return CNN_GEMM_WS + (g->sh == 1 && g->sw == 1 ? padded_len(g) : 0); }
 
 /* y = conv(x, w) + bias for a validated geometry whose filters w are K x (C R S) row-major. */
 static int forward_core(cnn_context *ctx, const geom *g, const float *x, const float *w, const float *bias, float *y) {
-    int st = cnn__reserve(ctx, CNN_GEMM_WS, 0);
+    int st = cnn__reserve(ctx, forward_ws(g), 0);
     if (st != CNN_OK) return st;
     forward_job j = {ctx, g, x, bias, {w, g->c * g->r * g->s, 0}, y, chunks_per_image(ctx, g)};
     cnn__parallel_for(ctx, g->n * j.chunks, forward_task, &j);
@@ -144,8 +200,11 @@ int cnn__conv2d_forward(cnn_context *ctx, const geom *g, const float *x, const f
  * P x Q) with filters w'[c,k,r',s'] = w[k,c,R-1-r',S-1-s'] and padding R-1-ph, S-1-pw (negative when the
  * forward padding exceeds R-1: then the output simply never reaches those rows). */
 static int backward_data_flipped(cnn_context *ctx, const geom *g, const float *dy, const float *w, float *dx) {
+    geom f = {.n = g->n, .c = g->k, .h = g->p, .w = g->q, .k = g->c, .r = g->r, .s = g->s, .sh = 1, .sw = 1,
+              .ph = g->r - 1 - g->ph, .pw = g->s - 1 - g->pw, .p = g->h, .q = g->w};
+    /* Everything forward_core will need is reserved before wf is written: a larger reservation moves the workspace. */
     size_t wlen = (size_t)filt_len(g);
-    int st = cnn__reserve(ctx, CNN_GEMM_WS, wlen);
+    int st = cnn__reserve(ctx, forward_ws(&f), wlen);
     if (st != CNN_OK) return st;
     float *wf = cnn__shared_ws(ctx);
     int rs = g->r * g->s;
@@ -153,8 +212,6 @@ static int backward_data_flipped(cnn_context *ctx, const geom *g, const float *d
         for (int c = 0; c < g->c; c++)
             for (int i = 0; i < rs; i++)
                 wf[((size_t)c * g->k + k) * rs + (rs - 1 - i)] = w[((size_t)k * g->c + c) * rs + i];
-    geom f = {.n = g->n, .c = g->k, .h = g->p, .w = g->q, .k = g->c, .r = g->r, .s = g->s, .sh = 1, .sw = 1,
-              .ph = g->r - 1 - g->ph, .pw = g->s - 1 - g->pw, .p = g->h, .q = g->w};
     return forward_core(ctx, &f, dy, wf, NULL, dx);
 }
 
@@ -230,7 +287,7 @@ static void filter_group_task(const void *p, int group, int worker) {
         chunk_range(pq, j->chunks, task % j->chunks, &lo, &hi);
         if (lo >= hi) continue;
         cnn_matrix dym = {j->dy + (ptrdiff_t)n * g->k * pq + lo, pq, 0};
-        col_source src = {g, j->x + (ptrdiff_t)n * g->c * g->h * g->w, lo};
+        col_source src = {g, j->x + (ptrdiff_t)n * g->c * g->h * g->w, lo, NULL};
         cnn__gemm_blocked(g->k, crs, hi - lo, 1.0f, cnn__pack_a_matrix, &dym, pack_b_col_t, &src, 1.0f, NULL, partial, crs, ws);
     }
 }

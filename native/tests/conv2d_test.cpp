@@ -66,14 +66,17 @@ TEST_P(ConvShapes, BackwardFilterAccumulatesIntoDwAndDb) {
 }
 
 // n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w: 1x1, odd sizes, strides, rectangles, padding beyond the
-// kernel, a batch smaller than the thread count, depth > KC; backward data takes the flipped-convolution path
-// when stride is 1 and C >= 16 (with negative padding in the 16-channel case) and col2im otherwise.
+// kernel, a batch smaller than the thread count, depth > KC, rows longer than a register strip (37 > 32) and a
+// rectangular kernel with stride 1 (stride 1 packs from a padded copy of the image); backward data takes the
+// flipped-convolution path when stride is 1 and C >= 16 (with negative padding in the 16-channel case) and col2im
+// otherwise.
 INSTANTIATE_TEST_SUITE_P(All, ConvShapes, ::testing::Values(
     cnn_conv2d_geometry{1, 1, 5, 5, 1, 3, 3, 1, 1, 0, 0}, cnn_conv2d_geometry{2, 3, 7, 9, 5, 3, 3, 1, 1, 1, 1},
     cnn_conv2d_geometry{3, 2, 8, 8, 4, 1, 1, 1, 1, 0, 0}, cnn_conv2d_geometry{2, 3, 9, 11, 7, 3, 2, 2, 3, 1, 0},
     cnn_conv2d_geometry{2, 1, 6, 6, 3, 3, 3, 1, 1, 3, 2}, cnn_conv2d_geometry{1, 4, 28, 28, 8, 5, 5, 1, 1, 2, 2},
     cnn_conv2d_geometry{3, 32, 9, 9, 13, 3, 3, 1, 1, 1, 1}, cnn_conv2d_geometry{2, 2, 10, 10, 3, 4, 4, 2, 2, 1, 1},
-    cnn_conv2d_geometry{1, 16, 6, 7, 3, 3, 3, 1, 1, 3, 2}));
+    cnn_conv2d_geometry{1, 16, 6, 7, 3, 3, 3, 1, 1, 3, 2}, cnn_conv2d_geometry{1, 3, 40, 37, 5, 3, 3, 1, 1, 1, 1},
+    cnn_conv2d_geometry{2, 17, 11, 13, 3, 2, 4, 1, 1, 0, 2}));
 
 TEST_F(Conv, BadArgumentsReturnTheirStatus) {
     std::vector<float> x(25), w(9), y(9), b(1);
