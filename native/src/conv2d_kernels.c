@@ -86,23 +86,34 @@ static void padded_image(const geom *g, const float *x, float *dst) {
     memset(dst + (size_t)g->c * hp * wp, 0, sizeof(float) * VF_LANES);
 }
 
-/* The stride-1 im2col row of tap (r, s) of padded plane `plane` for `count` (<= CNN_NR) outputs from (p, q), into a
- * strip row d. Whole vectors are copied where the strip row has room (what lands past a run is overwritten by the
- * next run, or zeroed by the caller past count); the source may be read one vector past a run (padded_len's slack). */
-static inline void padded_run(const float *plane, const geom *g, int r, int s, int p, int q, int count, float *d) {
+/* A strip of output positions as runs along q: the strip row's [dst, dst + len) comes from a tap's padded plane at
+ * (row, column) offset src. At most CNN_NR runs (one per output row the strip touches). */
+typedef struct { int dst, src, len; } strip_run;
+
+static int strip_runs(const geom *g, int p, int q, int count, strip_run *runs) {
     const int wp = padded_w(g);
-    int o = 0;
-    while (o < count) {
+    int n = 0;
+    for (int o = 0; o < count; p++, q = 0) {
         int len = g->q - q < count - o ? g->q - q : count - o;
-        const float *src = plane + (ptrdiff_t)(p + r) * wp + q + s;
+        runs[n++] = (strip_run){o, p * wp + q, len};
+        o += len;
+    }
+    return n;
+}
+
+/* Copies the runs of one tap (whose padded plane, shifted by the tap, starts at base) into a strip row d. Whole
+ * vectors are stored where the strip row has room (what lands past a run is overwritten by the next run, or zeroed
+ * by the caller past the strip's positions); the source may be read one vector past a run (padded_len's slack). */
+static inline void copy_runs(const float *base, const strip_run *runs, int n, float *d) {
+    for (int k = 0; k < n; k++) {
+        const float *src = base + runs[k].src;
+        float *dst = d + runs[k].dst;
+        int len = runs[k].len, room = CNN_NR - runs[k].dst;
         for (int i = 0; i < len; i += VF_LANES) {
             vf v = vf_load(src + i);
-            if (o + i + VF_LANES <= CNN_NR) vf_store(d + o + i, v);
-            else vf_store_n(d + o + i, v, len - i);
+            if (i + VF_LANES <= room) vf_store(dst + i, v);
+            else vf_store_n(dst + i, v, len - i);
         }
-        o += len;
-        p++;
-        q = 0;
     }
 }
 
@@ -111,14 +122,16 @@ static void pack_b_col(const void *self, int p0, int j0, int kc, int nc, float *
     const geom *g = src->g;
     int rs = g->r * g->s;
     size_t plane = src->pad != NULL ? (size_t)padded_h(g) * padded_w(g) : (size_t)g->h * g->w;
+    strip_run runs[CNN_NR];
     for (int jr = 0; jr < nc; jr += CNN_NR) {
         int nr = nc - jr < CNN_NR ? nc - jr : CNN_NR;
         int j = src->j_base + j0 + jr;
         int p = j / g->q, q = j % g->q;
         int c = p0 / rs, r = (p0 % rs) / g->s, s = p0 % g->s;
+        int nruns = src->pad != NULL ? strip_runs(g, p, q, nr, runs) : 0;
         float *d = dst + (size_t)jr * kc;
         for (int kk = 0; kk < kc; kk++, d += CNN_NR) {
-            if (src->pad != NULL) padded_run(src->pad + c * plane, g, r, s, p, q, nr, d);
+            if (src->pad != NULL) copy_runs(src->pad + c * plane + r * padded_w(g) + s, runs, nruns, d);
             else im2col_run(src->x + c * plane, g, r, s, p, q, nr, d, 1);
             for (int i = nr; i < CNN_NR; i++) d[i] = 0.0f;
             if (++s == g->s) { s = 0; if (++r == g->r) { r = 0; c++; } }
