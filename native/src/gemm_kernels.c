@@ -53,6 +53,27 @@ static inline void micro_kernel(int kc, const float *restrict a, const float *re
 
 /* ------------------------------------------------------------------------------------------------ packing */
 
+/* d[i][j] = s[j][i] for an 8 x 8 block (rows ls and ld floats apart): packing a transposed operand moves whole
+ * vectors instead of scattering single floats. */
+static inline void transpose8x8(const float *s, ptrdiff_t ls, float *d, ptrdiff_t ld) {
+    __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ls), r2 = _mm256_loadu_ps(s + 2 * ls), r3 = _mm256_loadu_ps(s + 3 * ls);
+    __m256 r4 = _mm256_loadu_ps(s + 4 * ls), r5 = _mm256_loadu_ps(s + 5 * ls), r6 = _mm256_loadu_ps(s + 6 * ls), r7 = _mm256_loadu_ps(s + 7 * ls);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5), t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(d + ld, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(d + 2 * ld, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(d + 3 * ld, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(d + 4 * ld, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(d + 5 * ld, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(d + 6 * ld, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(d + 7 * ld, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
 void cnn__pack_a_matrix(const void *self, int i0, int p0, int mc, int kc, float *dst) {
     const cnn_matrix *m = (const cnn_matrix *)self;
     for (int ir = 0; ir < mc; ir += CNN_MR) {
@@ -94,10 +115,15 @@ void cnn__pack_b_matrix(const void *self, int p0, int j0, int kc, int nc, float 
                 }
             }
         } else {
-            /* op(B)(p, j) = b[j*ld + p]: read each stored row contiguously, write a column of the strip. */
+            /* op(B)(p, j) = b[j*ld + p]: 8 x 8 blocks transposed in registers, then the columns and depths left over
+             * (read along each stored row, written down a column of the strip). */
+            const float *b0 = m->a + (ptrdiff_t)(j0 + jr) * m->ld + p0;
+            int j8 = nr / 8 * 8, p8 = kc / 8 * 8;
+            for (int j = 0; j < j8; j += 8)
+                for (int p = 0; p < p8; p += 8) transpose8x8(b0 + (ptrdiff_t)j * m->ld + p, m->ld, d + (size_t)p * CNN_NR + j, CNN_NR);
             for (int j = 0; j < nr; j++) {
-                const float *src = m->a + (ptrdiff_t)(j0 + jr + j) * m->ld + p0;
-                for (int p = 0; p < kc; p++) d[p * CNN_NR + j] = src[p];
+                const float *src = b0 + (ptrdiff_t)j * m->ld;
+                for (int p = j < j8 ? p8 : 0; p < kc; p++) d[p * CNN_NR + j] = src[p];
             }
             for (int j = nr; j < CNN_NR; j++)
                 for (int p = 0; p < kc; p++) d[p * CNN_NR + j] = 0.0f;
