@@ -193,20 +193,16 @@ static void forward_task(const void *p, int t, int worker) {
     cnn__gemm_blocked(g->k, hi - lo, crs, 1.0f, cnn__pack_a_matrix, &j->wm, pack_b_col, &src, 0.0f, j->bias, yn + lo, pq, ws);
 }
 
-/* Floats of per-thread workspace forward_core needs: the GEMM's, and with stride 1 the padded image. */
+/* Floats of per-thread workspace cnn__conv2d_forward needs: the GEMM's, and with stride 1 the padded image. */
 static size_t forward_ws(const geom *g) { return CNN_GEMM_WS + (g->sh == 1 && g->sw == 1 ? padded_len(g) : 0); }
 
 /* y = conv(x, w) + bias for a validated geometry whose filters w are K x (C R S) row-major. */
-static int forward_core(cnn_context *ctx, const geom *g, const float *x, const float *w, const float *bias, float *y) {
+int cnn__conv2d_forward(cnn_context *ctx, const geom *g, const float *x, const float *w, const float *bias, float *y) {
     int st = cnn__reserve(ctx, forward_ws(g), 0);
     if (st != CNN_OK) return st;
     forward_job j = {ctx, g, x, bias, {w, g->c * g->r * g->s, 0}, y, chunks_per_image(ctx, g)};
     cnn__parallel_for(ctx, g->n * j.chunks, forward_task, &j);
     return CNN_OK;
-}
-
-int cnn__conv2d_forward(cnn_context *ctx, const geom *g, const float *x, const float *w, const float *bias, float *y) {
-    return forward_core(ctx, g, x, w, bias, y);
 }
 
 /* Stride 1: dx[n,c,h,w] = sum_k,r,s dy[n,k,h+ph-r,w+pw-s] w[k,c,r,s] is a forward convolution of dy (K channels,
@@ -215,7 +211,7 @@ int cnn__conv2d_forward(cnn_context *ctx, const geom *g, const float *x, const f
 static int backward_data_flipped(cnn_context *ctx, const geom *g, const float *dy, const float *w, float *dx) {
     geom f = {.n = g->n, .c = g->k, .h = g->p, .w = g->q, .k = g->c, .r = g->r, .s = g->s, .sh = 1, .sw = 1,
               .ph = g->r - 1 - g->ph, .pw = g->s - 1 - g->pw, .p = g->h, .q = g->w};
-    /* Everything forward_core will need is reserved before wf is written: a larger reservation moves the workspace. */
+    /* Everything the forward convolution will need is reserved before wf is written: a larger reservation moves the workspace. */
     size_t wlen = (size_t)filt_len(g);
     int st = cnn__reserve(ctx, forward_ws(&f), wlen);
     if (st != CNN_OK) return st;
@@ -225,7 +221,7 @@ static int backward_data_flipped(cnn_context *ctx, const geom *g, const float *d
         for (int c = 0; c < g->c; c++)
             for (int i = 0; i < rs; i++)
                 wf[((size_t)c * g->k + k) * rs + (rs - 1 - i)] = w[((size_t)k * g->c + c) * rs + i];
-    return forward_core(ctx, &f, dy, wf, NULL, dx);
+    return cnn__conv2d_forward(ctx, &f, dy, wf, NULL, dx);
 }
 
 /* Any stride: per image, col = W^T dy (CRS x PQ) into the worker's workspace, then scatter-add into dx. */
