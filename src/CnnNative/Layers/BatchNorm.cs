@@ -55,6 +55,7 @@ public class BatchNorm : Layer
     /// <summary>"BatchNorm2d" or "BatchNorm1d" once built (after the input's rank), "BatchNorm" before.</summary>
     public override string Kind => !IsBuilt ? "BatchNorm" : InputShape.Rank == 1 ? "BatchNorm1d" : "BatchNorm2d";
 
+    /// <summary>Named after its spec token, whichever kind: bn_1, bn_2, ...</summary>
     public override string NamePrefix => "bn";
 
     /// <summary>"bn", with e{eps} and m{momentum} where they are not the defaults (e.g. "bne0.001m0.01").</summary>

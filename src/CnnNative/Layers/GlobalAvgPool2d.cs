@@ -19,6 +19,9 @@ public sealed class GlobalAvgPool2d : Layer
 
     public override string Spec => "gap";
 
+    /// <summary>Named after its spec token: gap_1, gap_2, ...</summary>
+    public override string NamePrefix => "gap";
+
     protected override Shape Initialize(Shape input, Random rng)
     {
         if (input.Rank != 3) throw new ArgumentException($"{Describe()} needs a (channels, height, width) input, got {input}.");

@@ -103,7 +103,7 @@ public class BatchNormLayerTests
                     Does.Contain("bn_1").And.Contain("(features)").And.Contain("(2, 4, 4)"));
         using var flat = new Sequential(device, new Shape(7));
         Assert.That(Assert.Throws<ArgumentException>(() => flat.Add(new BatchNorm2d()))!.Message, Does.Contain("(channels, height, width)"));
-        Assert.That(Assert.Throws<ArgumentException>(() => flat.Add(new GlobalAvgPool2d()))!.Message, Does.Contain("globalavgpool2d_1"));
+        Assert.That(Assert.Throws<ArgumentException>(() => flat.Add(new GlobalAvgPool2d()))!.Message, Does.Contain("gap_1"));
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new BatchNorm(eps: 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new BatchNorm(eps: float.NaN));
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new BatchNorm(momentum: 1.5f));
@@ -144,7 +144,7 @@ public class BatchNormLayerTests
         using var model = ModelBuilder.Build("conv8k3-bn-relu-gap-dense10", device, new Shape(1, 28, 28));
         string summary = model.Summary();
         Assert.That(summary, Does.Contain("bn_1 (BatchNorm2d)").And.Contain("(None, 8, 26, 26)"));
-        Assert.That(summary, Does.Contain("globalavgpool2d_1 (GlobalAvgPool2d)").And.Contain("(None, 8)"));
+        Assert.That(summary, Does.Contain("gap_1 (GlobalAvgPool2d)").And.Contain("(None, 8)"));
         var bnRow = summary.Split('\n').Single(l => l.StartsWith("bn_1"));
         Assert.That(bnRow.TrimEnd(), Does.EndWith(" 32"), "γ, β, running mean and variance: 4 × 8");
         long trainable = 8 * 9 + 8 + 2 * 8 + 8 * 10 + 10;
