@@ -1,10 +1,11 @@
 /* batchnorm.c: batch normalization per channel, forward (batch or running statistics) and backward, one channel per task.
  * Legend: N batch, C channels, S spatial positions per channel and sample (H*W; 1 after a dense layer), M = N*S values
  * per channel; element (i, c, s) at (i*C + c)*S + s.
- * Each channel's sums run in double in an order fixed by the sizes (four interleaved partial sums over each plane's
- * positions, plane after plane, then the plane tails; with S = 1 the plain in-order sum), so the result does not depend
- * on the thread count. The element-wise passes run in float with per-channel coefficients computed in double. */
+ * Each channel's sums run in double in an order fixed by the sizes (AVX2 lanes over each plane's positions, plane after
+ * plane, then the lanes and the plane tails; with S = 1 the plain in-order sum), so the result does not depend on the
+ * thread count. The element-wise passes run in float with per-channel coefficients computed in double. */
 #include "internal.h"
+#include <immintrin.h>
 #include <math.h>
 
 #define BN_PROLOGUE()                                              \
@@ -14,33 +15,44 @@
     const int64_t stride = (int64_t)channels * spatial;            \
     const int64_t m = (int64_t)n * spatial
 
-/* Sum over one channel (n planes of `spatial` values, `stride` apart) of (a - sa), or of (a - sa)*(b - sb) when b is
- * given. */
-static double channel_sum(const float *a, double sa, const float *b, double sb, int n, int64_t stride, int spatial) {
-    double acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0, tail = 0;
+/* The four lanes of v added pairwise. */
+static double hsum(__m256d v) {
+    double l[4];
+    _mm256_storeu_pd(l, v);
+    return (l[0] + l[1]) + (l[2] + l[3]);
+}
+
+/* Over one channel (n planes of `spatial` values, `stride` apart), in one pass: *single = sum of (a - sa) and, when b
+ * is given, *product = sum of (a - sa)*(b - sb). AVX2 lanes over each plane's positions (8 floats widened to two
+ * vectors of 4 doubles), then the lanes, then the planes' tails. */
+static void channel_sums(const float *a, double sa, const float *b, double sb, int n, int64_t stride, int spatial,
+                         double *single, double *product) {
+    const __m256d va = _mm256_set1_pd(sa), vb = _mm256_set1_pd(sb);
+    __m256d s_lo = _mm256_setzero_pd(), s_hi = _mm256_setzero_pd(), p_lo = _mm256_setzero_pd(), p_hi = _mm256_setzero_pd();
+    double s_tail = 0, p_tail = 0;
     for (int i = 0; i < n; i++) {
         const float *pa = a + i * stride;
         const float *pb = b != NULL ? b + i * stride : NULL;
         int s = 0;
-        if (pb == NULL) {
-            for (; s + 4 <= spatial; s += 4) {
-                acc0 += (double)pa[s] - sa;
-                acc1 += (double)pa[s + 1] - sa;
-                acc2 += (double)pa[s + 2] - sa;
-                acc3 += (double)pa[s + 3] - sa;
-            }
-            for (; s < spatial; s++) tail += (double)pa[s] - sa;
-        } else {
-            for (; s + 4 <= spatial; s += 4) {
-                acc0 += ((double)pa[s] - sa) * ((double)pb[s] - sb);
-                acc1 += ((double)pa[s + 1] - sa) * ((double)pb[s + 1] - sb);
-                acc2 += ((double)pa[s + 2] - sa) * ((double)pb[s + 2] - sb);
-                acc3 += ((double)pa[s + 3] - sa) * ((double)pb[s + 3] - sb);
-            }
-            for (; s < spatial; s++) tail += ((double)pa[s] - sa) * ((double)pb[s] - sb);
+        for (; s + 8 <= spatial; s += 8) {
+            __m256 fa = _mm256_loadu_ps(pa + s);
+            __m256d a_lo = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(fa)), va);
+            __m256d a_hi = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(fa, 1)), va);
+            s_lo = _mm256_add_pd(s_lo, a_lo);
+            s_hi = _mm256_add_pd(s_hi, a_hi);
+            if (pb == NULL) continue;
+            __m256 fb = _mm256_loadu_ps(pb + s);
+            p_lo = _mm256_add_pd(p_lo, _mm256_mul_pd(a_lo, _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(fb)), vb)));
+            p_hi = _mm256_add_pd(p_hi, _mm256_mul_pd(a_hi, _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(fb, 1)), vb)));
+        }
+        for (; s < spatial; s++) {
+            double d = (double)pa[s] - sa;
+            s_tail += d;
+            if (pb != NULL) p_tail += d * ((double)pb[s] - sb);
         }
     }
-    return ((acc0 + acc1) + (acc2 + acc3)) + tail;
+    *single = hsum(_mm256_add_pd(s_lo, s_hi)) + s_tail;
+    if (product != NULL) *product = hsum(_mm256_add_pd(p_lo, p_hi)) + p_tail;
 }
 
 /* y = (x - mean)*scale + shift over one channel. */
@@ -72,8 +84,10 @@ int cnn_batchnorm_forward_training(cnn_context *ctx, int n, int channels, int sp
 #pragma omp parallel for schedule(static) num_threads(ctx->threads) if (count >= CNN_PARALLEL_MIN)
     for (int c = 0; c < channels; c++) {
         const float *xc = x + (int64_t)c * spatial;
-        double mean = channel_sum(xc, 0, NULL, 0, n, stride, spatial) / m;
-        double squares = channel_sum(xc, mean, xc, mean, n, stride, spatial);
+        double sum, zero, squares;
+        channel_sums(xc, 0, NULL, 0, n, stride, spatial, &sum, NULL);
+        const double mean = sum / m;
+        channel_sums(xc, mean, xc, mean, n, stride, spatial, &zero, &squares);
         double inv_std = 1 / sqrt(squares / m + eps);
         save_mean[c] = (float)mean;
         save_inv_std[c] = (float)inv_std;
@@ -128,8 +142,8 @@ int cnn_batchnorm_backward(cnn_context *ctx, int n, int channels, int spatial, c
         const double mean = save_mean[c], inv_std = save_inv_std[c], g = gamma[c];
         /* sum_dy_xmu = sum dy*(x - mean), so sum dy*xhat = sum_dy_xmu*inv_std. dx = ((dy - mean(dy)) - (x - mean)*proj)*scale,
          * PyTorch's form: the cancellation happens before the scaling, and a lone value per channel gets exactly 0. */
-        double sum_dy = channel_sum(dy + o, 0, NULL, 0, n, stride, spatial);
-        double sum_dy_xmu = channel_sum(dy + o, 0, x + o, mean, n, stride, spatial);
+        double sum_dy, sum_dy_xmu;
+        channel_sums(dy + o, 0, x + o, mean, n, stride, spatial, &sum_dy, &sum_dy_xmu);
         dbeta[c] += (float)sum_dy;
         dgamma[c] += (float)(sum_dy_xmu * inv_std);
         const float scale = (float)(g * inv_std), dy_mean = (float)(sum_dy / m), proj = (float)(sum_dy_xmu * inv_std * inv_std / m);

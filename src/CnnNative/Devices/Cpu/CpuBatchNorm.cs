@@ -50,16 +50,16 @@ internal static unsafe class CpuBatchNorm
             if (S == 1)
                 for (; c <= end - Lanes; c += Lanes)
                 {
-                    var sum = ColumnSums(X + c, default, null, default, N, C);
+                    var sum = ColumnSums(X + c, default, null, default, N, C).Single;
                     var mean = (sum.Lo / count, sum.Hi / count);
-                    var squares = ColumnSums(X + c, mean, X + c, mean, N, C);
+                    var squares = ColumnSums(X + c, mean, X + c, mean, N, C).Product;
                     for (int j = 0; j < Lanes; j++) Finish(c + j, Lane(mean, j), Lane(squares, j), m);
                 }
             for (; c < end; c++)
             {
                 float* x = X + (long)c * S;
-                double mean = Sum(x, 0, null, 0, N, (long)C * S, S) / m;
-                Finish(c, mean, Sum(x, mean, x, mean, N, (long)C * S, S), m);
+                double mean = Sums(x, 0, null, 0, N, (long)C * S, S).Single / m;
+                Finish(c, mean, Sums(x, mean, x, mean, N, (long)C * S, S).Product, m);
             }
         }
 
@@ -91,15 +91,14 @@ internal static unsafe class CpuBatchNorm
             if (S == 1)
                 for (; c <= end - Lanes; c += Lanes)
                 {
-                    var mean = Vector256.Widen(Vector256.Load(SaveMean + c));
-                    var sumDy = ColumnSums(Dy + c, default, null, default, N, C);
-                    var sumDyXmu = ColumnSums(Dy + c, default, X + c, mean, N, C);
+                    var (sumDy, sumDyXmu) = ColumnSums(Dy + c, default, X + c, Vector256.Widen(Vector256.Load(SaveMean + c)), N, C);
                     for (int j = 0; j < Lanes; j++) Finish(c + j, Lane(sumDy, j), Lane(sumDyXmu, j), m);
                 }
             for (; c < end; c++)
             {
-                long offset = (long)c * S, stride = (long)C * S;
-                Finish(c, Sum(Dy + offset, 0, null, 0, N, stride, S), Sum(Dy + offset, 0, X + offset, SaveMean[c], N, stride, S), m);
+                long offset = (long)c * S;
+                var (sumDy, sumDyXmu) = Sums(Dy + offset, 0, X + offset, SaveMean[c], N, (long)C * S, S);
+                Finish(c, sumDy, sumDyXmu, m);
             }
         }
 
@@ -195,14 +194,15 @@ internal static unsafe class CpuBatchNorm
     }
 
     /// <summary>
-    /// Σ (a − shiftA) over the n planes of one channel (spatial values each, stride apart), or Σ (a − shiftA)·(b − shiftB)
-    /// when b is given; in double: lanes over each plane's positions, then the lanes, then the planes' tails.
+    /// Over the n planes of one channel (spatial values each, stride apart), in one pass: Single = Σ (a − shiftA) and,
+    /// when b is given, Product = Σ (a − shiftA)·(b − shiftB); in double: lanes over each plane's positions, then the
+    /// lanes, then the planes' tails.
     /// </summary>
-    private static double Sum(float* a, double shiftA, float* b, double shiftB, int n, long stride, int spatial)
+    private static (double Single, double Product) Sums(float* a, double shiftA, float* b, double shiftB, int n, long stride, int spatial)
     {
-        Vector256<double> lo = default, hi = default;
+        Vector256<double> lo = default, hi = default, productLo = default, productHi = default;
         var (va, vb) = (Vector256.Create(shiftA), Vector256.Create(shiftB));
-        double tail = 0;
+        double tail = 0, productTail = 0;
         for (int i = 0; i < n; i++)
         {
             float* pa = a + i * stride, pb = b + i * stride;
@@ -210,33 +210,44 @@ internal static unsafe class CpuBatchNorm
             for (; s <= spatial - Lanes; s += Lanes)
             {
                 var (al, ah) = Vector256.Widen(Vector256.Load(pa + s));
-                if (b is null) { lo += al - va; hi += ah - va; continue; }
+                (al, ah) = (al - va, ah - va);
+                lo += al;
+                hi += ah;
+                if (b is null) continue;
                 var (bl, bh) = Vector256.Widen(Vector256.Load(pb + s));
-                lo += (al - va) * (bl - vb);
-                hi += (ah - va) * (bh - vb);
+                productLo += al * (bl - vb);
+                productHi += ah * (bh - vb);
             }
-            for (; s < spatial; s++) tail += b is null ? pa[s] - shiftA : (pa[s] - shiftA) * (pb[s] - shiftB);
+            for (; s < spatial; s++)
+            {
+                double d = pa[s] - shiftA;
+                tail += d;
+                if (b is not null) productTail += d * (pb[s] - shiftB);
+            }
         }
-        return Vector256.Sum(lo + hi) + tail;
+        return (Vector256.Sum(lo + hi) + tail, Vector256.Sum(productLo + productHi) + productTail);
     }
 
     /// <summary>
     /// The same sums for <see cref="Lanes"/> neighbouring channels at once, over n rows channels apart (spatial = 1), with
     /// one shift per channel: each lane is its channel's in-order sum in double.
     /// </summary>
-    private static (Vector256<double> Lo, Vector256<double> Hi) ColumnSums(float* a, (Vector256<double> Lo, Vector256<double> Hi) shiftA,
-                                                                         float* b, (Vector256<double> Lo, Vector256<double> Hi) shiftB, int n, int channels)
+    private static ((Vector256<double> Lo, Vector256<double> Hi) Single, (Vector256<double> Lo, Vector256<double> Hi) Product) ColumnSums(
+        float* a, (Vector256<double> Lo, Vector256<double> Hi) shiftA, float* b, (Vector256<double> Lo, Vector256<double> Hi) shiftB, int n, int channels)
     {
-        Vector256<double> lo = default, hi = default;
+        Vector256<double> lo = default, hi = default, productLo = default, productHi = default;
         for (int i = 0; i < n; i++)
         {
             var (al, ah) = Vector256.Widen(Vector256.Load(a + (long)i * channels));
-            if (b is null) { lo += al - shiftA.Lo; hi += ah - shiftA.Hi; continue; }
+            (al, ah) = (al - shiftA.Lo, ah - shiftA.Hi);
+            lo += al;
+            hi += ah;
+            if (b is null) continue;
             var (bl, bh) = Vector256.Widen(Vector256.Load(b + (long)i * channels));
-            lo += (al - shiftA.Lo) * (bl - shiftB.Lo);
-            hi += (ah - shiftA.Hi) * (bh - shiftB.Hi);
+            productLo += al * (bl - shiftB.Lo);
+            productHi += ah * (bh - shiftB.Hi);
         }
-        return (lo, hi);
+        return ((lo, hi), (productLo, productHi));
     }
 
     private static double Lane((Vector256<double> Lo, Vector256<double> Hi) v, int j)

@@ -51,20 +51,20 @@ public sealed partial class OpenClDevice
             N = n, Channels = channels, Spatial = spatial, Eps = eps, Momentum = momentum, X = Mem(x),
             SaveMean = Mem(saveMean), SaveInvStd = Mem(saveInvStd), RunningMean = Mem(runningMean), RunningVar = Mem(runningVar),
         }, channels);
-        EnqueueItems(new BatchNormNormalizeArgs
+        EnqueueElements(new BatchNormNormalizeArgs
         {
             N = n, Channels = channels, Spatial = spatial, X = Mem(x), Mean = Mem(saveMean), InvStd = Mem(saveInvStd),
             Gamma = Mem(gamma), Beta = Mem(beta), Y = Mem(y),
-        }, (long)n * channels * spatial);
+        }, n, channels, spatial);
     }
 
     protected override void BatchNormForwardInferenceCore(int n, int channels, int spatial, float eps, DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta,
                                                           DeviceBuffer runningMean, DeviceBuffer runningVar, DeviceBuffer y)
-        => EnqueueItems(new BatchNormForwardInferenceArgs
+        => EnqueueElements(new BatchNormForwardInferenceArgs
         {
             N = n, Channels = channels, Spatial = spatial, Eps = eps, X = Mem(x), Gamma = Mem(gamma), Beta = Mem(beta),
             RunningMean = Mem(runningMean), RunningVar = Mem(runningVar), Y = Mem(y),
-        }, (long)n * channels * spatial);
+        }, n, channels, spatial);
 
     protected override void BatchNormBackwardCore(int n, int channels, int spatial, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer gamma,
                                                   DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta)
@@ -75,11 +75,21 @@ public sealed partial class OpenClDevice
             N = n, Channels = channels, Spatial = spatial, X = Mem(x), Dy = Mem(dy), SaveMean = Mem(saveMean), SaveInvStd = Mem(saveInvStd),
             DGamma = Mem(dgamma), DBeta = Mem(dbeta), Sums = sums,
         }, channels);
-        EnqueueItems(new BatchNormBackwardDataArgs
+        EnqueueElements(new BatchNormBackwardDataArgs
         {
             N = n, Channels = channels, Spatial = spatial, X = Mem(x), Dy = Mem(dy), Gamma = Mem(gamma), SaveMean = Mem(saveMean),
             SaveInvStd = Mem(saveInvStd), Sums = sums, Dx = Mem(dx),
-        }, (long)n * channels * spatial);
+        }, n, channels, spatial);
+    }
+
+    /// <summary>
+    /// One work-item per element over (spatial, channels, n): 16×4 groups along planes, or with spatial = 1 ((N, features))
+    /// groups of 64 channels, so that few work-items idle.
+    /// </summary>
+    private void EnqueueElements<T>(T args, int n, int channels, int spatial) where T : unmanaged, IKernelArgs
+    {
+        if (spatial > 1) EnqueueRows(args, spatial, channels, n);
+        else Enqueue(args, 1, channels, n, 1, Math.Max(1, Math.Min(64, MaxGroup<T>())), 1);
     }
 
     /// <summary>

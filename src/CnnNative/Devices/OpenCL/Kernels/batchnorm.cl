@@ -5,7 +5,7 @@
 // The per-channel sums take one work-group per channel: each work-item adds a strided slice of the channel with
 // Kahan compensation, then the group adds the work-items' partials in a fixed tree. The order depends on the
 // work-group size only (fixed per device by the host), never on scheduling, so the result is deterministic.
-// The element-wise passes take one element per work-item.
+// The element-wise passes take one element per work-item, over (spatial, channels, n): no index arithmetic per element.
 
 #ifndef BN_GROUP
 #define BN_GROUP 256   // the largest work-group of the per-channel sums (the host launches a power of two up to it)
@@ -16,12 +16,14 @@
 inline float bn_slice_sum(__global const float* a, float sa, __global const float* b, float sb, int hasB,
                           int c, int n, int channels, int spatial)
 {
-    const int lid = get_local_id(0), lsize = get_local_size(0);
-    const int m = n * spatial;
+    const int lsize = get_local_size(0);
+    // Value j = lid + step·lsize is position s of sample i (j = i·spatial + s); moving on by lsize adds (di, ds).
+    const int di = lsize / spatial, ds = lsize % spatial;
+    int i = get_local_id(0) / spatial, s = get_local_id(0) % spatial;
     float sum = 0.0f, lost = 0.0f;
-    for (int j = lid; j < m; j += lsize)
+    for (; i < n; i += di, s += ds)
     {
-        const int i = j / spatial, s = j - i * spatial;
+        if (s >= spatial) { s -= spatial; i++; if (i >= n) break; }
         const long k = ((long)i * channels + c) * spatial + s;
         float v = a[k] - sa;
         if (hasB) v *= b[k] - sb;
@@ -72,9 +74,9 @@ __kernel void batchnorm_normalize(int n, int channels, int spatial, __global con
                                   __global const float* invStd, __global const float* gamma, __global const float* beta,
                                   __global float* y)
 {
-    const int i = get_global_id(0);
-    if (i >= n * channels * spatial) return;
-    const int c = (i / spatial) % channels;
+    const int s = get_global_id(0), c = get_global_id(1);
+    if (s >= spatial || c >= channels) return;
+    const long i = ((long)get_global_id(2) * channels + c) * spatial + s;
     y[i] = (x[i] - mean[c]) * (invStd[c] * gamma[c]) + beta[c];
 }
 
@@ -83,9 +85,9 @@ __kernel void batchnorm_forward_inference(int n, int channels, int spatial, floa
                                           __global const float* gamma, __global const float* beta,
                                           __global const float* runningMean, __global const float* runningVar, __global float* y)
 {
-    const int i = get_global_id(0);
-    if (i >= n * channels * spatial) return;
-    const int c = (i / spatial) % channels;
+    const int s = get_global_id(0), c = get_global_id(1);
+    if (s >= spatial || c >= channels) return;
+    const long i = ((long)get_global_id(2) * channels + c) * spatial + s;
     y[i] = (x[i] - runningMean[c]) * (gamma[c] / sqrt(runningVar[c] + eps)) + beta[c];
 }
 
@@ -111,9 +113,9 @@ __kernel void batchnorm_backward_data(int n, int channels, int spatial, __global
                                       __global const float* gamma, __global const float* saveMean, __global const float* saveInvStd,
                                       __global const float* sums, __global float* dx)
 {
-    const int i = get_global_id(0);
-    if (i >= n * channels * spatial) return;
-    const int c = (i / spatial) % channels;
+    const int s = get_global_id(0), c = get_global_id(1);
+    if (s >= spatial || c >= channels) return;
+    const long i = ((long)get_global_id(2) * channels + c) * spatial + s;
     const float m = (float)(n * spatial), invStd = saveInvStd[c];
     const float dyMean = sums[2 * c] / m, proj = sums[2 * c + 1] * invStd * invStd / m;
     dx[i] = ((dy[i] - dyMean) - (x[i] - saveMean[c]) * proj) * (gamma[c] * invStd);
