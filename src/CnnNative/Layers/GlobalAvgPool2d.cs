@@ -11,46 +11,14 @@ namespace CnnNative.Layers;
 /// It runs as the pool2d op with one H×W window a plane, which is exactly this mean on every device (the window's
 /// sum, in double on the host devices, divided by H·W), so it needs no op of its own.
 /// </remarks>
-public sealed class GlobalAvgPool2d : Layer
+public sealed class GlobalAvgPool2d() : PoolingLayer(PoolMode.Average)
 {
-    private Workspace _output = null!, _inputGradient = null!;
-    private Pool2dGeometry _geometry;
-    private Tensor? _lastInput;
-
     public override string Spec => "gap";
 
     /// <summary>Named after its spec token: gap_1, gap_2, ...</summary>
     public override string NamePrefix => "gap";
 
-    protected override Shape Initialize(Shape input, Random rng)
-    {
-        if (input.Rank != 3) throw new ArgumentException($"{Describe()} needs a (channels, height, width) input, got {input}.");
-        _geometry = new Pool2dGeometry(1, input[0], input[1], input[2], input[1], input[2], 1, 1);
-        _output = NewWorkspace();
-        _inputGradient = NewWorkspace();
-        return new Shape(input[0]);
-    }
+    protected override Pool2dGeometry Window(Shape input) => new(1, input[0], input[1], input[2], input[1], input[2], 1, 1);
 
-    private Pool2dGeometry Geometry(int n) => n == _geometry.N ? _geometry : _geometry = _geometry.WithBatch(n);
-
-    public override Tensor Forward(Tensor x, bool training)
-    {
-        CheckInput(x);
-        var g = Geometry(x.Shape[0]);
-        var y = _output.Get(OutputShape.WithBatch(g.N));
-        Device.Pool2dForward(g, PoolMode.Average, x.Buffer, y.Buffer);
-        _lastInput = x;
-        return y;
-    }
-
-    public override Tensor? Backward(Tensor dy, bool needInputGradient = true)
-    {
-        var x = _lastInput ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
-        var g = Geometry(x.Shape[0]);
-        CheckGradient(dy, OutputShape.WithBatch(g.N), Describe());
-        if (!needInputGradient) return null;
-        var dx = _inputGradient.Get(x.Shape);
-        Device.Pool2dBackward(g, PoolMode.Average, x.Buffer, dy.Buffer, dx.Buffer);
-        return dx;
-    }
+    protected override Shape OutputShapeOf(in Pool2dGeometry g) => new(g.C);
 }
