@@ -75,6 +75,11 @@ internal sealed class FitLoop
     {
         var snapshot = _s.ResumeFrom is null ? null : CheckpointFile.Read(_s.ResumeFrom);
         if (snapshot is not null) CheckSameRun(snapshot);
+        if (snapshot is not null)
+        {
+            _context.ResumedAt = (snapshot.Progress.Epoch, snapshot.Progress.Batch + 1);
+            _context.StopTraining = snapshot.Progress.Stopped;
+        }
         try
         {
             foreach (var c in _s.Callbacks) c.OnTrainBegin(_context);
@@ -238,7 +243,6 @@ internal sealed class FitLoop
             throw new InvalidDataException($"Checkpoint '{_s.ResumeFrom}' stands at epoch {p.Epoch}, batch {p.Batch} with {p.History.Count} epochs of history, which is not a place in {_s.Epochs} epochs of {Batches} batches.");
         foreach (var e in p.History) _history.Add(e);
         _context.BaseLearningRate = p.BaseLearningRate;
-        _context.StopTraining = p.Stopped;
         (_epoch, _batch, _lossSum, _correct, _seen, _secondsBefore) = (p.Epoch, p.Batch, p.LossSum, p.Correct, p.Seen, p.Seconds);
         _model.Logger.LogInformation("resuming from {Path} at epoch {Epoch}, batch {Batch} of {Batches}", _s.ResumeFrom, p.Epoch, p.Batch + 1, Batches);
     }

@@ -35,6 +35,12 @@ public sealed class TrainingContext
     /// <summary>Whether each epoch ends with a validation pass (so "val_loss" and "val_accuracy" exist).</summary>
     public bool HasValidation { get; }
 
+    /// <summary>
+    /// When Fit resumed from a checkpoint: the 1-based epoch and batch it continues with (an epoch past
+    /// <see cref="Epochs"/>, or <see cref="StopTraining"/> already set, when the checkpoint's training had finished).
+    /// </summary>
+    public (int Epoch, int Batch)? ResumedAt { get; internal set; }
+
     /// <summary>The 1-based epoch running now (0 before the first).</summary>
     public int Epoch { get; internal set; }
 
