@@ -37,8 +37,6 @@ public sealed class Sequential : IDisposable
     }
 
     public IDevice Device { get; }
-
-    internal ILogger Logger => _logger;
     public Shape InputShape { get; }
     public int Seed { get; }
     public IReadOnlyList<Layer> Layers => _layers;
@@ -50,6 +48,8 @@ public sealed class Sequential : IDisposable
 
     public IEnumerable<Parameter> Parameters => _layers.SelectMany(l => l.Parameters);
     public long ParameterCount => Parameters.Sum(p => (long)p.Length);
+
+    internal ILogger Logger => _logger;
 
     /// <summary>The model as a spec string, e.g. "conv32k5p2-relu-maxpool2-flatten-dense10-softmax".</summary>
     public string Spec => string.Join('-', _layers.Select(l => l.Spec));

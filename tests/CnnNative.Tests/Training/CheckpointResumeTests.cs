@@ -114,6 +114,15 @@ public class CheckpointResumeTests
         Assert.That(Directory.GetFiles(temp.Path, "*.tmp"), Is.Empty);
     }
 
+    /// <summary>The kept checkpoint of a whole training run, as "run.ckpt" in <paramref name="temp"/>.</summary>
+    private static TrainingCheckpoint FinishedRun(TempFolder temp, IDevice device)
+    {
+        var checkpoint = new TrainingCheckpoint(temp.File("run.ckpt")) { KeepWhenDone = true };
+        Train("reference", "adam", checkpoint, shared: device);
+        Assert.That(File.Exists(checkpoint.Path), Is.True, "kept when asked");
+        return checkpoint;
+    }
+
     [Test]
     public void ACheckpointOfAFinishedRunResumesToTheSameEnd()
     {
@@ -121,7 +130,6 @@ public class CheckpointResumeTests
         using var device = Device.Create("reference");
         var checkpoint = new TrainingCheckpoint(temp.File("done.ckpt")) { KeepWhenDone = true };
         var first = Train("reference", "adam", checkpoint, shared: device);
-        Assert.That(File.Exists(checkpoint.Path), Is.True, "kept when asked");
         var again = Train("reference", "adam", checkpoint, resumeFrom: checkpoint.Path, shared: device);
         AssertSameBits(again.Weights, first.Weights);
         AssertSameHistory(again.History!, first.History!);
@@ -132,8 +140,7 @@ public class CheckpointResumeTests
     {
         using var temp = new TempFolder();
         using var device = Device.Create("reference");
-        var checkpoint = new TrainingCheckpoint(temp.File("run.ckpt")) { KeepWhenDone = true };
-        Train("reference", "adam", checkpoint, shared: device);
+        var checkpoint = FinishedRun(temp, device);
 
         using var other = ModelBuilder.Build("conv2k3ps-relu-maxpool2-flatten-dense16-relu-dropout0.3-dense3", device, Data.InputShape, seed: 11);
         other.Compile(new Adam(0.01f), Loss.CategoricalCrossEntropy);
@@ -156,8 +163,7 @@ public class CheckpointResumeTests
     {
         using var temp = new TempFolder();
         using var device = Device.Create("reference");
-        var checkpoint = new TrainingCheckpoint(temp.File("run.ckpt")) { KeepWhenDone = true };
-        Train("reference", "adam", checkpoint, shared: device);
+        var checkpoint = FinishedRun(temp, device);
         var bytes = File.ReadAllBytes(checkpoint.Path);
         File.WriteAllBytes(checkpoint.Path, bytes[..(bytes.Length / 2)]);
         using var model = ModelBuilder.Build(Net, device, Data.InputShape, seed: 11);
