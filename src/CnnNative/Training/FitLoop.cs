@@ -74,9 +74,9 @@ internal sealed class FitLoop
     public History Run()
     {
         var snapshot = _s.ResumeFrom is null ? null : CheckpointFile.Read(_s.ResumeFrom);
-        if (snapshot is not null) CheckSameRun(snapshot);
         if (snapshot is not null)
         {
+            CheckSameRun(snapshot);
             _context.ResumedAt = (snapshot.Progress.Epoch, snapshot.Progress.Batch + 1);
             _context.StopTraining = snapshot.Progress.Stopped;
         }
@@ -88,7 +88,7 @@ internal sealed class FitLoop
             while (_epoch <= _s.Epochs && !_context.StopTraining)
             {
                 RunEpoch();
-                if (_s.Checkpoint is not null) Save();
+                if (_s.Checkpoint is not null) Save(_epoch, 0);
             }
             foreach (var c in _s.Callbacks) c.OnTrainEnd(_context);
         }
@@ -111,7 +111,7 @@ internal sealed class FitLoop
         {
             if (_s.Cancellation.IsCancellationRequested)
             {
-                if (_s.Checkpoint is not null) SaveMidEpoch(clock);
+                if (_s.Checkpoint is not null) SaveMidEpoch(clock, _batch);
                 _s.Cancellation.ThrowIfCancellationRequested();
             }
             var batch = _loader.GetBatch(epoch - 1, _batch);
@@ -133,12 +133,7 @@ internal sealed class FitLoop
             var progress = new BatchResult(epoch, _batch + 1, Batches, _lossSum / _seen, (double)_correct / _seen,
                                            _seen / (_secondsBefore + clock.Elapsed.TotalSeconds));
             foreach (var c in _s.Callbacks) c.OnBatchEnd(_context, progress);
-            if (_batch + 1 < Batches && MidEpochSaveDue(_batch + 1))
-            {
-                _batch++;
-                SaveMidEpoch(clock);
-                _batch--;
-            }
+            if (_batch + 1 < Batches && MidEpochSaveDue(_batch + 1)) SaveMidEpoch(clock, _batch + 1);
         }
         _model.Device.Synchronize();
         double seconds = _secondsBefore + clock.Elapsed.TotalSeconds;
@@ -159,20 +154,18 @@ internal sealed class FitLoop
         => _s.Checkpoint is { } c
            && ((c.EveryBatches > 0 && batchesDone % c.EveryBatches == 0) || (c.Every is { } every && _sinceSave.Elapsed >= every));
 
-    /// <summary>Saves at the current cursor with the epoch's clock stopped: saving is not training time.</summary>
-    private void SaveMidEpoch(Stopwatch clock)
+    /// <summary>Saves with <paramref name="nextBatch"/> of this epoch to run next, its clock stopped: saving is not training time.</summary>
+    private void SaveMidEpoch(Stopwatch clock, int nextBatch)
     {
         clock.Stop();
-        double before = _secondsBefore;
-        _secondsBefore += clock.Elapsed.TotalSeconds;
-        Save();
-        _secondsBefore = before;
+        Save(_epoch, nextBatch, _secondsBefore + clock.Elapsed.TotalSeconds);
         clock.Start();
     }
 
     // ------------------------------------------------------------------ checkpoints
 
-    private void Save()
+    /// <summary>Writes the checkpoint for a run that continues with batch <paramref name="batch"/> of epoch <paramref name="epoch"/>.</summary>
+    private void Save(int epoch, int batch, double epochSeconds = 0)
     {
         var path = _s.Checkpoint!.Path;
         var states = _resumable.Select(c =>
@@ -184,15 +177,15 @@ internal sealed class FitLoop
         var snapshot = new TrainingSnapshot
         {
             Run = _run!,
-            Progress = new TrainingPosition(_epoch, _batch, _optimizer.Steps, _context.BaseLearningRate, _lossSum, _correct, _seen,
-                                            _secondsBefore, _context.StopTraining, [.. _history.Epochs]),
+            Progress = new TrainingPosition(epoch, batch, _optimizer.Steps, _context.BaseLearningRate, _lossSum, _correct, _seen,
+                                            epochSeconds, _context.StopTraining, [.. _history.Epochs]),
             Weights = _model.Parameters.ToDictionary(p => p.Name, p => p.Value.ToArray()),
             OptimizerState = _optimizer.ExportState(),
             Callbacks = states,
         };
         CheckpointFile.Write(path, snapshot);
         _sinceSave.Restart();
-        _model.Logger.LogDebug("checkpoint {Path}: epoch {Epoch}, batch {Batch}", path, _epoch, _batch);
+        _model.Logger.LogDebug("checkpoint {Path}: epoch {Epoch}, batch {Batch}", path, epoch, batch + 1);
     }
 
     /// <summary>What a checkpoint must match to continue this run: model, data and every setting that shapes the result.</summary>
