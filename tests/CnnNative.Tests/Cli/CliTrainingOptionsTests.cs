@@ -97,12 +97,12 @@ public class CliTrainingOptionsTests
         var r = CliRunner.Run("train", "--data", _data, "--recipe", "fast", "--epochs", "2", "--batch", "32", "--device", "reference",
                               "--out", _temp.File("recipe", "model.safetensors"), "--metrics-out", metrics);
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
-        Assert.That(r.Out, Does.StartWith("recipe fast: training conv16k3ps-relu-maxpool2-conv32k3ps"));
+        Assert.That(r.Out, Does.StartWith("recipe fast: training lenet5 (61,706 parameters)"));
         using var doc = JsonDocument.Parse(File.ReadAllText(metrics));
         var root = doc.RootElement;
         Assert.That(root.GetProperty("recipe").GetString(), Is.EqualTo("fast"));
         Assert.That(root.GetProperty("batch").GetInt32(), Is.EqualTo(32), "an option beside the recipe wins");
-        Assert.That(root.GetProperty("optimizer").GetString(), Does.StartWith("adam(lr=0.004"));
+        Assert.That(root.GetProperty("optimizer").GetString(), Does.StartWith("adam(lr=0.005"));
         Assert.That(root.GetProperty("schedule").GetString(), Is.EqualTo("onecycle"));
         Assert.That(root.GetProperty("accuracy_target").GetDouble(), Is.EqualTo(0.9));
         // The time to accuracy is the training seconds up to the first epoch at or past the target.
