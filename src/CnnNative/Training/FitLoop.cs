@@ -195,6 +195,7 @@ internal sealed class FitLoop
         ["seed"] = _model.Seed.ToString(CultureInfo.InvariantCulture),
         ["data"] = _s.Train.Fingerprint(),
         ["validation_split"] = _s.ValidationSplit.ToString("R", CultureInfo.InvariantCulture),
+        ["validation_data"] = _s.Validation?.Fingerprint() ?? "none",
         ["optimizer"] = _optimizer.Spec,
         ["loss"] = _loss.Name,
         ["schedule"] = _s.Schedule.Spec,
