@@ -3,7 +3,8 @@
 #
 #   setup   Debian packages (as root: apt-get; otherwise a message listing what to install)
 #   build   setup + CMake build of native/ + dotnet build -c Release
-#   test    build + CTest + NUnit, ending with one line "N passed, N failed, N skipped"
+#   test    build + CTest + NUnit (+ the cpu device's tests with AVX-512, then AVX2, turned off), ending with one
+#           line "N passed, N failed, N skipped"
 #   train   build + `cnn train ARGS...` (every further argument is passed to cnn unchanged)
 #   bench   build + the BenchmarkDotNet suite (markdown under BenchmarkDotNet.Artifacts/results)
 #   cnn     build + `cnn ARGS...`
@@ -93,6 +94,17 @@ function Get-TrxCounts([string]$trx) {
     return [pscustomobject]@{ Passed = (Get-IntAttribute $c 'passed'); Failed = $failed; Skipped = $skipped }
 }
 
+# Runs the NUnit suite (with extra dotnet test arguments, e.g. a filter) and returns its counts from the TRX file.
+function Invoke-NUnit([string]$results, [string]$trxName, [string[]]$extra) {
+    & dotnet test (Join-Path $Root 'tests/CnnNative.Tests/CnnNative.Tests.csproj') -c $Configuration --no-build -nologo `
+        --logger "trx;LogFileName=$trxName" --logger 'console;verbosity=normal' --results-directory $results @extra | Out-Host
+    $exit = $LASTEXITCODE
+    $counts = Get-TrxCounts (Join-Path $results $trxName)
+    if ($null -eq $counts) { $counts = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }; Write-Warning "NUnit wrote no results (exit $exit)" }
+    elseif ($exit -ne 0 -and $counts.Failed -eq 0) { $counts.Failed = 1; Write-Warning "dotnet test exited with $exit" }
+    return $counts
+}
+
 function Invoke-Test {
     Invoke-Build
     $results = Join-Path $Root 'TestResults'
@@ -110,16 +122,23 @@ function Invoke-Test {
     $suites += [pscustomobject]@{ Name = 'CTest'; Counts = $ctest }
 
     Write-Step 'test: NUnit (tests/CnnNative.Tests)'
-    $trxName = 'nunit.trx'
-    & dotnet test (Join-Path $Root 'tests/CnnNative.Tests/CnnNative.Tests.csproj') -c $Configuration --no-build -nologo `
-        --logger "trx;LogFileName=$trxName" --logger 'console;verbosity=normal' --results-directory $results
-    $nunitExit = $LASTEXITCODE
-    $nunit = Get-TrxCounts (Join-Path $results $trxName)
-    if ($null -eq $nunit) { $nunit = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }; Write-Warning "NUnit wrote no results (exit $nunitExit)" }
-    elseif ($nunitExit -ne 0 -and $nunit.Failed -eq 0) { $nunit.Failed = 1; Write-Warning "dotnet test exited with $nunitExit" }
-    $suites += [pscustomobject]@{ Name = 'NUnit'; Counts = $nunit }
+    $suites += [pscustomobject]@{ Name = 'NUnit'; Counts = (Invoke-NUnit $results 'nunit.trx' @()) }
 
-    foreach ($s in $suites) { Write-Host ("{0,-6} {1} passed, {2} failed, {3} skipped" -f $s.Name, $s.Counts.Passed, $s.Counts.Failed, $s.Counts.Skipped) }
+    # The cpu device's fixtures again with narrower vector instructions, so its fallback paths run too: AVX-512 off
+    # where the processor has it (the JIT otherwise encodes Vector256 code with AVX-512 instructions; in .NET 10
+    # DOTNET_EnableAVX512F=0 no longer turns it off), and AVX2 off (the portable path, no FMA).
+    $legs = @()
+    if ([System.Runtime.Intrinsics.X86.Avx512F]::IsSupported) { $legs += [pscustomobject]@{ Name = 'NUnit cpu, AVX-512 off'; Variable = 'DOTNET_EnableAVX512' } }
+    $legs += [pscustomobject]@{ Name = 'NUnit cpu, AVX2 off'; Variable = 'DOTNET_EnableAVX2' }
+    foreach ($leg in $legs) {
+        Write-Step "test: $($leg.Name) ($($leg.Variable)=0, category CpuDevice)"
+        Set-Item "env:$($leg.Variable)" '0'
+        try { $counts = Invoke-NUnit $results "nunit-$($leg.Variable).trx" @('--filter', 'TestCategory=CpuDevice') }
+        finally { Remove-Item "env:$($leg.Variable)" }
+        $suites += [pscustomobject]@{ Name = $leg.Name; Counts = $counts }
+    }
+
+    foreach ($s in $suites) { Write-Host ("{0,-23} {1} passed, {2} failed, {3} skipped" -f $s.Name, $s.Counts.Passed, $s.Counts.Failed, $s.Counts.Skipped) }
     $p = ($suites | ForEach-Object { $_.Counts.Passed } | Measure-Object -Sum).Sum
     $f = ($suites | ForEach-Object { $_.Counts.Failed } | Measure-Object -Sum).Sum
     $k = ($suites | ForEach-Object { $_.Counts.Skipped } | Measure-Object -Sum).Sum

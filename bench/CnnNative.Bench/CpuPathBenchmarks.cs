@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
 using CnnNative.Devices;
-using CnnNative.Devices.Cpu;
 using CnnNative.Diagnostics;
 using CnnNative.Models;
 using CnnNative.Tensors;
@@ -10,9 +9,10 @@ using CnnNative.Training;
 namespace CnnNative.Bench;
 
 /// <summary>
-/// A/B of the cpu device's newer paths against the ones they replaced, in one run: the one-channel direct
-/// convolution, vectorised GEMM packing, in-register tile stores, lowering from padded slices and the batch-1
-/// split, two weight rows per pass in the few-row dot-product GEMM, even column blocks in the parallel GEMM, the few-rows GEMM driver. <see cref="NewPaths"/> = false switches all of them off (the old paths remain the fallbacks).
+/// A/B of the cpu device's optional paths (<see cref="CpuPaths"/>: direct and implicit-GEMM convolution, lowering from
+/// padded slices and the batch-1 split, grouped dot products, even column blocks and the few-rows GEMM driver)
+/// against the paths they replaced: each case creates its own device with <see cref="CpuDeviceOptions.Paths"/> set,
+/// so the two configurations never share state and may run in one process.
 /// </summary>
 [MemoryDiagnoser]
 public class CpuPathBenchmarks : IWork
@@ -24,8 +24,8 @@ public class CpuPathBenchmarks : IWork
     private Tensor _x64 = null!, _t64 = null!, _x1 = null!;
     private static readonly Conv2dGeometry MonoConv = BenchShapes.Convolutions[0];
 
-    [Params(false, true)]
-    public bool NewPaths { get; set; }
+    [Params(CpuPaths.None, CpuPaths.All)]
+    public CpuPaths Paths { get; set; }
 
     public double Flops(BenchmarkCase c) => c.Descriptor.WorkloadMethod.Name switch
     {
@@ -37,20 +37,7 @@ public class CpuPathBenchmarks : IWork
     [GlobalSetup]
     public void Setup()
     {
-        CpuConvolution.DirectEnabled = NewPaths;
-        CpuConvolution.SplitSingleImageEnabled = NewPaths;
-        Im2Col.RowsFromSliceEnabled = NewPaths;
-        GemmMicroKernel.InRegisters = NewPaths;
-        GemmMicroKernel.PartialRowsInRegisters = NewPaths;
-        GemmMicroKernel.NarrowEdges = NewPaths;
-        CpuConvolution.DirectFilterMinWide = CpuConvolution.DirectForwardMinWide = NewPaths ? 512 : int.MaxValue;
-        CpuConvolution.ImplicitEnabled = CpuConvolution.ImplicitFilterEnabled = NewPaths;
-        GemmPacking.Vectorised = NewPaths;
-        Gemm.PairedDotEnabled = NewPaths;
-        Gemm.EvenColumnBlocks = NewPaths;
-        Gemm.FewRowsEnabled = NewPaths;
-
-        _device = new CpuDevice();
+        _device = new CpuDevice(new CpuDeviceOptions { Paths = Paths });
         DeviceBuffer Alloc(int n) { var b = _device.Allocate(n); _device.Upload(Enumerable.Range(0, n).Select(i => (i % 11) * 0.1f - 0.5f).ToArray(), b); _buffers.Add(b); return b; }
         var g = MonoConv;
         (_x, _w, _b, _y, _dw, _db) = (Alloc(g.InputLength), Alloc(g.FilterLength), Alloc(g.K), Alloc(g.OutputLength), Alloc(g.FilterLength), Alloc(g.K));
@@ -73,10 +60,6 @@ public class CpuPathBenchmarks : IWork
         foreach (var t in new[] { _x64, _t64, _x1 }) t.Dispose();
         _model.Dispose();
         _device.Dispose();
-        CpuConvolution.DirectEnabled = CpuConvolution.SplitSingleImageEnabled = Im2Col.RowsFromSliceEnabled = true;
-        CpuConvolution.DirectFilterMinWide = CpuConvolution.DirectForwardMinWide = 512;
-        CpuConvolution.ImplicitEnabled = CpuConvolution.ImplicitFilterEnabled = true;
-        GemmMicroKernel.InRegisters = GemmMicroKernel.PartialRowsInRegisters = GemmMicroKernel.NarrowEdges = GemmPacking.Vectorised = Gemm.PairedDotEnabled = Gemm.EvenColumnBlocks = Gemm.FewRowsEnabled = true;
     }
 
     [Benchmark]

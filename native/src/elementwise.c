@@ -1,12 +1,10 @@
-/* elementwise.c: fill, copy, axpy, scale, multiply, activations and dropout.
+/* elementwise.c: fill, copy, axpy, scale, multiply and dropout (the activations are in activation.c).
  * Each is one pass the compiler vectorises; large ones split across the context's threads. The arithmetic is
  * the reference's, in the same order and precision (the library is built with -ffp-contract=off so no
  * multiply-add is fused behind our back), so results are bit-identical. */
 #include "internal.h"
 #include <math.h>
 #include <string.h>
-
-#define PAR_FOR(ctx, length) _Pragma("omp parallel for schedule(static) num_threads((ctx)->threads) if ((length) >= CNN_PARALLEL_MIN)")
 
 int cnn_fill(cnn_context *ctx, int64_t length, float value, float *x, int64_t x_len) {
     CNN_CHECK_CTX(ctx);
@@ -54,58 +52,6 @@ int cnn_multiply(cnn_context *ctx, int64_t length, const float *a, int64_t a_len
     CNN_CHECK_BUF(y, y_len, length);
     PAR_FOR(ctx, length)
     for (int64_t i = 0; i < length; i++) y[i] = a[i] * b[i];
-    return CNN_OK;
-}
-
-static int valid_activation(int f) { return f == CNN_ACTIVATION_RELU || f == CNN_ACTIVATION_SIGMOID || f == CNN_ACTIVATION_TANH; }
-
-int cnn_activation_forward(cnn_context *ctx, int activation, int64_t length, const float *x, int64_t x_len,
-                           float *y, int64_t y_len) {
-    CNN_CHECK_CTX(ctx);
-    CNN_CHECK_SIZE(length >= 0);
-    CNN_CHECK_ARG(valid_activation(activation));
-    CNN_CHECK_BUF(x, x_len, length);
-    CNN_CHECK_BUF(y, y_len, length);
-    switch (activation) {
-    case CNN_ACTIVATION_RELU:
-        PAR_FOR(ctx, length)
-        for (int64_t i = 0; i < length; i++) y[i] = x[i] > 0 ? x[i] : 0.0f;
-        break;
-    case CNN_ACTIVATION_SIGMOID:
-        PAR_FOR(ctx, length / 8)
-        for (int64_t i = 0; i < length; i++) y[i] = (float)(1.0 / (1.0 + exp(-(double)x[i])));
-        break;
-    default:
-        PAR_FOR(ctx, length / 8)
-        for (int64_t i = 0; i < length; i++) y[i] = (float)tanh((double)x[i]);
-        break;
-    }
-    return CNN_OK;
-}
-
-int cnn_activation_backward(cnn_context *ctx, int activation, int64_t length, const float *y, int64_t y_len,
-                            const float *dy, int64_t dy_len, float *dx, int64_t dx_len) {
-    CNN_CHECK_CTX(ctx);
-    CNN_CHECK_SIZE(length >= 0);
-    CNN_CHECK_ARG(valid_activation(activation));
-    CNN_CHECK_BUF(y, y_len, length);
-    CNN_CHECK_BUF(dy, dy_len, length);
-    CNN_CHECK_BUF(dx, dx_len, length);
-    switch (activation) {
-    case CNN_ACTIVATION_RELU:
-        /* dy * (y > 0 ? 1 : 0), not a select, so that an infinite or NaN dy behaves as in the reference. */
-        PAR_FOR(ctx, length)
-        for (int64_t i = 0; i < length; i++) dx[i] = dy[i] * (y[i] > 0 ? 1.0f : 0.0f);
-        break;
-    case CNN_ACTIVATION_SIGMOID:
-        PAR_FOR(ctx, length)
-        for (int64_t i = 0; i < length; i++) dx[i] = dy[i] * (y[i] * (1.0f - y[i]));
-        break;
-    default:
-        PAR_FOR(ctx, length)
-        for (int64_t i = 0; i < length; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
-        break;
-    }
     return CNN_OK;
 }
 

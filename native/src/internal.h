@@ -3,6 +3,7 @@
 #define CNN_INTERNAL_H
 
 #include "cnn_native.h"
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,18 @@ static inline int cnn__thread_id(void) {
 
 /* Element counts below which an op stays on the calling thread (a parallel region costs a few microseconds). */
 #define CNN_PARALLEL_MIN 32768
+
+/* The next for loop over `length` elements, split statically across the context's threads when long enough. */
+#define PAR_FOR(ctx, length) _Pragma("omp parallel for schedule(static) num_threads((ctx)->threads) if ((length) >= CNN_PARALLEL_MIN)")
+
+/* Argument checks of the row-wise ops (softmax.c, loss.c): rows >= 0, cols >= 1, count_ = rows * cols. */
+#define MATRIX_PROLOGUE(rows, cols)                  \
+    CNN_CHECK_CTX(ctx);                              \
+    CNN_CHECK_SIZE((rows) >= 0 && (cols) >= 1);      \
+    int64_t count_ = (int64_t)(rows) * (cols)
+
+/* .NET's Math.Max: NaN when either argument is NaN (fmaxf would drop the NaN). */
+static inline float cnn__net_max(float a, float b) { return (isnan(a) || isnan(b)) ? NAN : (b > a ? b : a); }
 
 /* ------------------------------------------------------------------------------------ blocked GEMM driver */
 

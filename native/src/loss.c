@@ -1,48 +1,8 @@
-/* loss.c: softmax forward/backward, fused softmax cross-entropy, squared error, count-correct.
+/* loss.c: fused softmax cross-entropy, squared error, count-correct.
  * These run on small matrices (batch x classes) once per batch, so they stay on one thread and reproduce the
  * reference's double-precision arithmetic in its order: the losses match it bit for bit. */
 #include "internal.h"
 #include <math.h>
-
-/* .NET's Math.Max: NaN when either argument is NaN (fmaxf would drop the NaN). */
-static inline float net_max(float a, float b) { return (isnan(a) || isnan(b)) ? NAN : (b > a ? b : a); }
-
-#define MATRIX_PROLOGUE(rows, cols)                  \
-    CNN_CHECK_CTX(ctx);                              \
-    CNN_CHECK_SIZE((rows) >= 0 && (cols) >= 1);      \
-    int64_t count_ = (int64_t)(rows) * (cols)
-
-int cnn_softmax_forward(cnn_context *ctx, int rows, int cols, const float *x, int64_t x_len, float *y, int64_t y_len) {
-    MATRIX_PROLOGUE(rows, cols);
-    CNN_CHECK_BUF(x, x_len, count_);
-    CNN_CHECK_BUF(y, y_len, count_);
-    for (int r = 0; r < rows; r++) {
-        const float *row = x + (ptrdiff_t)r * cols;
-        float *out = y + (ptrdiff_t)r * cols;
-        float max = -INFINITY;
-        for (int j = 0; j < cols; j++) max = net_max(max, row[j]);
-        double sum = 0.0;
-        for (int j = 0; j < cols; j++) sum += exp((double)(row[j] - max));
-        for (int j = 0; j < cols; j++) out[j] = (float)(exp((double)(row[j] - max)) / sum);
-    }
-    return CNN_OK;
-}
-
-int cnn_softmax_backward(cnn_context *ctx, int rows, int cols, const float *y, int64_t y_len,
-                         const float *dy, int64_t dy_len, float *dx, int64_t dx_len) {
-    MATRIX_PROLOGUE(rows, cols);
-    CNN_CHECK_BUF(y, y_len, count_);
-    CNN_CHECK_BUF(dy, dy_len, count_);
-    CNN_CHECK_BUF(dx, dx_len, count_);
-    for (int r = 0; r < rows; r++) {
-        const float *yr = y + (ptrdiff_t)r * cols, *dyr = dy + (ptrdiff_t)r * cols;
-        float *dxr = dx + (ptrdiff_t)r * cols;
-        double dot = 0.0;
-        for (int j = 0; j < cols; j++) dot += (double)dyr[j] * yr[j];
-        for (int j = 0; j < cols; j++) dxr[j] = (float)(yr[j] * (dyr[j] - dot));
-    }
-    return CNN_OK;
-}
 
 int cnn_softmax_cross_entropy(cnn_context *ctx, int rows, int cols, const float *logits, int64_t logits_len,
                               const float *targets, int64_t targets_len, float *gradient, int64_t gradient_len,
@@ -57,7 +17,7 @@ int cnn_softmax_cross_entropy(cnn_context *ctx, int rows, int cols, const float 
         const float *z = logits + (ptrdiff_t)r * cols, *t = targets + (ptrdiff_t)r * cols;
         float *g = gradient + (ptrdiff_t)r * cols;
         float max = -INFINITY;
-        for (int j = 0; j < cols; j++) max = net_max(max, z[j]);
+        for (int j = 0; j < cols; j++) max = cnn__net_max(max, z[j]);
         double sum = 0.0;
         for (int j = 0; j < cols; j++) sum += exp((double)(z[j] - max));
         double log_sum = log(sum) + max;

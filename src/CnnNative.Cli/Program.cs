@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text;
 using CnnNative.Cli.Commands;
 using CnnNative.Cli.Options;
@@ -26,6 +27,8 @@ public static class Program
         new("devices", "the compute devices this machine can open", DevicesCommand.Run),
         new("filters", "picture of the first layer's filters (and feature maps of an image)", FiltersCommand.Run),
         new("bench", "time every op and the built-in models on each device (GFLOP/s, % of peak)", BenchCommand.Run),
+        new("export", "write a saved model as an ONNX file", ExportCommand.Run),
+        new("import", "read an ONNX model and save it as a model file", ImportCommand.Run),
     ];
 
     public static int Main(string[] args)
@@ -57,6 +60,11 @@ public static class Program
         {
             (args.Length == 0 ? stderr : stdout).Write(Usage());
             return args.Length == 0 ? UsageError : Ok;
+        }
+        if (args[0] is "--version")
+        {
+            stdout.WriteLine($"cnn {Version}");
+            return Ok;
         }
         var command = Commands.FirstOrDefault(c => c.Name == args[0]);
         if (command is null)
@@ -96,6 +104,10 @@ public static class Program
         }
     }
 
+    /// <summary>The package version, e.g. "0.1.0" (with "+commit" when built from a git checkout).</summary>
+    public static string Version { get; } =
+        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
     /// <summary>"cnn --help": the commands and the global options.</summary>
     public static string Usage()
     {
@@ -111,6 +123,7 @@ public static class Program
         sb.AppendLine("global options:");
         sb.AppendLine("  --verbose, -v  debug logging, and stack traces on errors");
         sb.AppendLine("  -h, --help     this text; 'cnn COMMAND --help' for a command's options");
+        sb.AppendLine("  --version      the version of cnn (the CnnNative.Cli package)");
         sb.AppendLine();
         sb.AppendLine("exit codes: 0 success, 1 the run failed, 2 the command line is wrong");
         return sb.ToString();

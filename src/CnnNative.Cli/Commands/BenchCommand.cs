@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using CnnNative.Cli.Bench;
 using CnnNative.Cli.Options;
 using CnnNative.Diagnostics;
+using CnnNative.Serialization;
 using Spectre.Console;
 
 namespace CnnNative.Cli.Commands;
@@ -15,7 +17,8 @@ public static class BenchCommand
 {
     internal static ArgParser Parser { get; } = new ArgParser("bench",
             "Times every device op on the benchmark shapes and the built-in models' training and inference.")
-        .Option("devices", "LIST", "comma-separated devices (default cpu,native,opencl, or cpu with --profile; ones this machine lacks are listed as skipped)")
+        .Option("devices", "LIST", "comma-separated devices (default cpu,native,opencl,onnxruntime, or cpu with --profile; ones this machine lacks are listed as skipped); " +
+                                   "onnxruntime is ONNX Runtime's CPU execution provider on the exported built-in models, inference only")
         .Option("threads", "N", "threads for the host devices (default 0 = all cores)")
         .Option("budget", "SECONDS", "time spent repeating each measurement (default 0.25; --profile warms up and times whole steps for 4 × this)")
         .Option("json", "FILE", "also write the results as JSON")
@@ -27,14 +30,16 @@ public static class BenchCommand
     public static int Run(string[] args, CliContext ctx)
     {
         var a = Parser.Parse(args);
-        var devices = a.String("devices", "cpu,native,opencl").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var devices = a.String("devices", $"cpu,native,opencl,{OnnxRuntimeEngine.EngineName}").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         int threads = a.Int("threads", 0, min: 0, max: 1024);
         float budget = a.Float("budget", 0.25f, above: 0);
         if (a.Flag("ops-only") && a.Flag("models-only")) throw new UsageException("--ops-only and --models-only exclude each other");
+        if (a.String("json") is { } jsonPath) OutputPath.Prepare(jsonPath, "--json", createFolder: true);
         if (a.String("profile") is { } profiled) // on the cpu device unless --devices says otherwise
             return Profile(ctx, profiled, a.String("devices") is null ? ["cpu"] : devices, threads, a.Int("batch", 64, min: 1, max: 4096), 4 * budget);
 
-        var suite = new BenchSuite(threads, budget, step => { if (ctx.Verbose || !ctx.Interactive) ctx.Error.WriteLine($"bench: {step}"); });
+        var suite = new BenchSuite(threads, budget, step => { if (ctx.Verbose || !ctx.Interactive) ctx.Error.WriteLine($"bench: {step}"); },
+                                   [new OnnxRuntimeEngine()]);
         var report = suite.Run(devices, ops: !a.Flag("models-only"), models: !a.Flag("ops-only"));
 
         ctx.Out.WriteLine($"{report.Machine}; {report.Threads} threads; FMA peak {report.PeakGflops:F0} GFLOP/s (measured now)");
@@ -47,17 +52,22 @@ public static class BenchCommand
         }
         if (report.Models.Count > 0)
         {
-            var table = new Table().AddColumns("model", "device", "train images/s (batch 64)", "inference batch 1 (ms)", "inference batch 256 (images/s)");
+            var table = new Table().AddColumns("model", "device", "train images/s (batch 64)", "inference batch 1 (ms)", "inference batch 256 (images/s)",
+                                               "max |output - cpu's|");
             foreach (var m in report.Models)
-                table.AddRow(m.Model, m.Device, F(m.TrainImagesPerSecond, 0), F(m.InferBatch1Ms, 3), F(m.InferBatch256ImagesPerSecond, 0));
+                table.AddRow(m.Model, m.Device, F(m.TrainImagesPerSecond, 0), F(m.InferBatch1Ms, 3), F(m.InferBatch256ImagesPerSecond, 0),
+                             m.MaxAbsDifference is { } d ? d.ToString("0.0E+0", CultureInfo.InvariantCulture) : "-");
             ctx.Console.Write(table);
+            if (report.Models.Any(m => m.Device == OnnxRuntimeEngine.EngineName))
+                ctx.Out.WriteLine($"onnxruntime: ONNX Runtime {OnnxRuntimeEngine.Version}, CPU execution provider, ORT_ENABLE_ALL, {report.Threads} intra-op threads, " +
+                                  "on the exported models (same weights and images as the devices)");
         }
         foreach (var s in report.Skipped) ctx.Out.WriteLine($"skipped {s}");
 
         if (a.String("json") is { } path)
         {
             var json = JsonSerializer.SerializeToUtf8Bytes(report, new JsonSerializerOptions { WriteIndented = true });
-            Pictures.PictureFile.WriteAtomic(path, json);
+            AtomicFile.Write(path, json, createFolder: true);
             ctx.Out.WriteLine($"wrote {path}");
         }
         return Program.Ok;

@@ -14,7 +14,8 @@ public static class EvaluateCommand
         .Option("data", "DIR", $"folder with t10k- images and labels (default {FashionMnist.DefaultFolder})")
         .Option("device", "NAME", DeviceOption.Help + " (default cpu)")
         .Option("threads", "N", DeviceOption.ThreadsHelp)
-        .Option("batch", "N", "images per forward pass (default 256)");
+        .Option("batch", "N", "images per forward pass (default 256)")
+        .Flag("allow-non-finite", SavedModel.AllowNonFiniteHelp);
 
     public static int Run(string[] args, CliContext ctx)
     {
@@ -23,7 +24,7 @@ public static class EvaluateCommand
         string dataDir = a.String("data", FashionMnist.DefaultFolder);
         int batch = a.Int("batch", 256, min: 1);
         using var device = DeviceOption.Open(a.String("device", "cpu"), a.Int("threads", 0, min: 0), ctx);
-        using var saved = SavedModel.Load(modelPath, device, ctx.LoggerFactory);
+        using var saved = SavedModel.Load(modelPath, device, ctx.LoggerFactory, a.Flag("allow-non-finite"));
         var test = Dataset.LoadFolder(dataDir, train: false, classCount: saved.Model.OutputShape.Size);
 
         var result = saved.Model.Evaluate(test, batch, confusion: true);

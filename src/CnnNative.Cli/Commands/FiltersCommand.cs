@@ -1,6 +1,7 @@
 using CnnNative.Cli.Options;
 using CnnNative.Cli.Pictures;
 using CnnNative.Layers;
+using CnnNative.Serialization;
 using CnnNative.Tensors;
 
 namespace CnnNative.Cli.Commands;
@@ -17,7 +18,8 @@ public static class FiltersCommand
         .Option("image", "INPUT", "also draw the first layer's feature maps for this PNG/PGM picture")
         .Option("maps-out", "PNG", "feature-map picture (default: the model's name with .maps.png)")
         .Option("device", "NAME", DeviceOption.Help + " (default cpu)")
-        .Option("threads", "N", DeviceOption.ThreadsHelp);
+        .Option("threads", "N", DeviceOption.ThreadsHelp)
+        .Flag("allow-non-finite", SavedModel.AllowNonFiniteHelp);
 
     public static int Run(string[] args, CliContext ctx)
     {
@@ -27,9 +29,11 @@ public static class FiltersCommand
         string? imagePath = a.String("image");
         string mapsPath = a.String("maps-out", TrainCommand.SiblingPath(modelPath, ".maps.png"));
         if (a.Has("maps-out") && imagePath is null) throw new UsageException("--maps-out needs --image");
+        OutputPath.Prepare(outPath, "--out", createFolder: true);
+        if (imagePath is not null) OutputPath.Prepare(mapsPath, "--maps-out", createFolder: true);
 
         using var device = DeviceOption.Open(a.String("device", "cpu"), a.Int("threads", 0, min: 0), ctx);
-        using var saved = SavedModel.Load(modelPath, device, ctx.LoggerFactory);
+        using var saved = SavedModel.Load(modelPath, device, ctx.LoggerFactory, a.Flag("allow-non-finite"));
         var first = saved.Model.Layers[0];
         if (first is not Conv2d conv)
             throw new InvalidOperationException($"The first layer of {modelPath} is {first.Describe()}, not a convolution; it has no filters to draw.");

@@ -1,9 +1,9 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using CnnNative.Cli.Options;
 using CnnNative.Cli.Output;
 using CnnNative.Cli.Pictures;
 using CnnNative.Data;
+using CnnNative.Serialization;
 
 namespace CnnNative.Cli.Commands;
 
@@ -11,7 +11,11 @@ namespace CnnNative.Cli.Commands;
 /// `cnn predict`: classifies an IDX images file (the first 20 and a count per class) or one picture (every
 /// class with its probability, most likely first).
 /// </summary>
-/// <remarks>IDX is recognised from the content (gzip or the idx3 magic), not the name, as the data layer does.</remarks>
+/// <remarks>
+/// IDX is recognised from the content (gzip, or the 00 00 TT DD magic of any IDX file), not the name, as the data
+/// layer does; an IDX file that is not unsigned-byte images (labels, floats) is refused by the reader with a message
+/// saying what it is, instead of being decoded as a picture.
+/// </remarks>
 public static class PredictCommand
 {
     private const int Listed = 20;
@@ -22,7 +26,8 @@ public static class PredictCommand
         .Option("top", "K", "classes to show per image (default: all for a picture, 1 for IDX)")
         .Option("limit", "N", "classify only the first N images of an IDX file")
         .Option("device", "NAME", DeviceOption.Help + " (default cpu)")
-        .Option("threads", "N", DeviceOption.ThreadsHelp);
+        .Option("threads", "N", DeviceOption.ThreadsHelp)
+        .Flag("allow-non-finite", SavedModel.AllowNonFiniteHelp);
 
     public static int Run(string[] args, CliContext ctx)
     {
@@ -31,10 +36,10 @@ public static class PredictCommand
         string input = a.RequirePositional(0, "an INPUT file (IDX images or a picture)");
         int? top = a.Has("top") ? a.Int("top", 1, min: 1) : null;
         int limit = a.Int("limit", int.MaxValue, min: 1);
-        if (!File.Exists(input)) throw new FileNotFoundException($"Input file {input} does not exist.", input);
+        if (FileKinds.CheckInputFile(input, problem => $"Input file {input} {problem}.") is { } missing) throw missing;
 
         using var device = DeviceOption.Open(a.String("device", "cpu"), a.Int("threads", 0, min: 0), ctx);
-        using var saved = SavedModel.Load(modelPath, device, ctx.LoggerFactory);
+        using var saved = SavedModel.Load(modelPath, device, ctx.LoggerFactory, a.Flag("allow-non-finite"));
         if (IsIdx(input)) PredictIdx(ctx, saved, input, top ?? 1, limit);
         else
         {
@@ -57,11 +62,11 @@ public static class PredictCommand
 
     private static void PredictIdx(CliContext ctx, SavedModel saved, string path, int top, int limit)
     {
-        var idx = IdxReader.ReadImages(path);
+        var idx = IdxReader.ReadImages(path, limit);
         var shape = saved.Model.InputShape;
         if (shape.Rank != 3 || shape[0] != 1 || shape[1] != idx.Rows || shape[2] != idx.Columns)
             throw new InvalidDataException($"{path} holds {idx.Rows}x{idx.Columns} grey images but the model {saved.Path} takes {shape}.");
-        int count = Math.Min(limit, idx.Count), size = idx.Rows * idx.Columns;
+        int count = idx.Count, size = idx.Rows * idx.Columns;
         var pixels = new float[count * size];
         for (int i = 0; i < pixels.Length; i++) pixels[i] = idx.Pixels[i] / 255f;
 
@@ -91,13 +96,12 @@ public static class PredictCommand
         return list.OrderByDescending(x => x.Item2).ToList();
     }
 
-    /// <summary>Gzip (1F 8B) or the idx3 magic 00 00 08 03.</summary>
+    /// <summary>Gzip (1F 8B) or the magic of any IDX file (00 00 TT DD).</summary>
     private static bool IsIdx(string path)
     {
         Span<byte> head = stackalloc byte[4];
         using var file = File.OpenRead(path);
         int n = file.ReadAtLeast(head, 4, throwOnEndOfStream: false);
-        return (n >= 2 && head[0] == 0x1F && head[1] == 0x8B)
-            || (n == 4 && BinaryPrimitives.ReadInt32BigEndian(head) == IdxReader.ImagesMagic);
+        return (n >= 2 && head[0] == 0x1F && head[1] == 0x8B) || IdxReader.LooksLikeIdx(head[..n]);
     }
 }

@@ -22,10 +22,13 @@ internal sealed class SavedModel : IDisposable
     public Sequential Model { get; }
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
+    /// <summary>The help of the --allow-non-finite flag of every command that loads a model.</summary>
+    public const string AllowNonFiniteHelp = "load a model whose weights hold NaN or infinity (refused by default; its outputs will be NaN)";
+
     /// <summary>Loads <paramref name="path"/>; the library's exceptions already name the file and the problem.</summary>
-    public static SavedModel Load(string path, IDevice device, ILoggerFactory loggerFactory)
+    public static SavedModel Load(string path, IDevice device, ILoggerFactory loggerFactory, bool allowNonFinite = false)
     {
-        var model = ModelFile.Load(path, device, out var metadata, loggerFactory);
+        var model = ModelFile.Load(path, device, out var metadata, loggerFactory, new ModelLoadOptions { AllowNonFiniteWeights = allowNonFinite });
         return new SavedModel(path, model, metadata);
     }
 

@@ -14,7 +14,8 @@ public static class SummaryCommand
         .Option("model", "FILE|SPEC", "a saved model, lenet5, convnet, or a spec such as conv8k5-relu-maxpool2-dense10")
         .Option("input", "C,H,W", "input shape for a name or spec (default 1,28,28)")
         // Building a model only allocates its weights, which the reference device always can.
-        .Option("device", "NAME", DeviceOption.Help + " (default reference)");
+        .Option("device", "NAME", DeviceOption.Help + " (default reference)")
+        .Flag("allow-non-finite", SavedModel.AllowNonFiniteHelp);
 
     public static int Run(string[] args, CliContext ctx)
     {
@@ -28,7 +29,7 @@ public static class SummaryCommand
         if (File.Exists(model))
         {
             if (input is not null) throw new UsageException("--input applies to a name or spec; a saved model has its own input shape");
-            using var saved = SavedModel.Load(model, device, ctx.LoggerFactory);
+            using var saved = SavedModel.Load(model, device, ctx.LoggerFactory, a.Flag("allow-non-finite"));
             ctx.Out.Write(saved.Model.Summary());
             return Program.Ok;
         }
@@ -41,7 +42,7 @@ public static class SummaryCommand
         return Program.Ok;
     }
 
-    private static Shape ParseShape(string text)
+    internal static Shape ParseShape(string text)
     {
         var parts = text.Split(',');
         var dims = new int[parts.Length];

@@ -5,6 +5,7 @@ using CnnNative.Cli.Pictures;
 using CnnNative.Data;
 using CnnNative.Layers;
 using CnnNative.Models;
+using CnnNative.Serialization;
 using CnnNative.Training;
 
 namespace CnnNative.Cli.Commands;
@@ -15,10 +16,11 @@ namespace CnnNative.Cli.Commands;
 /// asked) the metrics JSON.
 /// </summary>
 /// <remarks>
-/// The model file is written only when training has finished: a run that diverges or is cancelled leaves an
-/// existing --out file as it was. Meanwhile the whole training state goes to --out + ".ckpt" at every epoch end,
-/// every --checkpoint-every minutes and on Ctrl+C, so that --resume can continue a run that was killed; it is
-/// removed once the model is saved (unless --keep-checkpoint).
+/// Every file the run will write is checked before the data is loaded (<see cref="OutputPath.Prepare"/>), so an
+/// unwritable --out never throws away a trained model. The model file is written only when training has finished:
+/// a run that diverges or is cancelled leaves an existing --out file as it was. Meanwhile the whole training state
+/// goes to --out + ".ckpt" at every epoch end, every --checkpoint-every minutes and on Ctrl+C, so that --resume can
+/// continue a run that was killed; it is removed once the model is saved (unless --keep-checkpoint).
 /// </remarks>
 public static class TrainCommand
 {
@@ -64,11 +66,11 @@ public static class TrainCommand
         var s = TrainSettings.Read(a);
         var callbacks = TrainSettings.ReadCallbacks(a, s.ValidationSplit > 0);
         CheckSpec(s.ModelName);
+        PrepareOutputs(s, callbacks, FirstLayerIsConvolution(s.ModelName));
 
         // The device first: a wrong name should fail at once, not after loading 70,000 images.
         using var device = DeviceOption.Open(s.DeviceName, s.Threads, ctx);
-        var train = Dataset.LoadFolder(s.DataDir, train: true);
-        if (s.Limit < train.Count) train = train.Take(s.Limit);
+        var train = Dataset.LoadFolder(s.DataDir, train: true, limit: s.Limit);
         var test = Dataset.LoadFolder(s.DataDir, train: false);
         bool split = s.ValidationSplit > 0;
 
@@ -94,7 +96,6 @@ public static class TrainCommand
         History history;
         try
         {
-            CreateFolderOf(s.OutPath);
             history = progress.Run(() => model.Fit(train, s.Batch, s.Epochs, validation: split ? null : test, callback: progress,
                                                    schedule: s.Schedule, cancellation: ctx.Cancellation, callbacks: callbacks,
                                                    validationSplit: s.ValidationSplit, augmentation: s.Augmentation,
@@ -220,10 +221,25 @@ public static class TrainCommand
         catch (FormatException e) { throw new UsageException($"invalid value for {option}: {e.Message}", e); }
     }
 
-    /// <summary>"--out runs/7/model.safetensors" should just work; the folder is made once there is something to put in it.</summary>
-    private static void CreateFolderOf(string path)
+    /// <summary>
+    /// Checks every file the run will write, before any work: the model, its checkpoint, its pictures, the metrics
+    /// and the logs. Folders are made here ("--out runs/7/model.safetensors" should just work).
+    /// </summary>
+    private static void PrepareOutputs(TrainSettings s, IEnumerable<ICallback> callbacks, bool filtersPicture)
     {
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+        OutputPath.Prepare(s.OutPath, "--out", createFolder: true);
+        OutputPath.Prepare(s.CheckpointPath, "the checkpoint", createFolder: true);
+        OutputPath.Prepare(SiblingPath(s.OutPath, ".curves.png"), "the curves picture", createFolder: true);
+        if (filtersPicture) OutputPath.Prepare(SiblingPath(s.OutPath, ".filters.png"), "the filters picture", createFolder: true);
+        if (s.MetricsPath is not null) OutputPath.Prepare(s.MetricsPath, "--metrics-out", createFolder: true);
+        foreach (var log in callbacks.OfType<EpochLog>()) OutputPath.Prepare(log.Path, log is CsvLogger ? "--csv-log" : "--json-log", createFolder: true);
+    }
+
+    private static bool FirstLayerIsConvolution(string nameOrSpec)
+    {
+        var layers = ModelSpec.Parse(nameOrSpec);
+        bool conv = layers[0] is Conv2d;
+        foreach (var layer in layers) layer.Dispose();
+        return conv;
     }
 }

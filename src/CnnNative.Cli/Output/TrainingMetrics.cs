@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using CnnNative.Cli.Pictures;
+using CnnNative.Serialization;
 using CnnNative.Training;
 
 namespace CnnNative.Cli.Output;
@@ -50,7 +50,7 @@ internal sealed record TrainingMetrics(
         }).ToList();
 
     /// <summary>Writes the JSON atomically (temp file, then rename), so a reader never sees half of it.</summary>
-    public void Save(string path) => PictureFile.WriteAtomic(path, JsonSerializer.SerializeToUtf8Bytes(this, Json));
+    public void Save(string path) => AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, Json), createFolder: true);
 }
 
 /// <summary>One epoch in <see cref="TrainingMetrics"/>.</summary>

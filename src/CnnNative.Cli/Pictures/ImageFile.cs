@@ -1,4 +1,5 @@
 using CnnNative.Data;
+using CnnNative.Serialization;
 using CnnNative.Tensors;
 using SkiaSharp;
 
@@ -13,9 +14,21 @@ namespace CnnNative.Cli.Pictures;
 /// another size is resized to H×W (linear filtering with mipmaps, so large pictures are averaged down, not sampled).
 /// Colour becomes grey with the Rec. 601 weights when C = 1; transparent pixels count as black, the background of
 /// the IDX data. No inversion: Fashion-MNIST is a light object on a black background, and so must the picture be.
+/// A picture's size is read from its header before anything is decoded: more than <see cref="MaxPixels"/> pixels
+/// (or a file over <see cref="MaxFileBytes"/>) is refused, so a small file claiming 30000x30000 costs nothing.
 /// </remarks>
 public static class ImageFile
 {
+    /// <summary>The most pixels a picture may have: 64 Mpixel (64·2²⁰), 256 MiB as decoded RGBA.</summary>
+    public const long MaxPixels = 64L << 20;
+
+    /// <summary>The largest picture file read (a 64 Mpixel 32-bit BMP is 256 MiB).</summary>
+    public const long MaxFileBytes = 300L << 20;
+
+    /// <summary>What Skia decodes for us; other formats it knows (WBMP, ICO, HEIF, raw) are refused.</summary>
+    private static readonly SKEncodedImageFormat[] Decoded =
+        [SKEncodedImageFormat.Png, SKEncodedImageFormat.Jpeg, SKEncodedImageFormat.Webp, SKEncodedImageFormat.Bmp, SKEncodedImageFormat.Gif];
+
     /// <summary>Loads <paramref name="path"/> as an image of <paramref name="inputShape"/>: (C,H,W) with C = 1 or 3, or (H,W).</summary>
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a readable image (the message names it).</exception>
@@ -28,8 +41,10 @@ public static class ImageFile
             2 => (1, inputShape[0], inputShape[1]),
             _ => throw new ArgumentException($"Pictures load as (1,H,W) grey or (3,H,W) colour; the model's input shape is {inputShape}.", nameof(inputShape)),
         };
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"Image file {path} does not exist.", path);
+        if (FileKinds.CheckInputFile(path, problem => $"Image file {path} {problem}.") is { } error) throw error;
+        long length = new FileInfo(path).Length;
+        if (length > MaxFileBytes)
+            throw DataFormat.Error(path, $"the file holds {length:N0} bytes; pictures over {MaxFileBytes >> 20} MiB are refused");
         byte[] content = File.ReadAllBytes(path);
 
         if (PgmImage.IsPgm(content))
@@ -45,6 +60,13 @@ public static class ImageFile
         return Extract(path, decoded, channels, height, width);
     }
 
+    /// <summary>Throws unless a picture of <paramref name="width"/>×<paramref name="height"/> is at most <see cref="MaxPixels"/>.</summary>
+    internal static void CheckSize(string path, long width, long height)
+    {
+        if (width * height > MaxPixels)
+            throw DataFormat.Error(path, $"the picture is {width}x{height} = {width * height:N0} pixels, more than the {MaxPixels >> 20} Mpixel ({MaxPixels:N0} pixels) a picture may have");
+    }
+
     /// <summary>Loads <paramref name="path"/> as a grey (1, height, width) image.</summary>
     public static float[] Load(string path, int height = 28, int width = 28) => Load(path, new Shape(1, height, width));
 
@@ -53,10 +75,15 @@ public static class ImageFile
         using var data = SKData.CreateCopy(content);
         using var codec = SKCodec.Create(data)
             ?? throw DataFormat.Error(path, $"not an image Skia can read (PNG, JPEG, WebP, BMP, GIF) nor a PGM ({content.Length} bytes)");
+        if (!Decoded.Contains(codec.EncodedFormat))
+            throw DataFormat.Error(path, $"a {codec.EncodedFormat} image; pictures are read from PNG, JPEG, WebP, BMP, GIF or PGM");
+        CheckSize(path, codec.Info.Width, codec.Info.Height);
         // Premultiplied RGBA: premultiplying by alpha is exactly "composited over black".
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
-        var bitmap = new SKBitmap(info);
-        var result = codec.GetPixels(info, bitmap.GetPixels());
+        // Zeroed (calloc'd, so untouched pages cost nothing) and said to be: Skia then does not fill the rows a
+        // truncated file lacks, which took seconds for a 200-byte PNG claiming 2096x30000 (found by fuzzing).
+        var bitmap = new SKBitmap(info, SKBitmapAllocFlags.ZeroPixels);
+        var result = codec.GetPixels(info, bitmap.GetPixels(), new SKCodecOptions(SKZeroInitialized.Yes));
         if (result != SKCodecResult.Success)
         {
             bitmap.Dispose();

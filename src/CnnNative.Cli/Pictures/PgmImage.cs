@@ -1,5 +1,6 @@
 using System.Text;
 using CnnNative.Data;
+using CnnNative.Serialization;
 
 namespace CnnNative.Cli.Pictures;
 
@@ -43,10 +44,18 @@ public sealed class PgmImage
         int maxValue = ReadHeaderNumber(path, content, ref pos, "maxval");
         if (maxValue > 65535)
             throw Error(path, $"maxval {maxValue} is above 65535");
-        if ((long)width * height > Array.MaxLength)
-            throw Error(path, $"{width}x{height} pixels is too large");
+        ImageFile.CheckSize(path, width, height);
 
-        var pixels = new float[width * height];
+        // What the header claims is checked against what follows before the pixels are allocated.
+        int count = width * height;
+        long follows = Math.Max(0, content.Length - pos - 1);
+        int bytesPerSample = maxValue < 256 ? 1 : 2;
+        long need = plain ? 2L * count - 1 : (long)count * bytesPerSample;
+        if (follows < need)
+            throw Error(path, plain
+                ? $"header says {width}x{height} pixels but only {follows} bytes follow, too few for {count} numbers (truncated file)"
+                : $"header says {width}x{height} pixels = {need} bytes but only {follows} bytes follow (truncated file)");
+        var pixels = new float[count];
         float scale = 1f / maxValue;
         if (plain)
         {
@@ -61,10 +70,6 @@ public sealed class PgmImage
         {
             // Exactly one whitespace byte separates maxval from the raster (already consumed by ReadNumber's terminator check).
             pos++;
-            int bytesPerSample = maxValue < 256 ? 1 : 2;
-            long need = (long)pixels.Length * bytesPerSample;
-            if (content.Length - pos < need)
-                throw Error(path, $"header says {width}x{height} pixels = {need} bytes but only {Math.Max(0, content.Length - pos)} bytes follow (truncated file)");
             var raster = content.Slice(pos);
             for (int i = 0; i < pixels.Length; i++)
             {
@@ -89,7 +94,7 @@ public sealed class PgmImage
         header.CopyTo(bytes, 0);
         for (int i = 0; i < pixels.Length; i++)
             bytes[header.Length + i] = (byte)MathF.Round(255f * Math.Clamp(pixels[i], 0f, 1f));
-        PictureFile.WriteAtomic(path, bytes);
+        AtomicFile.Write(path, bytes, createFolder: true);
     }
 
     private static int ReadHeaderNumber(string path, ReadOnlySpan<byte> content, ref int pos, string what)

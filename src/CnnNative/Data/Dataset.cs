@@ -1,3 +1,4 @@
+using CnnNative.Serialization;
 using CnnNative.Tensors;
 
 namespace CnnNative.Data;
@@ -122,17 +123,18 @@ public sealed partial class Dataset
     }
 
     /// <summary>
-    /// Loads an idx3 image file and an idx1 label file (each optionally gzipped) and scales pixels to [0,1].
+    /// Loads an idx3 image file and an idx1 label file (each optionally gzipped) and scales pixels to [0,1]; with
+    /// <paramref name="limit"/>, only the first <paramref name="limit"/> images and labels are read.
     /// </summary>
     /// <exception cref="InvalidDataException">A file is malformed, the counts differ, or a label is ≥ <paramref name="classCount"/>.</exception>
-    public static Dataset LoadIdx(string imagesPath, string labelsPath, int classCount = 10)
+    public static Dataset LoadIdx(string imagesPath, string labelsPath, int classCount = 10, int limit = int.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 1);
-        var images = IdxReader.ReadImages(imagesPath);
-        var rawLabels = IdxReader.ReadLabels(labelsPath);
-        if (rawLabels.Length != images.Count)
+        var images = IdxReader.ReadImages(imagesPath, limit);
+        var rawLabels = IdxReader.ReadLabels(labelsPath, limit, out int labelCount);
+        if (labelCount != images.DeclaredCount)
             throw DataFormat.Error(labelsPath,
-                $"{rawLabels.Length} labels but {imagesPath} has {images.Count} images; the two files must have the same count");
+                $"{labelCount} labels but {imagesPath} has {images.DeclaredCount} images; the two files must have the same count");
 
         var labels = new int[rawLabels.Length];
         for (int i = 0; i < rawLabels.Length; i++)
@@ -161,8 +163,8 @@ public sealed partial class Dataset
     /// train-labels-idx1-ubyte, gzipped (.gz) or not.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist (the message says how to install the default one).</exception>
-    /// <exception cref="FileNotFoundException">A file is missing from the folder.</exception>
-    public static Dataset LoadFolder(string dir, bool train, int classCount = 10)
+    /// <exception cref="FileNotFoundException">A file is missing from the folder, or is not a file.</exception>
+    public static Dataset LoadFolder(string dir, bool train, int classCount = 10, int limit = int.MaxValue)
     {
         ArgumentException.ThrowIfNullOrEmpty(dir);
         if (!Directory.Exists(dir))
@@ -170,20 +172,24 @@ public sealed partial class Dataset
         string prefix = train ? "train" : "t10k";
         string images = FindFile(dir, $"{prefix}-images-idx3-ubyte");
         string labels = FindFile(dir, $"{prefix}-labels-idx1-ubyte");
-        return LoadIdx(images, labels, classCount);
+        return LoadIdx(images, labels, classCount, limit);
     }
 
     public override string ToString() => $"Dataset of {Count} × {InputShape}, {ClassCount} classes, from {Source}";
 
     private static string FindFile(string dir, string name)
     {
+        string? notAFile = null;
         foreach (var candidate in new[] { name + ".gz", name })
         {
             string path = Path.Combine(dir, candidate);
-            if (File.Exists(path)) return path;
+            var kind = FileKinds.OfTarget(path);
+            if (kind == FileKind.RegularFile) return path;
+            if (kind != FileKind.Absent) notAFile ??= $"{path} is {FileKinds.Describe(kind)}, not a data file";
         }
-        throw new FileNotFoundException(
-            $"Data folder {dir} has neither {name}.gz nor {name}. {FashionMnist.InstallHint}", Path.Combine(dir, name + ".gz"));
+        throw new FileNotFoundException(notAFile is not null
+            ? $"{notAFile}; data folder {dir} needs {name}.gz or {name} as a file."
+            : $"Data folder {dir} has neither {name}.gz nor {name}. {FashionMnist.InstallHint}", Path.Combine(dir, name + ".gz"));
     }
 
     private static bool LooksLikeFashionMnist(string imagesPath)

@@ -6,8 +6,9 @@ namespace CnnNative.Data;
 /// </summary>
 public sealed class IdxImages
 {
-    internal IdxImages(string path, int count, int rows, int columns, byte[] pixels)
+    internal IdxImages(string path, int count, int rows, int columns, byte[] pixels, int declaredCount)
     {
+        DeclaredCount = declaredCount;
         Path = path;
         Count = count;
         Rows = rows;
@@ -18,7 +19,12 @@ public sealed class IdxImages
     /// <summary>The file the images came from.</summary>
     public string Path { get; }
 
+    /// <summary>How many images were read: the file's count, or fewer when a limit was given.</summary>
     public int Count { get; }
+
+    /// <summary>How many images the file's header says it holds.</summary>
+    public int DeclaredCount { get; }
+
     public int Rows { get; }
     public int Columns { get; }
 

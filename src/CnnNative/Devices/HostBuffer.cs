@@ -11,7 +11,7 @@ public sealed unsafe class HostBuffer : DeviceBuffer
 {
     private float* _data;
 
-    internal HostBuffer(IDevice device, int length) : base(device, length)
+    internal HostBuffer(DeviceBase device, int length) : base(device, length)
     {
         nuint bytes = (nuint)Math.Max(length, 1) * sizeof(float);
         _data = (float*)NativeMemory.AlignedAlloc(bytes, 64);
@@ -34,6 +34,7 @@ public sealed unsafe class HostBuffer : DeviceBuffer
 
     protected override void Release()
     {
+        // Free and the finaliser never run together: the finaliser runs only once nothing can reach the buffer.
         if (_data == null) return;
         NativeMemory.AlignedFree(_data);
         _data = null;

@@ -3,13 +3,23 @@ namespace CnnNative.Devices;
 /// <summary>
 /// The seam between what a CNN computes and how fast a device computes it. Every device implements
 /// every op; <see cref="Reference.ReferenceDevice"/> is the scalar oracle the others are tested against.
+/// Every device derives from <see cref="DeviceBase"/>, which checks each call once, the same way for all.
 /// </summary>
 /// <remarks>
 /// Conventions, shared by every op:
 /// <list type="bullet">
 /// <item>Tensors are float32, row-major, NCHW. Buffers may be longer than an op needs (a layer keeps one
-/// buffer sized for its largest batch); an op reads and writes only the elements its sizes name, and throws
-/// <see cref="ArgumentException"/> naming the op and the sizes when a buffer is too short.</item>
+/// buffer sized for its largest batch); an op reads and writes only the elements its sizes name.</item>
+/// <item>Bad arguments fail before any work, naming the op and the argument: a negative size or an out-of-range
+/// scalar (dropout rate outside [0, 1), Adam step &lt; 1, an undefined enum value) is an
+/// <see cref="ArgumentOutOfRangeException"/>; a null buffer an <see cref="ArgumentNullException"/>; a buffer too
+/// short for the op's sizes, a buffer of another device or a default geometry an <see cref="ArgumentException"/>;
+/// a disposed buffer or device an <see cref="ObjectDisposedException"/>. An op with a size of 0 does nothing (the
+/// ops that return a number return 0).</item>
+/// <item>Thread safety: a device may be called from many threads at once. Its ops, uploads, downloads and
+/// allocations run one at a time, each atomically (under one lock per device), so concurrent callers never share
+/// a device's workspaces; results equal those of the same calls made one after another.</item>
+/// <item>Buffers are children of their device: disposing the device frees every buffer it still owns.</item>
 /// <item>Forward ops and data gradients overwrite their output. Parameter gradients (Conv2dBackwardFilter's
 /// dw and db, Gemm with beta = 1, SumRows) accumulate, as in PyTorch; the optimizer's ZeroGrad fills them with 0.</item>
 /// <item>Ops may run asynchronously; Download and the ops that return a number wait for the work before them.</item>

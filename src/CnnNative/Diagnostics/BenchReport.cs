@@ -12,14 +12,19 @@ public sealed record OpResult(
     [property: JsonPropertyName("gbps")] double? Gbps,
     [property: JsonPropertyName("percent_of_peak")] double? PercentOfPeak);
 
-/// <summary>End-to-end figures of one model on one device.</summary>
+/// <summary>
+/// End-to-end figures of one model on one device, or on an <see cref="IInferenceEngine"/> (device "onnxruntime"),
+/// which only infers: its training batch and rate are null, and <see cref="MaxAbsDifference"/> says how far its
+/// outputs were from CnnNative's cpu device on the same weights and images.
+/// </summary>
 public sealed record ModelResult(
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("device")] string Device,
-    [property: JsonPropertyName("batch")] int Batch,
-    [property: JsonPropertyName("train_images_per_second")] double TrainImagesPerSecond,
+    [property: JsonPropertyName("batch")] int? Batch,
+    [property: JsonPropertyName("train_images_per_second")] double? TrainImagesPerSecond,
     [property: JsonPropertyName("infer_batch1_ms")] double InferBatch1Ms,
-    [property: JsonPropertyName("infer_batch256_images_per_second")] double InferBatch256ImagesPerSecond);
+    [property: JsonPropertyName("infer_batch256_images_per_second")] double InferBatch256ImagesPerSecond,
+    [property: JsonPropertyName("max_abs_difference")] double? MaxAbsDifference = null);
 
 /// <summary>Everything one benchmark run measured, with the machine and the FMA peak measured in the same run.</summary>
 public sealed record BenchReport(

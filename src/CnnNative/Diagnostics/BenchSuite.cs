@@ -9,10 +9,15 @@ namespace CnnNative.Diagnostics;
 /// <summary>
 /// The op-by-op and end-to-end comparison behind `cnn bench`: every op of <see cref="BenchShapes"/> and the
 /// built-in models on each device asked for, timed with <see cref="Timing"/> (best of repeated runs) and
-/// related to the FMA peak measured in the same run.
+/// related to the FMA peak measured in the same run. <paramref name="engines"/> are inference runtimes outside
+/// CnnNative (ONNX Runtime, from the `cnn` tool) asked for by name like devices: they run the built-in models'
+/// inference on the same weights and images.
 /// </summary>
-public sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Action<string>? progress = null)
+public sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Action<string>? progress = null,
+                               IEnumerable<IInferenceEngine>? engines = null)
 {
+    private readonly IReadOnlyList<IInferenceEngine> _engines = engines?.ToList() ?? [];
+
     public int Threads { get; } = threads <= 0 ? Environment.ProcessorCount : threads;
 
     public BenchReport Run(IEnumerable<string> deviceNames, bool ops = true, bool models = true)
@@ -24,6 +29,11 @@ public sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Action<
         var skipped = new List<string>();
         foreach (var name in deviceNames)
         {
+            if (_engines.FirstOrDefault(e => e.Name == name) is { } engine)
+            {
+                if (models) modelResults.AddRange(MeasureEngine(engine, skipped));
+                continue;
+            }
             IDevice device;
             try { device = Device.Create(name, Threads); }
             catch (DeviceNotFoundException e) { skipped.Add($"{name}: {e.Message}"); continue; }
@@ -122,10 +132,16 @@ public sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Action<
     /// <summary>Seconds each model trains before its training rate is measured.</summary>
     private const double WarmupSeconds = 1.0;
 
+    /// <summary>The built-in models measured, and how many images each trains on per timed pass.</summary>
+    private static readonly (string Name, int TrainImages)[] BuiltInModels = [("lenet5", 64 * 40), ("convnet", 64 * 8)];
+
+    /// <summary>How far an engine's outputs (probabilities) may be from the cpu device's before its figures are dropped.</summary>
+    private const double AgreementTolerance = 1e-4;
+
     private IEnumerable<ModelResult> MeasureModels(IDevice device)
     {
         var results = new List<ModelResult>();
-        foreach (var (name, trainImages) in new[] { ("lenet5", 64 * 40), ("convnet", 64 * 8) })
+        foreach (var (name, trainImages) in BuiltInModels)
         {
             progress?.Invoke($"{device.Name}: {name} training and inference");
             var data = RandomImages(Math.Max(trainImages, 256), seed: 1);
@@ -138,13 +154,62 @@ public sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Action<
             for (int pass = 0; pass < 3; pass++)
                 trainRate = Math.Max(trainRate, model.Fit(data.Take(trainImages), batchSize: 64, epochs: 1, shuffle: false).Last.ImagesPerSecond);
 
-            var one = data.Image(0).ToArray();
-            var batch1 = Timing.Measure(() => model.Predict(one), budgetSeconds, minRuns: 20, warmup: 5, warmupSeconds: WarmupSeconds / 2);
-            var many = data.Take(256).Images.ToArray();
-            var batch256 = Timing.Measure(() => model.Predict(many), budgetSeconds, minRuns: 3, warmupSeconds: WarmupSeconds / 4);
-            results.Add(new ModelResult(name, device.Name, 64, trainRate, batch1.MedianSeconds * 1e3, 256 / batch256.BestSeconds));
+            var (batch1Ms, batch256Rate) = MeasureInference(images => model.Predict(images), data);
+            results.Add(new ModelResult(name, device.Name, 64, trainRate, batch1Ms, batch256Rate));
         }
         return results;
+    }
+
+    /// <summary>
+    /// The engine's batch-1 latency and batch-256 throughput on each built-in model, with the weights the devices'
+    /// models start from (seed 1). Its outputs are first checked against the cpu device's, so that it is timed only
+    /// where it computes the same function.
+    /// </summary>
+    private IEnumerable<ModelResult> MeasureEngine(IInferenceEngine engine, List<string> skipped)
+    {
+        var results = new List<ModelResult>();
+        using var cpu = Device.Create("cpu", Threads);
+        foreach (var (name, _) in BuiltInModels)
+        {
+            progress?.Invoke($"{engine.Name}: {name} inference");
+            var data = RandomImages(256, seed: 1);
+            using var model = ModelBuilder.Build(name, cpu, data.InputShape, seed: 1);
+            IInferenceSession session;
+            try { session = engine.Open(model, Threads); }
+            catch (DeviceNotFoundException e) { skipped.Add($"{engine.Name}: {e.Message}"); return results; }
+            using (session)
+            {
+                int sample = data.InputShape.Size;
+                var check = data.Take(8).Images.ToArray();
+                double difference = MaxAbsDifference(session.Predict(check, 8), model.Predict(check));
+                if (!(difference <= AgreementTolerance))
+                {
+                    skipped.Add($"{engine.Name} {name}: its outputs differ from the cpu device's by {difference:G3} (more than {AgreementTolerance:G1}), so it was not timed");
+                    continue;
+                }
+                var (batch1Ms, batch256Rate) = MeasureInference(images => session.Predict(images, images.Length / sample), data);
+                results.Add(new ModelResult(name, engine.Name, null, null, batch1Ms, batch256Rate, difference));
+            }
+        }
+        return results;
+    }
+
+    /// <summary>Batch-1 latency (median, ms) and batch-256 throughput (best call, images/s), the same way for devices and engines.</summary>
+    private (double Batch1Ms, double Batch256ImagesPerSecond) MeasureInference(Func<float[], float[]> predict, Dataset data)
+    {
+        var one = data.Image(0).ToArray();
+        var batch1 = Timing.Measure(() => predict(one), budgetSeconds, minRuns: 20, warmup: 5, warmupSeconds: WarmupSeconds / 2);
+        var many = data.Take(256).Images.ToArray();
+        var batch256 = Timing.Measure(() => predict(many), budgetSeconds, minRuns: 3, warmupSeconds: WarmupSeconds / 4);
+        return (batch1.MedianSeconds * 1e3, 256 / batch256.BestSeconds);
+    }
+
+    private static double MaxAbsDifference(float[] a, float[] b)
+    {
+        if (a.Length != b.Length) return double.PositiveInfinity;
+        double worst = 0;
+        for (int i = 0; i < a.Length; i++) worst = Math.Max(worst, Math.Abs((double)a[i] - b[i]));
+        return worst;
     }
 
     private static Dataset RandomImages(int count, int seed)

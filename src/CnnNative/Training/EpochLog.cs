@@ -24,9 +24,7 @@ public abstract class EpochLog : ICallback
 
     void ICallback.OnEpochEnd(TrainingContext context, EpochResult result)
     {
-        string? folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path));
-        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        AtomicFile.WriteAllBytes(Path, Format(context.History.Epochs));
+        AtomicFile.Write(Path, Format(context.History.Epochs), createFolder: true);
     }
 
     /// <summary>The file's bytes for these epochs.</summary>

@@ -38,7 +38,8 @@ public class PicturesTests
     private static IEnumerable<TestCaseData> BrokenPgmFiles()
     {
         yield return new TestCaseData(Concat("P5\n3 2\n255\n"u8, [1, 2, 3]), "only 3 bytes follow").SetName("P5 truncated");
-        yield return new TestCaseData("P2 2 2 255 1 2 3"u8.ToArray(), "ends before the pixel 3").SetName("P2 truncated");
+        yield return new TestCaseData("P2 2 2 255 1 2 3"u8.ToArray(), "too few for 4 numbers").SetName("P2 truncated");
+        yield return new TestCaseData("P2 2 2 255 1 2 3    "u8.ToArray(), "ends before the pixel 3").SetName("P2 truncated after whitespace");
         yield return new TestCaseData("P2 1 1 100 101"u8.ToArray(), "above maxval 100").SetName("P2 value above maxval");
         yield return new TestCaseData("P2 0 1 255"u8.ToArray(), "width is 0").SetName("zero width");
         yield return new TestCaseData("P2 x 1 255"u8.ToArray(), "expected a number for the width").SetName("garbage header");

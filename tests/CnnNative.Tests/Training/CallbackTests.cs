@@ -144,7 +144,7 @@ public class CallbackTests
         using var saved = ModelFile.Load(best.LastSaved!, device, out var meta);
         Assert.That(meta["epoch"], Is.EqualTo(bestEpoch.ToString()));
         Assert.That(double.Parse(meta["val_accuracy"], System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(best.Best));
-        Assert.That(Directory.GetFiles(temp.Path, "*.tmp", SearchOption.AllDirectories), Is.Empty);
+        Assert.That(Directory.GetFiles(temp.Path, "*.tmp*", SearchOption.AllDirectories), Is.Empty);
         Assert.Throws<ArgumentException>(() => _ = new ModelCheckpoint("m{epoch:Q}.safetensors"));
     }
 

@@ -23,7 +23,7 @@ internal static class CpuProcessor
     /// <summary>"AVX2+FMA" plus ", AVX-512" when present (detected, not used: on Zen 4 it does not raise the FMA rate), or the fallback.</summary>
     public static string Isa()
     {
-        if (!GemmMicroKernel.UsesFma) return "portable Vector256 (no AVX2+FMA)";
+        if (!CpuGemmMicroKernel.UsesFma) return "portable Vector256 (no AVX2+FMA)";
         return Avx512F.IsSupported ? "AVX2+FMA, AVX-512" : "AVX2+FMA";
     }
 }

@@ -1,30 +1,21 @@
 namespace CnnNative.Devices.OpenCL;
 
 /// <summary>
-/// A cl_mem of Length floats in an <see cref="OpenClDevice"/>'s context. Dispose releases it at once; the
-/// finaliser is only a safety net for buffers a caller forgot (OpenCL allows clReleaseMemObject from any thread,
-/// and the object holds its own reference on the context, so the order of disposal does not matter).
+/// A cl_mem of Length floats in an <see cref="OpenClDevice"/>'s context, owned through a <see cref="ClMemHandle"/>:
+/// Dispose (or the device's Dispose) releases it at once; the handle's finaliser is only a safety net for buffers a
+/// caller forgot.
 /// </summary>
 public sealed class OpenClBuffer : DeviceBuffer
 {
-    private nint _mem;
+    private readonly ClMemHandle _mem;
 
-    internal OpenClBuffer(OpenClDevice device, nint mem, int length) : base(device, length)
+    internal OpenClBuffer(OpenClDevice device, ClMemHandle mem, int length) : base(device, length) => _mem = mem;
+
+    /// <summary>The cl_mem as a kernel argument; throws when the buffer was disposed.</summary>
+    internal ClMem Mem
     {
-        _mem = mem;
+        get { ThrowIfDisposed(); return new ClMem(_mem.Raw); }
     }
 
-    ~OpenClBuffer() => Release();
-
-    /// <summary>The cl_mem handle; throws when the buffer was disposed.</summary>
-    internal nint Handle
-    {
-        get { ThrowIfDisposed(); return _mem; }
-    }
-
-    protected override void Release()
-    {
-        nint mem = Interlocked.Exchange(ref _mem, 0);
-        if (mem != 0) OpenClPlatforms.Api?.ReleaseMemObject(mem);
-    }
+    protected override void Release() => _mem.Dispose();
 }

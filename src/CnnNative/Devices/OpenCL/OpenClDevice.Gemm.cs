@@ -1,70 +1,85 @@
 namespace CnnNative.Devices.OpenCL;
 
-// GEMM: the public op and the batched, strided form the convolutions are built on.
+// Gemm family (Kernels/gemm.cl): the public GEMM, the batched, strided form the convolutions are built on, the
+// transpose it needs, and the dense layer's bias rows and row sums.
 public sealed partial class OpenClDevice
 {
-    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, DeviceBuffer a, DeviceBuffer b, float beta, DeviceBuffer c)
+    /// <summary>Both GEMM kernels' arguments (gemm_nn_cpu and gemm_nn_local share one signature).</summary>
+    private struct GemmArgs
     {
-        Checks.NonNegative(m, nameof(Gemm)); Checks.NonNegative(n, nameof(Gemm)); Checks.NonNegative(k, nameof(Gemm));
-        nint am = Use(a, (long)m * k, nameof(Gemm)), bm = Use(b, (long)k * n, nameof(Gemm)), cm = Use(c, (long)m * n, nameof(Gemm));
-        if (m == 0 || n == 0) return;
-        lock (_gate)
-        {
-            int ldb = n, readable = n;
-            if (transB && k > 0)
-            {
-                // The kernels stream rows of B as vectors, so Bᵀ is first laid out as a k × ldb row-major copy
-                // (ldb padded to the vector width with zeros: the vector path then covers every column).
-                ldb = readable = RoundUp(n, Tuning.GemmTn);
-                nint bt = Workspace(WsAux, (long)k * ldb);
-                Transpose(n, k, bm, 0, k, bt, 0, ldb);
-                bm = bt;
-            }
-            GemmBatched(m, n, k, alpha, am, 0, transA ? m : k, 0, transA, bm, 0, ldb, 0, readable,
-                        beta, cm, 0, n, 0, 0, batch: 1);
-        }
+        public int M, N, K; public float Alpha;
+        public ClMem A; public int OffA, Lda, StrideA, TransA;
+        public ClMem B; public int OffB, Ldb, StrideB, NReadable;
+        public float Beta; public ClMem C; public int OffC, Ldc, StrideC;
+        public ClMem Bias; public int HasBias;
     }
+
+    private struct GemmCpuArgs : IKernelArgs { public static string Kernel => "gemm_nn_cpu"; public GemmArgs Args; }
+    private struct GemmLocalArgs : IKernelArgs { public static string Kernel => "gemm_nn_local"; public GemmArgs Args; }
+
+    private struct TransposeArgs : IKernelArgs
+    {
+        public static string Kernel => "transpose";
+        public int Rows, Cols; public ClMem In; public int OffIn, LdIn; public ClMem Out; public int OffOut, LdOut;
+    }
+
+    private struct AddBiasRowsArgs : IKernelArgs { public static string Kernel => "add_bias_rows"; public int Rows, Cols; public ClMem Bias, Y; }
+    private struct SumRowsArgs : IKernelArgs { public static string Kernel => "sum_rows"; public int Rows, Cols; public ClMem X, Sums; }
+
+    protected override void GemmCore(bool transA, bool transB, int m, int n, int k, float alpha, DeviceBuffer a, DeviceBuffer b, float beta, DeviceBuffer c)
+    {
+        var bm = Mem(b);
+        int ldb = n, readable = n;
+        if (transB && k > 0)
+        {
+            // The kernels stream rows of B as vectors, so Bᵀ is first laid out as a k × ldb row-major copy
+            // (ldb padded to the vector width with zeros: the vector path then covers every column).
+            ldb = readable = RoundUp(n, Tuning.GemmTn);
+            var bt = Workspace(WsAux, (long)k * ldb);
+            Transpose(n, k, bm, 0, k, bt, 0, ldb);
+            bm = bt;
+        }
+        GemmBatched(new GemmArgs
+        {
+            M = m, N = n, K = k, Alpha = alpha,
+            A = Mem(a), OffA = 0, Lda = transA ? m : k, TransA = transA ? 1 : 0,
+            B = bm, Ldb = ldb, NReadable = readable,
+            Beta = beta, C = Mem(c), Ldc = n,
+        }, batch: 1);
+    }
+
+    protected override void AddBiasRowsCore(int rows, int cols, DeviceBuffer bias, DeviceBuffer y)
+        => EnqueueRows(new AddBiasRowsArgs { Rows = rows, Cols = cols, Bias = Mem(bias), Y = Mem(y) }, cols, rows, 1);
+
+    protected override void SumRowsCore(int rows, int cols, DeviceBuffer x, DeviceBuffer sums)
+        => EnqueueItems(new SumRowsArgs { Rows = rows, Cols = cols, X = Mem(x), Sums = Mem(sums) }, cols);
 
     /// <summary>out (cols × ldOut) = inᵀ for in (rows × cols, leading dimension ldIn); columns rows..ldOut are zero.</summary>
-    private void Transpose(int rows, int cols, nint input, int offIn, int ldIn, nint output, int offOut, int ldOut)
-    {
-        var k = new Launch(this, "transpose");
-        k.Int(rows); k.Int(cols); k.Mem(input); k.Int(offIn); k.Int(ldIn); k.Mem(output); k.Int(offOut); k.Int(ldOut);
-        k.RunRows(ldOut, cols, 1);
-    }
+    private void Transpose(int rows, int cols, ClMem input, int offIn, int ldIn, ClMem output, int offOut, int ldOut)
+        => EnqueueRows(new TransposeArgs { Rows = rows, Cols = cols, In = input, OffIn = offIn, LdIn = ldIn, Out = output, OffOut = offOut, LdOut = ldOut },
+                       ldOut, cols, 1);
 
     /// <summary>
-    /// <paramref name="batch"/> products C[i] = alpha·op(A[i])·B[i] + beta·C[i] (+ bias per row when
-    /// <paramref name="bias"/> ≠ 0), matrices at element offsets off + i·stride. B[p·ldb + j] must be readable
-    /// for j &lt; <paramref name="bReadable"/> (≥ n). The caller holds the gate.
+    /// <paramref name="batch"/> products C[i] = alpha·op(A[i])·B[i] + beta·C[i] (+ bias per row when HasBias),
+    /// matrices at element offsets Off + i·Stride. B[p·ldb + j] must be readable for j &lt; NReadable (≥ n).
     /// </summary>
-    private void GemmBatched(int m, int n, int k, float alpha,
-                             nint a, int offA, int lda, int strideA, bool transA,
-                             nint b, int offB, int ldb, int strideB, int bReadable,
-                             float beta, nint c, int offC, int ldc, int strideC, nint bias, int batch)
+    private void GemmBatched(GemmArgs g, int batch)
     {
-        if (m == 0 || n == 0 || batch == 0) return;
-        string name = Tuning.UseLocalMemoryGemm ? "gemm_nn_local" : "gemm_nn_cpu";
-        var g = new Launch(this, name);
-        g.Int(m); g.Int(n); g.Int(k); g.Float(alpha);
-        g.Mem(a); g.Int(offA); g.Int(lda); g.Int(strideA); g.Int(transA ? 1 : 0);
-        g.Mem(b); g.Int(offB); g.Int(ldb); g.Int(strideB); g.Int(bReadable);
-        g.Float(beta); g.Mem(c); g.Int(offC); g.Int(ldc); g.Int(strideC);
-        g.Mem(bias != 0 ? bias : _dummy.Handle); g.Int(bias != 0 ? 1 : 0);
+        if (g.M == 0 || g.N == 0 || batch == 0) return;
+        if (g.HasBias == 0) g.Bias = _dummy.Mem;
         if (Tuning.UseLocalMemoryGemm)
         {
             int threads = Tuning.LocalTile / Tuning.LocalWorkPerItem;
-            long groupsN = (n + Tuning.LocalTile - 1) / Tuning.LocalTile, groupsM = (m + Tuning.LocalTile - 1) / Tuning.LocalTile;
-            g.Run(groupsN * threads, groupsM * threads, batch, threads, threads, 1);
+            long groupsN = (g.N + Tuning.LocalTile - 1) / Tuning.LocalTile, groupsM = (g.M + Tuning.LocalTile - 1) / Tuning.LocalTile;
+            Enqueue(new GemmLocalArgs { Args = g }, groupsN * threads, groupsM * threads, batch, threads, threads, 1);
         }
         else
         {
-            // A work-group walks down the row tiles of one column panel: that panel of B is then read from
-            // memory once and reused from cache by every row tile. The shape is fixed (pocl compiles once per
-            // work-group shape); row tiles past M return at once.
-            int tilesN = (n + Tuning.GemmTn - 1) / Tuning.GemmTn, tilesM = (m + Tuning.GemmTm - 1) / Tuning.GemmTm;
-            int group = Math.Max(1, Math.Min(8, g.MaxGroup));
-            g.Run(tilesN, tilesM, batch, 1, group, 1);
+            // A work-group walks down the row tiles of one column panel: that panel of B is then read from memory
+            // once and reused from cache by every row tile. The shape is fixed (pocl compiles once per work-group
+            // shape); row tiles past M return at once.
+            int tilesN = (g.N + Tuning.GemmTn - 1) / Tuning.GemmTn, tilesM = (g.M + Tuning.GemmTm - 1) / Tuning.GemmTm;
+            Enqueue(new GemmCpuArgs { Args = g }, tilesN, tilesM, batch, 1, Math.Max(1, Math.Min(8, MaxGroup<GemmCpuArgs>())), 1);
         }
     }
 }

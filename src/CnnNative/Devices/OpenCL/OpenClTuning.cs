@@ -15,9 +15,12 @@ namespace CnnNative.Devices.OpenCL;
 internal sealed record OpenClTuning(bool UseLocalMemoryGemm, int GemmTm, int GemmTn, int LocalTile, int LocalWorkPerItem,
                                     int WorkGroup1D, int WorkspaceFloats)
 {
-    /// <summary>The build options that bake this tuning into the program.</summary>
+    /// <summary>
+    /// The build options that bake this tuning into the program; -cl-kernel-arg-info keeps the kernels' parameter
+    /// names and types queryable, so a test checks every launcher against its kernel's signature.
+    /// </summary>
     public string BuildOptions =>
-        $"-D GEMM_TM={GemmTm} -D GEMM_TN={GemmTn} -D LG_TILE={LocalTile} -D LG_WPT={LocalWorkPerItem}";
+        $"-D GEMM_TM={GemmTm} -D GEMM_TN={GemmTn} -D LG_TILE={LocalTile} -D LG_WPT={LocalWorkPerItem} -cl-kernel-arg-info";
 
     /// <summary>The tuning for a device, from its type and limits.</summary>
     public static OpenClTuning For(OpenClDeviceEntry d)

@@ -2,7 +2,7 @@ using CnnNative.Devices;
 
 namespace CnnNative.Tests.Devices.Conformance;
 
-[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Names))]
+[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Fixtures))]
 public class ConvolutionConformanceTests(string device) : DeviceFixture(device)
 {
     /// <summary>Odd sizes, batch 1, stride 2 and 3, padding, rectangular kernels, 1x1, channel counts off every tile.</summary>
@@ -86,16 +86,5 @@ public class ConvolutionConformanceTests(string device) : DeviceFixture(device)
         Pair.Device.Conv2dBackwardFilter(g, x.dev, dy.dev, dw.dev, null);
         Pair.Reference.Conv2dBackwardFilter(g, x.reference, dy.reference, dw.reference, null);
         Pair.AssertClose(dw, 1e-4f, Atol(g, g.N * g.P * g.Q), $"Conv2dBackwardFilter(no db) {g}");
-    }
-
-    [Test]
-    public void ShortBuffersAreRejectedNamingTheOp()
-    {
-        var g = new Conv2dGeometry(2, 3, 6, 6, 4, 3, 3);
-        using var x = Pair.Device.Allocate(g.InputLength - 1);
-        using var w = Pair.Device.Allocate(g.FilterLength);
-        using var y = Pair.Device.Allocate(g.OutputLength);
-        var ex = Assert.Throws<ArgumentException>(() => Pair.Device.Conv2dForward(g, x, w, null, y));
-        Assert.That(ex!.Message, Does.Contain("Conv2dForward"));
     }
 }

@@ -2,7 +2,7 @@ using CnnNative.Devices;
 
 namespace CnnNative.Tests.Devices.Conformance;
 
-[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Names))]
+[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Fixtures))]
 public class ElementwiseConformanceTests(string device) : DeviceFixture(device)
 {
     /// <summary>Every remainder of the vector widths in use (4, 8, 16), and a long run.</summary>

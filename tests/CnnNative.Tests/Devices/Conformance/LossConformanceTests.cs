@@ -1,6 +1,6 @@
 namespace CnnNative.Tests.Devices.Conformance;
 
-[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Names))]
+[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Fixtures))]
 public class LossConformanceTests(string device) : DeviceFixture(device)
 {
     public static IEnumerable<TestCaseData> RowShapes()

@@ -1,6 +1,6 @@
 namespace CnnNative.Tests.Devices.Conformance;
 
-[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Names))]
+[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Fixtures))]
 public class OptimizerConformanceTests(string device) : DeviceFixture(device)
 {
     [TestCase(1, 0f, 0f, false)]

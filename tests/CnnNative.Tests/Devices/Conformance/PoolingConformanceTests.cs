@@ -2,7 +2,7 @@ using CnnNative.Devices;
 
 namespace CnnNative.Tests.Devices.Conformance;
 
-[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Names))]
+[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Fixtures))]
 public class PoolingConformanceTests(string device) : DeviceFixture(device)
 {
     public static IEnumerable<TestCaseData> Cases()

@@ -16,6 +16,25 @@ public static class TestDevices
         "cpu",
     ];
 
+    /// <summary>
+    /// <see cref="Names"/> as fixture arguments, the cpu device's fixtures in category <see cref="CpuCategory"/> (so the
+    /// test task can rerun them with narrower vector instructions).
+    /// </summary>
+    public static IEnumerable<TestFixtureData> Fixtures => Names.Select(Fixture);
+
+    /// <summary>Every device including the reference: the contract (validation, disposal, ownership) binds the oracle too.</summary>
+    public static IEnumerable<TestFixtureData> FixturesWithReference => [.. Fixtures, Fixture("reference")];
+
+    /// <summary>The category of every test of the cpu device (its own fixtures and its conformance fixtures).</summary>
+    public const string CpuCategory = "CpuDevice";
+
+    private static TestFixtureData Fixture(string name)
+    {
+        var fixture = new TestFixtureData(name);
+        if (name == "cpu") fixture.Properties.Add(NUnit.Framework.Internal.PropertyNames.Category, CpuCategory);
+        return fixture;
+    }
+
     /// <summary>Two threads: the CI machine's core count, and enough to exercise the parallel paths.</summary>
     public static IDevice Create(string name) => Device.Create(name, threads: 2);
 }

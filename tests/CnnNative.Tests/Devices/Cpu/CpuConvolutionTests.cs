@@ -1,62 +1,91 @@
 using CnnNative.Devices;
+using CnnNative.Devices.Cpu;
 using CnnNative.Devices.Reference;
-using static CnnNative.Tests.Devices.Cpu.CpuTestSupport;
+using static CnnNative.Tests.Devices.DeviceTestSupport;
 
 namespace CnnNative.Tests.Devices.Cpu;
 
 /// <summary>
 /// The cpu device's convolution against the reference on shapes that reach every path: C = 1, C and K off the
 /// 6/8/16 multiples, C·R·S across KC = 256, strides, padding, rectangular kernels, batch 1 (work split inside one
-/// image), batches smaller/larger than the thread count, and one thread vs two giving identical bits.
+/// image), batches smaller/larger than the thread count, and one thread vs two giving identical bits. Each case
+/// names the path it is for, runs on a device allowed to take it, and asserts that the planner really picks it.
 /// </summary>
-[Parallelizable(ParallelScope.None)]
+[Category(Conformance.TestDevices.CpuCategory)]
 public class CpuConvolutionTests
 {
-    public static IEnumerable<TestCaseData> Geometries()
+    private const Conv2dAlgorithm Lowering = Conv2dAlgorithm.Lowering, Direct = Conv2dAlgorithm.Direct, Implicit = Conv2dAlgorithm.Implicit;
+
+    /// <summary>Every path but lowering left out: for the cases that exercise the lowering on shapes the faster paths would take.</summary>
+    private const CpuPaths LoweringOnly = CpuPaths.All & ~(CpuPaths.DirectConv2d | CpuPaths.ImplicitConv2d);
+
+    /// <summary>
+    /// A shape, the paths its device may take, and the algorithms its name promises (null: not the point of the case).
+    /// <see cref="ThePlanTakesThePathTheCaseIsNamedFor"/> holds every case to its name.
+    /// </summary>
+    public sealed record ConvCase(string Name, Conv2dGeometry G, Conv2dAlgorithm? Forward = null, Conv2dAlgorithm? Data = null,
+                                  Conv2dAlgorithm? Filter = null, CpuPaths Paths = CpuPaths.All)
     {
-        (string Name, Conv2dGeometry G)[] shapes =
-        [
-            ("mono 5x5 pad 2", new(2, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2)),
-            ("rgb 3x3 stride 2 pad 1", new(3, 3, 17, 19, 5, 3, 3, 2, 2, 1, 1)),
-            ("rectangular kernel, stride and padding", new(2, 10, 13, 11, 17, 3, 5, 2, 1, 1, 2)),
-            ("batch 1 split inside the image", new(1, 16, 20, 20, 32, 3, 3, 1, 1, 1, 1)),
-            ("CRS across the k block (270)", new(2, 30, 9, 9, 7, 3, 3, 1, 1, 1, 1)),
-            ("CRS across two k blocks, batch 1", new(1, 61, 12, 12, 40, 3, 3, 1, 1, 0, 0)),
-            ("1x1 convolution", new(4, 9, 7, 7, 13, 1, 1)),
-            ("kernel as large as the input", new(2, 3, 5, 5, 4, 5, 5)),
-            ("stride 3 with padding wider than the stride", new(2, 2, 10, 10, 3, 4, 4, 3, 3, 4, 4)),
-            ("single output channel", new(5, 4, 8, 6, 1, 3, 3, 1, 1, 1, 1)),
-            ("many images, few channels", new(9, 2, 6, 6, 3, 3, 3, 1, 2, 1, 0)),
-            ("stride-1 lowering from a padded slice, 5x5 pad 2", new(3, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2)),
-            ("padded-slice lowering, chunks starting mid-row", new(1, 64, 29, 29, 8, 3, 3, 1, 1, 1, 1)),
-            ("padded-slice lowering, rectangular kernel, uneven padding", new(2, 9, 11, 8, 5, 3, 2, 1, 1, 0, 1)),
-            ("padded-slice lowering, batch 1, odd sizes", new(1, 13, 7, 9, 11, 3, 3, 1, 1, 1, 1)),
-            ("padding as wide as the kernel: all-zero slice rows", new(2, 8, 6, 6, 4, 2, 2, 1, 1, 2, 2)),
-            ("direct C=1: convnet's first layer, K not a multiple of 16", new(5, 1, 28, 28, 20, 5, 5, 1, 1, 2, 2)),
-            ("direct C=1: batch 1, K past one task (37)", new(1, 1, 13, 11, 37, 5, 5, 1, 1, 2, 2)),
-            ("direct C=1: odd sizes, no padding, K = 3", new(3, 1, 9, 7, 3, 3, 3)),
-            ("direct C=1: rectangular kernel, uneven padding", new(2, 1, 10, 15, 7, 2, 5, 1, 1, 1, 0)),
-            ("direct C=1: output narrower than a vector, padding wider than the kernel", new(4, 1, 3, 2, 6, 2, 3, 1, 1, 3, 2)),
-            ("direct C=1: 1x1 kernel", new(2, 1, 6, 5, 9, 1, 1)),
-            ("C=1 stride 2 (lowering path)", new(2, 1, 11, 12, 5, 3, 3, 2, 2, 1, 1)),
-            ("batch 1 forward in two chunks, stride 2 (lowering from x)", new(1, 5, 15, 13, 7, 3, 3, 2, 2, 1, 1)),
-            ("batch 1 forward, fewer outputs than one vector pair", new(1, 4, 3, 3, 5, 3, 3, 1, 1, 1, 1)),
-            ("batch 1 forward in two chunks, convnet's second layer", new(1, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2)),
-            ("backward filter from a padded slice: images on slots, chunks mid-row", new(5, 20, 23, 23, 9, 3, 3, 1, 1, 1, 1)),
-            ("backward filter from a padded slice: rectangular kernel, uneven padding", new(4, 3, 9, 13, 10, 4, 2, 1, 1, 2, 0)),
-            ("backward filter from a padded slice below the direct threshold: chunks mid-row", new(5, 20, 18, 18, 9, 3, 3, 1, 1, 1, 1)),
-            ("direct backward filter, C > 1: batch 1, taps not a multiple of 3", new(1, 2, 24, 24, 5, 5, 5, 1, 1, 2, 2)),
-            ("direct forward and backward filter, C > 1: rectangular kernel, uneven padding", new(3, 7, 30, 21, 6, 3, 2, 1, 1, 1, 0)),
-            ("direct forward, C = 3: K not a multiple of 4", new(2, 3, 30, 30, 5, 3, 3, 1, 1, 1, 1)),
-            ("implicit forward: taps across k blocks (270), positions not a multiple of 6, K = 30", new(3, 30, 9, 11, 30, 3, 3, 1, 1, 1, 1)),
-            ("implicit forward: LeNet's second layer, no padding", new(4, 6, 14, 14, 16, 5, 5)),
-            ("implicit backward data (flipped filters): rectangular kernel, same padding", new(2, 16, 9, 13, 8, 3, 5, 1, 1, 1, 2)),
-            ("implicit backward data: 30 channels in 32-wide panels, taps across k blocks (360)", new(3, 30, 11, 10, 40, 3, 3, 1, 1, 1, 1)),
-            ("implicit backward filter: positions across k blocks (400), taps not a multiple of 6", new(2, 3, 20, 20, 16, 3, 3, 1, 1, 1, 1)),
-            ("implicit backward filter: batch 1, K = 15 (one idle filter), uneven padding", new(1, 4, 17, 15, 15, 3, 3, 1, 1, 0, 1)),
-            ("direct forward, C = 16: batch 1, K past one task (37)", new(1, 16, 24, 26, 37, 3, 3, 1, 1, 1, 1)),
-        ];
-        foreach (var (name, g) in shapes) yield return new TestCaseData(g).SetArgDisplayNames(name);
+        public override string ToString() => Name;
+        public CpuDevice Device(int threads) => new(new CpuDeviceOptions { Threads = threads, Paths = Paths });
+    }
+
+    public static IEnumerable<ConvCase> Cases() =>
+    [
+        new("mono 5x5 pad 2", new(2, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2), Direct, Filter: Direct),
+        new("rgb 3x3 stride 2 pad 1", new(3, 3, 17, 19, 5, 3, 3, 2, 2, 1, 1), Lowering, Lowering, Lowering),
+        new("rectangular kernel, stride and padding", new(2, 10, 13, 11, 17, 3, 5, 2, 1, 1, 2), Lowering, Lowering, Lowering),
+        new("lowering: batch 1 split inside the image", new(1, 16, 20, 20, 32, 3, 3, 1, 1, 1, 1), Lowering, Lowering, Lowering, LoweringOnly),
+        new("lowering: CRS across the k block (270)", new(2, 30, 9, 9, 7, 3, 3, 1, 1, 1, 1), Lowering, Filter: Lowering),
+        new("lowering: CRS across two k blocks, batch 1", new(1, 61, 12, 12, 40, 3, 3, 1, 1, 0, 0), Lowering, Lowering, Lowering),
+        new("1x1 convolution", new(4, 9, 7, 7, 13, 1, 1), Lowering, Lowering, Lowering),
+        new("kernel as large as the input", new(2, 3, 5, 5, 4, 5, 5), Lowering, Lowering, Lowering),
+        new("stride 3 with padding wider than the stride", new(2, 2, 10, 10, 3, 4, 4, 3, 3, 4, 4), Lowering, Lowering, Lowering),
+        new("single output channel", new(5, 4, 8, 6, 1, 3, 3, 1, 1, 1, 1), Lowering, Lowering, Lowering),
+        new("many images, few channels", new(9, 2, 6, 6, 3, 3, 3, 1, 2, 1, 0), Lowering, Lowering, Lowering),
+        new("stride-1 lowering from a padded slice, 5x5 pad 2", new(3, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2), Lowering, Lowering, Lowering, LoweringOnly),
+        new("padded-slice lowering, chunks starting mid-row", new(1, 64, 29, 29, 8, 3, 3, 1, 1, 1, 1), Lowering),
+        new("padded-slice lowering, rectangular kernel, uneven padding", new(2, 9, 11, 8, 5, 3, 2, 1, 1, 0, 1), Lowering, Lowering, Lowering),
+        new("padded-slice lowering, batch 1, odd sizes", new(1, 13, 7, 9, 11, 3, 3, 1, 1, 1, 1), Lowering, Lowering, Lowering),
+        new("padding as wide as the kernel: all-zero slice rows", new(2, 8, 6, 6, 4, 2, 2, 1, 1, 2, 2), Lowering, Lowering, Lowering),
+        new("direct C=1: convnet's first layer, K not a multiple of 16", new(5, 1, 28, 28, 20, 5, 5, 1, 1, 2, 2), Direct, Filter: Direct),
+        new("direct C=1: batch 1, K past one task (37)", new(1, 1, 13, 11, 37, 5, 5, 1, 1, 2, 2), Direct, Filter: Direct),
+        new("direct C=1: odd sizes, no padding, K = 3", new(3, 1, 9, 7, 3, 3, 3), Direct, Filter: Direct),
+        new("direct C=1: rectangular kernel, uneven padding", new(2, 1, 10, 15, 7, 2, 5, 1, 1, 1, 0), Direct, Filter: Direct),
+        new("direct C=1: output narrower than a vector, padding wider than the kernel", new(4, 1, 3, 2, 6, 2, 3, 1, 1, 3, 2), Direct, Filter: Direct),
+        new("direct C=1: 1x1 kernel", new(2, 1, 6, 5, 9, 1, 1), Direct, Filter: Direct),
+        new("C=1 stride 2 (lowering path)", new(2, 1, 11, 12, 5, 3, 3, 2, 2, 1, 1), Lowering, Lowering, Lowering),
+        new("batch 1 forward in two chunks, stride 2 (lowering from x)", new(1, 5, 15, 13, 7, 3, 3, 2, 2, 1, 1), Lowering),
+        new("batch 1 forward, fewer outputs than one vector pair", new(1, 4, 3, 3, 5, 3, 3, 1, 1, 1, 1), Lowering),
+        new("lowering: batch 1 forward in two chunks, convnet's second layer", new(1, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2), Lowering, Paths: LoweringOnly),
+        new("backward filter from a padded slice: images on slots, chunks mid-row", new(5, 20, 23, 23, 9, 3, 3, 1, 1, 1, 1), Filter: Lowering, Paths: LoweringOnly),
+        new("backward filter from a padded slice: rectangular kernel, uneven padding", new(4, 3, 9, 13, 10, 4, 2, 1, 1, 2, 0), Filter: Lowering),
+        new("backward filter from a padded slice below the direct threshold: chunks mid-row", new(5, 20, 18, 18, 9, 3, 3, 1, 1, 1, 1), Filter: Lowering),
+        new("backward filter with edge tests per row (no padded slice)", new(5, 20, 18, 18, 9, 3, 3, 1, 1, 1, 1), Filter: Lowering,
+            Paths: LoweringOnly & ~CpuPaths.LowerFromPaddedSlice),
+        new("direct backward filter, C > 1: batch 1, taps not a multiple of 3", new(1, 2, 24, 24, 5, 5, 5, 1, 1, 2, 2), Filter: Direct),
+        new("direct forward and backward filter, C > 1: rectangular kernel, uneven padding", new(3, 7, 30, 21, 6, 3, 2, 1, 1, 1, 0), Direct, Filter: Direct),
+        new("direct forward, C = 3: K not a multiple of 4", new(2, 3, 30, 30, 5, 3, 3, 1, 1, 1, 1), Direct),
+        new("implicit forward: taps across k blocks (270), positions not a multiple of 6, K = 30", new(3, 30, 9, 11, 30, 3, 3, 1, 1, 1, 1), Implicit),
+        new("implicit forward: LeNet's second layer, no padding", new(4, 6, 14, 14, 16, 5, 5), Implicit),
+        new("implicit backward data (flipped filters): rectangular kernel, same padding", new(2, 16, 9, 13, 8, 3, 5, 1, 1, 1, 2), Data: Implicit),
+        new("implicit backward data: 30 channels in 32-wide panels, taps across k blocks (360)", new(3, 30, 11, 10, 40, 3, 3, 1, 1, 1, 1), Data: Implicit),
+        new("implicit backward filter: positions across k blocks (400), taps not a multiple of 6", new(2, 3, 20, 20, 16, 3, 3, 1, 1, 1, 1), Filter: Implicit),
+        new("implicit backward filter: batch 1, K = 15 (one idle filter), uneven padding", new(1, 4, 17, 15, 15, 3, 3, 1, 1, 0, 1), Filter: Implicit),
+        new("direct forward, C = 16: batch 1, K past one task (37)", new(1, 16, 24, 26, 37, 3, 3, 1, 1, 1, 1), Direct),
+        new("lowering: batch 1 in one chunk (no single-image split)", new(1, 16, 20, 20, 32, 3, 3, 1, 1, 1, 1), Lowering,
+            Paths: LoweringOnly & ~CpuPaths.SplitSingleImage),
+    ];
+
+    [TestCaseSource(nameof(Cases))]
+    public void ThePlanTakesThePathTheCaseIsNamedFor(ConvCase c)
+    {
+        using var cpu = c.Device(1);
+        var plan = cpu.PlanConv2d(c.G);
+        if (c.Forward is { } f) Assert.That(plan.Forward, Is.EqualTo(f), "forward");
+        if (c.Data is { } d) Assert.That(plan.BackwardData, Is.EqualTo(d), "backward data");
+        if (c.Filter is { } b) Assert.That(plan.BackwardFilter, Is.EqualTo(b), "backward filter");
+        Assert.That(new[] { c.Forward, c.Data, c.Filter }, Has.Some.Not.Null, "every case names a path");
     }
 
     private static float Tolerance(in Conv2dGeometry g) => 1e-5f * MathF.Sqrt(g.C * g.R * g.S + g.K + g.N * g.P * g.Q);
@@ -86,33 +115,35 @@ public class CpuConvolutionTests
         yield return ("backward filter without bias gradient", d => BackwardFilter(d, g, false), [2, 3]);
     }
 
-    [TestCaseSource(nameof(Geometries))]
-    public void MatchesReference(Conv2dGeometry g)
+    [TestCaseSource(nameof(Cases))]
+    public void MatchesReference(ConvCase c)
     {
+        var g = c.G;
         using var reference = new ReferenceDevice();
-        using var one = new CpuDevice(1);
-        using var two = new CpuDevice(2);
+        using var one = c.Device(1);
+        using var two = c.Device(2);
         foreach (var (name, op, outputs) in Ops(g))
         {
             var expected = op(reference);
             foreach (var cpu in new[] { one, two })
             {
                 var actual = op(cpu);
-                foreach (int o in outputs) AssertClose(actual[o], expected[o], Tolerance(g), $"{name}, {g}, threads={cpu.Threads}, buffer {o}");
+                foreach (int o in outputs) Compare.Close(actual[o], expected[o], Tolerance(g), $"{name}, {g}, threads={cpu.Threads}, buffer {o}");
             }
         }
     }
 
-    [TestCaseSource(nameof(Geometries))]
-    public void OneAndTwoThreadsGiveIdenticalBitsAndRerunsToo(Conv2dGeometry g)
+    [TestCaseSource(nameof(Cases))]
+    public void OneAndTwoThreadsGiveIdenticalBitsAndRerunsToo(ConvCase c)
     {
-        using var one = new CpuDevice(1);
-        using var two = new CpuDevice(2);
+        var g = c.G;
+        using var one = c.Device(1);
+        using var two = c.Device(2);
         foreach (var (name, op, _) in Ops(g))
         {
             var first = op(two);
-            AssertBitwiseEqual(op(two), first, $"{name}, rerun, {g}");
-            AssertBitwiseEqual(op(one), first, $"{name}, 1 vs 2 threads, {g}");
+            Compare.BitwiseEqual(op(two), first, $"{name}, rerun, {g}");
+            Compare.BitwiseEqual(op(one), first, $"{name}, 1 vs 2 threads, {g}");
         }
     }
 
@@ -126,8 +157,8 @@ public class CpuConvolutionTests
         using var four = new CpuDevice(4);
         var expected = Forward(reference, g, true)[3];
         var split = Forward(four, g, true)[3];
-        AssertClose(split, expected, Tolerance(g), "4 threads vs reference");
-        AssertBitwiseEqual(Forward(four, g, true), Forward(one, g, true), "4 threads vs 1");
+        Compare.Close(split, expected, Tolerance(g), "4 threads vs reference");
+        Compare.BitwiseEqual(Forward(four, g, true), Forward(one, g, true), "4 threads vs 1");
     }
 
     [Test]
@@ -139,18 +170,6 @@ public class CpuConvolutionTests
         using var reference = new ReferenceDevice();
         using var cpu = new CpuDevice(2);
         foreach (var g in new[] { big, small, big })
-            AssertClose(Forward(cpu, g, true)[3], Forward(reference, g, true)[3], Tolerance(g), g.ToString());
-    }
-
-    [Test]
-    public void ShortOutputBufferNamesOpAndSizes()
-    {
-        var g = new Conv2dGeometry(1, 1, 4, 4, 1, 3, 3);
-        using var cpu = new CpuDevice(1);
-        using var x = cpu.Allocate(g.InputLength);
-        using var w = cpu.Allocate(g.FilterLength);
-        using var y = cpu.Allocate(g.OutputLength - 1);
-        var e = Assert.Throws<ArgumentException>(() => cpu.Conv2dForward(g, x, w, null, y))!;
-        Assert.That(e.Message, Does.Contain("Conv2dForward").And.Contain("3").And.Contain("4"));
+            Compare.Close(Forward(cpu, g, true)[3], Forward(reference, g, true)[3], Tolerance(g), g.ToString());
     }
 }

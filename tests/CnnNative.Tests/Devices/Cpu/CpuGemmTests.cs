@@ -1,11 +1,11 @@
 using CnnNative.Devices;
 using CnnNative.Devices.Reference;
-using static CnnNative.Tests.Devices.Cpu.CpuTestSupport;
+using static CnnNative.Tests.Devices.DeviceTestSupport;
 
 namespace CnnNative.Tests.Devices.Cpu;
 
 /// <summary>The cpu device's GEMM against the reference: every transpose combination, sizes around the block edges.</summary>
-[Parallelizable(ParallelScope.None)]
+[Category(Conformance.TestDevices.CpuCategory)]
 public class CpuGemmTests
 {
     public record GemmCase(bool TransA, bool TransB, int M, int N, int K, float Alpha, float Beta)
@@ -77,7 +77,7 @@ public class CpuGemmTests
         {
             using var cpu = new CpuDevice(threads);
             var actual = Gemm(cpu, c, a, b, cInit)[2];
-            AssertClose(actual, expected, 1e-5 * Math.Sqrt(c.K + 1), $"{c} threads={threads}");
+            Compare.Close(actual, expected, 1e-5 * Math.Sqrt(c.K + 1), $"{c} threads={threads}");
         }
     }
 
@@ -87,8 +87,8 @@ public class CpuGemmTests
         var (a, b, cInit) = Operands(c);
         using var one = new CpuDevice(1);
         using var two = new CpuDevice(2);
-        AssertBitwiseEqual(Gemm(two, c, a, b, cInit), Gemm(one, c, a, b, cInit), c.ToString());
-        AssertBitwiseEqual(Gemm(two, c, a, b, cInit), Gemm(two, c, a, b, cInit), c + " (rerun)");
+        Compare.BitwiseEqual(Gemm(two, c, a, b, cInit), Gemm(one, c, a, b, cInit), c.ToString());
+        Compare.BitwiseEqual(Gemm(two, c, a, b, cInit), Gemm(two, c, a, b, cInit), c + " (rerun)");
     }
 
     [Test]
@@ -98,18 +98,7 @@ public class CpuGemmTests
         using var cpu = new CpuDevice(2);
         var c = new GemmCase(false, false, 3, 4, 0, 1f, 0.5f);
         var expected = Gemm(reference, c, [], [], Random(12, 4))[2];
-        AssertClose(Gemm(cpu, c, [], [], Random(12, 4))[2], expected, 0, "k = 0");
-    }
-
-    [Test]
-    public void ShortBufferNamesOpAndSizes()
-    {
-        using var cpu = new CpuDevice(1);
-        using var a = cpu.Allocate(5);
-        using var b = cpu.Allocate(6);
-        using var c = cpu.Allocate(6);
-        var e = Assert.Throws<ArgumentException>(() => cpu.Gemm(false, false, 2, 3, 3, 1, a, b, 0, c))!;
-        Assert.That(e.Message, Does.Contain("Gemm").And.Contain("5").And.Contain("6"));
+        Compare.Close(Gemm(cpu, c, [], [], Random(12, 4))[2], expected, 0, "k = 0");
     }
 
     /// <summary>Shapes for the few-row dot-product path: M = 1..4, N with 0, 1 or 2 columns left over from threes and pairs, k off the 8- and 32-steps.</summary>
@@ -133,15 +122,8 @@ public class CpuGemmTests
         foreach (int threads in new[] { 1, 2 })
         {
             using var cpu = new CpuDevice(threads);
-            float[][] single, paired;
-            try
-            {
-                CnnNative.Devices.Cpu.Gemm.PairedDotEnabled = false;
-                single = Gemm(cpu, c, a, b, cInit);
-            }
-            finally { CnnNative.Devices.Cpu.Gemm.PairedDotEnabled = true; }
-            paired = Gemm(cpu, c, a, b, cInit);
-            AssertBitwiseEqual(paired, single, $"{c} threads={threads}");
+            using var oneRow = new CpuDevice(new CpuDeviceOptions { Threads = threads, Paths = CpuPaths.All & ~CpuPaths.GroupedDotProducts });
+            Compare.BitwiseEqual(Gemm(cpu, c, a, b, cInit), Gemm(oneRow, c, a, b, cInit), $"{c} threads={threads}");
         }
     }
 
@@ -170,17 +152,12 @@ public class CpuGemmTests
         var (a, b, cInit) = Operands(c);
         using var one = new CpuDevice(1);
         using var two = new CpuDevice(2);
-        float[][] blocked;
-        try
-        {
-            CnnNative.Devices.Cpu.Gemm.FewRowsEnabled = false;
-            blocked = Gemm(two, c, a, b, cInit);
-        }
-        finally { CnnNative.Devices.Cpu.Gemm.FewRowsEnabled = true; }
+        using var twoBlocked = new CpuDevice(new CpuDeviceOptions { Threads = 2, Paths = CpuPaths.All & ~CpuPaths.FewRowsGemm });
+        var blocked = Gemm(twoBlocked, c, a, b, cInit);
         var fewRows = Gemm(two, c, a, b, cInit);
-        AssertBitwiseEqual(fewRows, blocked, c + " few rows vs blocked");
-        AssertBitwiseEqual(fewRows, Gemm(one, c, a, b, cInit), c + " 2 vs 1 thread");
+        Compare.BitwiseEqual(fewRows, blocked, c + " few rows vs blocked");
+        Compare.BitwiseEqual(fewRows, Gemm(one, c, a, b, cInit), c + " 2 vs 1 thread");
         using var reference = new ReferenceDevice();
-        AssertClose(fewRows[2], Gemm(reference, c, a, b, cInit)[2], 1e-5 * Math.Sqrt(c.K + 1), c.ToString());
+        Compare.Close(fewRows[2], Gemm(reference, c, a, b, cInit)[2], 1e-5 * Math.Sqrt(c.K + 1), c.ToString());
     }
 }

@@ -1,139 +1,24 @@
 using CnnNative.Devices;
-using CnnNative.Devices.Reference;
-using static CnnNative.Tests.Devices.Cpu.CpuTestSupport;
+using static CnnNative.Tests.Devices.Conformance.ShapeSweepConformanceTests;
 
 namespace CnnNative.Tests.Devices.Cpu;
 
 /// <summary>
-/// Every non-GEMM op of the cpu device against the reference, on lengths that reach the vector bodies, the scalar
-/// tails and the multi-chunk (pooled) paths; every buffer is compared after the op, and returned numbers too.
+/// What only the cpu device promises on top of the conformance suites: bitwise-identical results on one and two
+/// threads for every op of the shape sweep (<see cref="Conformance.ShapeSweepConformanceTests"/>), and what it reports.
 /// </summary>
-[Parallelizable(ParallelScope.None)]
+[Category(Conformance.TestDevices.CpuCategory)]
 public class CpuOpTests
 {
-    /// <summary>An op on freshly uploaded buffers; Run returns its scalar result (or 0).</summary>
-    public record OpCase(string Name, int[] Lengths, Func<IDevice, DeviceBuffer[], float> Run, double Tolerance = 1e-5)
-    {
-        public override string ToString() => Name;
-    }
-
-    // Below one vector, with a tail, and above one RangeJob chunk (so several workers take part).
-    private static readonly int[] Lengths = [5, 1003, 70_001];
-
-    private static readonly Pool2dGeometry[] Pools =
-    [
-        new(2, 3, 8, 8, 2, 2, 2, 2),        // 2×2/2 with 4 outputs a row: scalar tail of the AVX path
-        new(2, 5, 37, 36, 2, 2, 2, 2),      // 18 outputs a row: vector body and tail
-        new(1, 4, 13, 13, 3, 3, 2, 2),      // overlapping windows
-        new(3, 2, 9, 14, 2, 3, 1, 2),       // rectangular window and stride
-        new(1, 1, 5, 5, 5, 5, 1, 1),        // one window covering the input
-        new(20, 16, 28, 28, 2, 2, 2, 2),    // many planes: several tasks
-        new(3, 4, 14, 14, 2, 2, 2, 2),      // 7 outputs a row: two overlapping 4-wide blocks
-        new(2, 3, 15, 11, 2, 2, 2, 2),      // odd height and width: the last row and column get no gradient
-        new(1, 2, 6, 7, 2, 2, 2, 2),        // 3 outputs a row: element by element
-        new(2, 2, 2, 2, 2, 2, 2, 2),        // one window a plane
-        new(1, 3, 4, 34, 2, 2, 2, 2),       // 17 outputs a row: vector body and an overlapping last block
-    ];
-
-    public static IEnumerable<OpCase> Cases()
-    {
-        foreach (int n in Lengths)
-        {
-            yield return new($"Fill n={n}", [n], (d, b) => { d.Fill(b[0], n, 3.5f); return 0; });
-            yield return new($"Copy n={n}", [n, n], (d, b) => { d.Copy(b[0], b[1], n); return 0; });
-            yield return new($"Axpy n={n}", [n, n], (d, b) => { d.Axpy(n, -0.75f, b[0], b[1]); return 0; });
-            yield return new($"Scale n={n}", [n], (d, b) => { d.Scale(n, 1.25f, b[0]); return 0; });
-            yield return new($"Multiply n={n}", [n, n, n], (d, b) => { d.Multiply(n, b[0], b[1], b[2]); return 0; });
-            foreach (var f in Enum.GetValues<Activation>())
-            {
-                yield return new($"{f} forward n={n}", [n, n], (d, b) => { d.ActivationForward(f, n, b[0], b[1]); return 0; });
-                yield return new($"{f} backward n={n}", [n, n, n], (d, b) => { d.ActivationBackward(f, n, b[0], b[1], b[2]); return 0; });
-            }
-            yield return new($"Dropout n={n}", [n, n, n], (d, b) => { d.DropoutForward(n, 0.3f, 1234u, b[0], b[1], b[2]); return 0; }, 0);
-            yield return new($"SquaredError n={n}", [n, n, n], (d, b) => d.SquaredError(n, b[0], b[1], b[2], 0.5f));
-            yield return new($"Sgd n={n}", [n, n], (d, b) => { d.SgdStep(n, b[0], b[1], null, 0.1f, 0, 1e-3f, false); return 0; });
-            foreach (bool nesterov in new[] { false, true })
-                yield return new($"Sgd momentum nesterov={nesterov} n={n}", [n, n, n],
-                                 (d, b) => { d.SgdStep(n, b[0], b[1], b[2], 0.1f, 0.9f, 1e-3f, nesterov); return 0; });
-            foreach (int step in new[] { 1, 7 })
-                yield return new($"Adam step={step} n={n}", [n, n, n, n],
-                                 (d, b) => { d.AdamStep(n, b[0], b[1], b[2], b[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, step); return 0; }, 1e-4);
-        }
-        foreach (var (rows, cols) in new[] { (1, 1), (3, 10), (7, 19), (300, 200), (5000, 10) })
-        {
-            int n = rows * cols;
-            yield return new($"AddBiasRows {rows}x{cols}", [cols, n], (d, b) => { d.AddBiasRows(rows, cols, b[0], b[1]); return 0; });
-            yield return new($"SumRows {rows}x{cols}", [n, cols], (d, b) => { d.SumRows(rows, cols, b[0], b[1]); return 0; });
-            yield return new($"SoftmaxForward {rows}x{cols}", [n, n], (d, b) => { d.SoftmaxForward(rows, cols, b[0], b[1]); return 0; });
-            yield return new($"SoftmaxBackward {rows}x{cols}", [n, n, n], (d, b) => { d.SoftmaxBackward(rows, cols, b[0], b[1], b[2]); return 0; });
-            yield return new($"SoftmaxCrossEntropy {rows}x{cols}", [n, n, n], (d, b) => d.SoftmaxCrossEntropy(rows, cols, b[0], b[1], b[2], 1f / rows));
-            yield return new($"CountCorrect {rows}x{cols}", [n, n], (d, b) => d.CountCorrect(rows, cols, b[0], b[1]), 0);
-        }
-        foreach (var g in Pools)
-            foreach (var mode in Enum.GetValues<PoolMode>())
-            {
-                yield return new($"Pool {mode} forward {g}", [g.InputLength, g.OutputLength], (d, b) => { d.Pool2dForward(g, mode, b[0], b[1]); return 0; });
-                yield return new($"Pool {mode} backward {g}", [g.InputLength, g.OutputLength, g.InputLength],
-                                 (d, b) => { d.Pool2dBackward(g, mode, b[0], b[1], b[2]); return 0; });
-            }
-    }
-
-    /// <summary>Inputs with ties (values on a coarse grid), so first-maximum rules are exercised.</summary>
-    private static float[] Data(int length, int seed)
-        => Random(length, seed, 4f).Select(v => MathF.Round(v * 4) / 4).ToArray();
-
-    private static (float[][] Buffers, float Result) Execute(IDevice device, OpCase c)
-    {
-        float result = 0;
-        var inputs = c.Lengths.Select((n, i) => Data(n, 10 + i)).ToArray();
-        var buffers = Run(device, inputs, (d, b) => result = c.Run(d, b));
-        return (buffers, result);
-    }
-
-    [TestCaseSource(nameof(Cases))]
-    public void MatchesReference(OpCase c)
-    {
-        using var reference = new ReferenceDevice();
-        var (expected, expectedResult) = Execute(reference, c);
-        foreach (int threads in new[] { 1, 2 })
-        {
-            using var cpu = new CpuDevice(threads);
-            var (actual, result) = Execute(cpu, c);
-            for (int b = 0; b < expected.Length; b++) AssertClose(actual[b], expected[b], c.Tolerance, $"{c.Name} threads={threads} buffer {b}");
-            Assert.That(result, Is.EqualTo(expectedResult).Within(c.Tolerance * (1 + Math.Abs(expectedResult))), $"{c.Name} threads={threads} result");
-        }
-    }
-
-    [TestCaseSource(nameof(Cases))]
+    [TestCaseSource(typeof(Conformance.ShapeSweepConformanceTests), nameof(Cases))]
     public void OneAndTwoThreadsGiveIdenticalBits(OpCase c)
     {
         using var one = new CpuDevice(1);
         using var two = new CpuDevice(2);
         var (a, ra) = Execute(one, c);
         var (b, rb) = Execute(two, c);
-        AssertBitwiseEqual(b, a, c.Name);
+        Compare.BitwiseEqual(b, a, c.Name);
         Assert.That(BitConverter.SingleToInt32Bits(rb), Is.EqualTo(BitConverter.SingleToInt32Bits(ra)), c.Name);
-    }
-
-    [Test]
-    public void MaxPoolingPropagatesNaNAndRoutesGradientToFirstMaximum()
-    {
-        var g = new Pool2dGeometry(1, 1, 2, 16, 2, 2, 2, 2);
-        var x = new float[32];
-        x[3] = float.NaN;      // window 1 holds a NaN
-        x[4] = x[5] = 2;       // window 2: tie between positions 4 and 5; the first wins
-        using var reference = new ReferenceDevice();
-        using var cpu = new CpuDevice(2);
-        float[] dy = Enumerable.Range(1, 8).Select(i => (float)i).ToArray();
-        foreach (var device in new IDevice[] { reference, cpu })
-        {
-            var forward = Run(device, [x, new float[8]], (d, b) => d.Pool2dForward(g, PoolMode.Max, b[0], b[1]))[1];
-            Assert.That(forward[1], Is.NaN, device.Name);
-            Assert.That(forward[2], Is.EqualTo(2f), device.Name);
-            var dx = Run(device, [x, dy, new float[32]], (d, b) => d.Pool2dBackward(g, PoolMode.Max, b[0], b[1], b[2]))[2];
-            Assert.That(dx[4], Is.EqualTo(3f), device.Name);
-            Assert.That(dx[5], Is.EqualTo(0f), device.Name);
-        }
     }
 
     [Test]
@@ -148,17 +33,5 @@ public class CpuOpTests
         using var created = Device.Create("cpu", threads: 1);
         Assert.That(created, Is.InstanceOf<CpuDevice>());
         Assert.That(((CpuDevice)created).Threads, Is.EqualTo(1));
-    }
-
-    [Test]
-    public void DisposedDeviceRefusesWork()
-    {
-        var cpu = new CpuDevice(2);
-        using var other = new CpuDevice(1);
-        using var x = other.Allocate(4);
-        Assert.Throws<ArgumentException>(() => cpu.Fill(x, 4, 1f), "a buffer of another device");
-        cpu.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => cpu.Allocate(4));
-        cpu.Dispose();
     }
 }

@@ -3,6 +3,7 @@ using CnnNative.Devices.Cpu;
 namespace CnnNative.Tests.Devices.Cpu;
 
 /// <summary>The cpu device's worker pool: one thread means the caller alone; every task runs exactly once; failures surface.</summary>
+[Category(Conformance.TestDevices.CpuCategory)]
 public unsafe class WorkerPoolTests
 {
     private struct Record

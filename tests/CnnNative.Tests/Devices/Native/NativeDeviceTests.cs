@@ -4,9 +4,9 @@ using CnnNative.Devices.Native;
 namespace CnnNative.Tests.Devices.Native;
 
 /// <summary>
-/// What is specific to the native device: loading libcnnnative, its version, turning its status codes into
-/// exceptions that name the op and the shapes, and disposal. (Numerical agreement with the reference is the
-/// conformance suite's job: "native" is in TestDevices.)
+/// What is specific to the native device: loading libcnnnative, its version, the library's own checks and turning
+/// its status codes into exceptions. (Numerical agreement with the reference and the argument checks every device
+/// shares are the conformance suites' job: "native" is in TestDevices.)
 /// </summary>
 public class NativeDeviceTests
 {
@@ -40,81 +40,43 @@ public class NativeDeviceTests
     public void NegativeThreadCountIsRejected()
         => Assert.Throws<ArgumentOutOfRangeException>(() => NativeDevice.Create(-1));
 
-    /// <summary>Calls whose sizes do not fit their buffers (the native library finds it), with the text the message must name.</summary>
-    public static IEnumerable<TestCaseData> TooShortBuffers()
-    {
-        yield return Case("Fill", d => d.Fill(Alloc(d, 9), 10, 1f), "length=10", "x=9");
-        yield return Case("Gemm", d => d.Gemm(false, true, 4, 3, 2, 1f, Alloc(d, 8), Alloc(d, 6), 0f, Alloc(d, 11)), "m=4, n=3, k=2", "c=11");
-        var conv = new Conv2dGeometry(2, 3, 8, 8, 4, 3, 3, padH: 1, padW: 1);
-        yield return Case("Conv2dForward", d => d.Conv2dForward(conv, Alloc(d, conv.InputLength), Alloc(d, conv.FilterLength), null, Alloc(d, conv.OutputLength - 1)),
-                          conv.ToString(), $"y={conv.OutputLength - 1}");
-        yield return Case("Conv2dBackwardFilter", d => d.Conv2dBackwardFilter(conv, Alloc(d, conv.InputLength), Alloc(d, conv.OutputLength), Alloc(d, conv.FilterLength), Alloc(d, 3)),
-                          conv.ToString(), "db=3");
-        var pool = new Pool2dGeometry(2, 3, 8, 8, 2, 2, 2, 2);
-        yield return Case("Pool2dBackward", d => d.Pool2dBackward(pool, PoolMode.Max, Alloc(d, pool.InputLength), Alloc(d, pool.OutputLength), Alloc(d, 5)),
-                          pool.ToString(), "dx=5");
-        yield return Case("SoftmaxCrossEntropy", d => d.SoftmaxCrossEntropy(4, 10, Alloc(d, 40), Alloc(d, 39), Alloc(d, 40), 1f), "rows=4, cols=10", "targets=39");
-        yield return Case("AdamStep", d => d.AdamStep(5, Alloc(d, 5), Alloc(d, 5), Alloc(d, 5), Alloc(d, 4), 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1), "length=5", "v=4");
-    }
-
-    private static TestCaseData Case(string op, Action<IDevice> call, string shapes, string buffer)
-        => new TestCaseData(call, op, shapes, buffer).SetArgDisplayNames(op);
-
-    // Buffers live until the device is disposed at the end of the test.
-    private static DeviceBuffer Alloc(IDevice device, int length) => device.Allocate(length);
-
-    [TestCaseSource(nameof(TooShortBuffers))]
-    public void TooShortBufferBecomesAnArgumentExceptionNamingOpShapesAndBuffer(Action<IDevice> call, string op, string shapes, string buffer)
-    {
-        using var device = NativeDevice.Create(2);
-        var ex = Assert.Throws<ArgumentException>(() => call(device));
-        Assert.That(ex!.Message, Does.StartWith(op + "(").And.Contain(shapes).And.Contain(buffer));
-    }
-
-    /// <summary>Out-of-range non-size arguments, which the native library reports as CNN_E_INVALID_ARGUMENT.</summary>
-    public static IEnumerable<TestCaseData> OutOfRangeArguments()
-    {
-        yield return new TestCaseData((Action<IDevice>)(d => d.AdamStep(4, Alloc(d, 4), Alloc(d, 4), Alloc(d, 4), Alloc(d, 4), 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 0)), "AdamStep")
-            .SetArgDisplayNames("AdamStep step 0");
-        yield return new TestCaseData((Action<IDevice>)(d => d.DropoutForward(4, 1f, 7, Alloc(d, 4), Alloc(d, 4), Alloc(d, 4))), "DropoutForward")
-            .SetArgDisplayNames("DropoutForward rate 1");
-        yield return new TestCaseData((Action<IDevice>)(d => d.ActivationForward((Activation)42, 4, Alloc(d, 4), Alloc(d, 4))), "ActivationForward")
-            .SetArgDisplayNames("ActivationForward unknown activation");
-        yield return new TestCaseData((Action<IDevice>)(d => d.Gemm(false, false, -1, 2, 2, 1f, Alloc(d, 4), Alloc(d, 4), 0f, Alloc(d, 4))), "Gemm")
-            .SetArgDisplayNames("Gemm negative m");
-    }
-
-    [TestCaseSource(nameof(OutOfRangeArguments))]
-    public void OutOfRangeArgumentBecomesArgumentOutOfRange(Action<IDevice> call, string op)
-    {
-        using var device = NativeDevice.Create(2);
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => call(device));
-        Assert.That(ex!.Message, Does.StartWith(op + "("));
-    }
-
+    /// <summary>
+    /// The C library checks every call again (DeviceBase validates first, so these are reached only by calling the
+    /// ABI directly): a short buffer, a negative length, a NULL pointer, an unknown activation, each with its status.
+    /// </summary>
     [Test]
-    public void SgdWithMomentumButNoVelocityIsANullArgument()
+    public unsafe void TheLibraryChecksEveryCallItselfToo()
     {
-        using var device = NativeDevice.Create(2);
-        using var p = device.Allocate(4);
-        using var g = device.Allocate(4);
-        var ex = Assert.Throws<ArgumentNullException>(() => device.SgdStep(4, p, g, null, 0.1f, 0.9f, 0f, false));
-        Assert.That(ex!.Message, Does.Contain("SgdStep").And.Contain("velocity=null"));
-        Assert.DoesNotThrow(() => device.SgdStep(4, p, g, null, 0.1f, 0f, 0f, false));
+        NativeLibraryLoader.Load();
+        nint ctx;
+        Assert.That(NativeMethods.ContextCreate(1, &ctx), Is.EqualTo(NativeMethods.Ok));
+        try
+        {
+            float* x = stackalloc float[8];
+            Assert.That(NativeMethods.Fill(ctx, 9, 1f, x, 8), Is.EqualTo(NativeMethods.BufferTooSmall));
+            Assert.That(NativeMethods.Fill(ctx, -1, 1f, x, 8), Is.EqualTo(NativeMethods.InvalidSize));
+            Assert.That(NativeMethods.Fill(ctx, 4, 1f, null, 8), Is.EqualTo(NativeMethods.NullPointer));
+            Assert.That(NativeMethods.ActivationForward(ctx, 42, 4, x, 8, x, 8), Is.EqualTo(NativeMethods.InvalidArgument));
+            Assert.That(NativeMethods.AdamStep(ctx, 4, x, 8, x, 8, x, 8, x, 8, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 0), Is.EqualTo(NativeMethods.InvalidArgument));
+            Assert.That(NativeMethods.Fill(ctx, 8, 2f, x, 8), Is.EqualTo(NativeMethods.Ok));
+            Assert.That(x[7], Is.EqualTo(2f));
+        }
+        finally { NativeMethods.ContextDestroy(ctx); }
     }
 
-    [Test]
-    public void UseAfterDisposeThrowsAndDisposeIsIdempotent()
+    /// <summary>Each status becomes the exception the contract promises, naming the op and the status as the header spells it.</summary>
+    [TestCase(NativeMethods.BufferTooSmall, typeof(ArgumentException), "CNN_E_BUFFER_TOO_SMALL")]
+    [TestCase(NativeMethods.NullPointer, typeof(ArgumentNullException), "CNN_E_NULL_POINTER")]
+    [TestCase(NativeMethods.InvalidSize, typeof(ArgumentOutOfRangeException), "CNN_E_INVALID_SIZE")]
+    [TestCase(NativeMethods.InvalidArgument, typeof(ArgumentOutOfRangeException), "CNN_E_INVALID_ARGUMENT")]
+    [TestCase(NativeMethods.OutOfMemory, typeof(InsufficientMemoryException), "CNN_E_OUT_OF_MEMORY")]
+    [TestCase(NativeMethods.UnsupportedCpu, typeof(PlatformNotSupportedException), "CNN_E_UNSUPPORTED_CPU")]
+    [TestCase(99, typeof(InvalidOperationException), "unknown")]
+    public void StatusesBecomeExceptionsInOnePlace(int status, Type type, string name)
     {
-        var device = NativeDevice.Create(2);
-        var x = device.Allocate(4);
-        device.Fill(x, 4, 1f);
-        device.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => device.Fill(x, 4, 1f));
-        Assert.Throws<ObjectDisposedException>(() => device.Allocate(4));
-        Assert.Throws<ObjectDisposedException>(() => device.SoftmaxForward(1, 4, x, x));
-        Assert.DoesNotThrow(device.Dispose);
-        x.Dispose();
+        var e = Assert.Throws(type, () => NativeStatus.Check(status, "Conv2dForward"))!;
+        Assert.That(e.Message, Does.StartWith("Conv2dForward: libcnnnative returned").And.Contain(name));
+        Assert.DoesNotThrow(() => NativeStatus.Check(NativeMethods.Ok, "Fill"));
     }
 
     [Test]

@@ -31,8 +31,7 @@ public class OpenClErrorTests
     {
         OpenClTestSupport.RequireOpenCl();
         using var device = OpenClDevice.Create("opencl");
-        nint program = device.Context.Build("__kernel void ok(__global float* x) { x[get_global_id(0)] = 1.0f; }", "");
-        Assert.That(program, Is.Not.EqualTo((nint)0));
-        device.Context.Cl.ReleaseProgram(program);
+        using var program = device.Context.Build("__kernel void ok(__global float* x) { x[get_global_id(0)] = 1.0f; }", "");
+        Assert.That(program.IsInvalid, Is.False);
     }
 }

@@ -4,43 +4,43 @@
 //   backward data    col[n] = Wᵀ (CRS × K) · dy[n] (K × PQ), then dx = col2im(col)
 //   backward filter  dw    += dyᵀ-permuted (K × nPQ) · colT (nPQ × CRS), db += row sums
 // The host processes the batch in chunks of nb images so the workspace stays within a cache-friendly size.
-// Geometry arguments: C,H,W input, R,S kernel, P,Q output, sh,sw stride, ph,pw padding.
+// Geometry arguments: C,H,W input, R,S kernel, P,Q output, strideH,strideW stride, padH,padW padding.
 
-// The output columns q whose tap s lands inside the input row: w = q·sw − pw + s ∈ [0, W) ⇔ q ∈ [*lo, *hi).
+// The output columns q whose tap s lands inside the input row: w = q·strideW − padW + s ∈ [0, W) ⇔ q ∈ [*lo, *hi).
 // Computed once per row so the loops over q have no divisions and no bounds tests.
-inline void valid_q(int W, int Q, int sw, int pw, int s, int* lo, int* hi)
+inline void valid_q(int W, int Q, int strideW, int padW, int s, int* lo, int* hi)
 {
-    const int a = pw - s, t = W - 1 + pw - s;
-    *lo = a > 0 ? (a + sw - 1) / sw : 0;
-    *hi = t < 0 ? 0 : min(Q, t / sw + 1);
+    const int a = padW - s, t = W - 1 + padW - s;
+    *lo = a > 0 ? (a + strideW - 1) / strideW : 0;
+    *hi = t < 0 ? 0 : min(Q, t / strideW + 1);
     if (*hi < *lo) *hi = *lo;
 }
 
-// col[b·colImage + ((c·R + r)·S + s)·ld + p·Q + q] = x[n0+b][c][p·sh − ph + r][q·sw − pw + s] (0 outside).
+// col[b·colImage + ((c·R + r)·S + s)·ld + p·Q + q] = x[n0+b][c][p·strideH − padH + r][q·strideW − padW + s] (0 outside).
 // One work-item per output row p of one (c, r, s) tap. Columns PQ ≤ j < ld are zero-filled: the GEMM reads
 // them as the padding of its last vector tile.
-__kernel void im2col(int n0, int C, int H, int W, int R, int S, int P, int Q, int sh, int sw, int ph, int pw,
+__kernel void im2col(int n0, int C, int H, int W, int R, int S, int P, int Q, int strideH, int strideW, int padH, int padW,
                      __global const float* x, __global float* col, int ld, int colImage)
 {
     const int p = get_global_id(0), crs = get_global_id(1), b = get_global_id(2);
     if (p >= P || crs >= C * R * S) return;
     const int s = crs % S, r = (crs / S) % R, c = crs / (R * S);
-    const int h = p * sh - ph + r;
+    const int h = p * strideH - padH + r;
     __global float* out = col + (long)b * colImage + (long)crs * ld;
     int lo = Q, hi = Q;
-    if (h >= 0 && h < H) valid_q(W, Q, sw, pw, s, &lo, &hi);
-    __global const float* xr = x + (((long)(n0 + b) * C + c) * H + h) * W - pw + s;
+    if (h >= 0 && h < H) valid_q(W, Q, strideW, padW, s, &lo, &hi);
+    __global const float* xr = x + (((long)(n0 + b) * C + c) * H + h) * W - padW + s;
     __global float* o = out + p * Q;
     for (int q = 0; q < lo; q++) o[q] = 0.0f;
-    if (sw == 1) for (int q = lo; q < hi; q++) o[q] = xr[q];
-    else for (int q = lo; q < hi; q++) o[q] = xr[q * sw];
+    if (strideW == 1) for (int q = lo; q < hi; q++) o[q] = xr[q];
+    else for (int q = lo; q < hi; q++) o[q] = xr[q * strideW];
     for (int q = hi; q < Q; q++) o[q] = 0.0f;
     if (p == P - 1) for (int j = P * Q; j < ld; j++) out[j] = 0.0f;
 }
 
 // The transposed layout for the filter gradient: colT[(b·PQ + p·Q + q) · ld + crs], zeros for crs ≥ C·R·S.
 // One work-item per (tap, output row); neighbouring work-items (taps) fill neighbouring floats of each row.
-__kernel void im2col_t(int n0, int C, int H, int W, int R, int S, int P, int Q, int sh, int sw, int ph, int pw,
+__kernel void im2col_t(int n0, int C, int H, int W, int R, int S, int P, int Q, int strideH, int strideW, int padH, int padW,
                        __global const float* x, __global float* colT, int ld)
 {
     const int crs = get_global_id(0), p = get_global_id(1), b = get_global_id(2);
@@ -51,18 +51,18 @@ __kernel void im2col_t(int n0, int C, int H, int W, int R, int S, int P, int Q, 
     if (crs < C * R * S)
     {
         const int s = crs % S, r = (crs / S) % R, c = crs / (R * S);
-        const int h = p * sh - ph + r;
-        if (h >= 0 && h < H) valid_q(W, Q, sw, pw, s, &lo, &hi);
-        xr = x + (((long)(n0 + b) * C + c) * H + h) * W - pw + s;
+        const int h = p * strideH - padH + r;
+        if (h >= 0 && h < H) valid_q(W, Q, strideW, padW, s, &lo, &hi);
+        xr = x + (((long)(n0 + b) * C + c) * H + h) * W - padW + s;
     }
     for (int q = 0; q < lo; q++) o[(long)q * ld] = 0.0f;
-    for (int q = lo; q < hi; q++) o[(long)q * ld] = xr[q * sw];
+    for (int q = lo; q < hi; q++) o[(long)q * ld] = xr[q * strideW];
     for (int q = hi; q < Q; q++) o[(long)q * ld] = 0.0f;
 }
 
 // dx[n0+b][c][h][·] = Σ over the (r, s, p, q) that read x[h][w] of col[b][(c·R + r)·S + s][p·Q + q].
 // One work-item owns one dx row, so the scatter within it needs no atomics and dx is overwritten.
-__kernel void col2im(int n0, int C, int H, int W, int R, int S, int P, int Q, int sh, int sw, int ph, int pw,
+__kernel void col2im(int n0, int C, int H, int W, int R, int S, int P, int Q, int strideH, int strideW, int padH, int padW,
                      __global const float* col, int ld, int colImage, __global float* dx)
 {
     const int h = get_global_id(0), c = get_global_id(1), b = get_global_id(2);
@@ -72,18 +72,18 @@ __kernel void col2im(int n0, int C, int H, int W, int R, int S, int P, int Q, in
     __global const float* cb = col + (long)b * colImage + (long)c * R * S * ld;
     for (int r = 0; r < R; r++)
     {
-        const int hp = h + ph - r;                  // = p·sh when tap r of output row p reads row h
-        if (hp < 0 || hp % sh != 0) continue;
-        const int p = hp / sh;
+        const int hp = h + padH - r;                  // = p·strideH when tap r of output row p reads row h
+        if (hp < 0 || hp % strideH != 0) continue;
+        const int p = hp / strideH;
         if (p >= P) continue;
         for (int s = 0; s < S; s++)
         {
             int lo, hi;
-            valid_q(W, Q, sw, pw, s, &lo, &hi);
+            valid_q(W, Q, strideW, padW, s, &lo, &hi);
             __global const float* cr = cb + (long)(r * S + s) * ld + p * Q;
-            __global float* dr = row - pw + s;
-            if (sw == 1) for (int q = lo; q < hi; q++) dr[q] += cr[q];
-            else for (int q = lo; q < hi; q++) dr[q * sw] += cr[q];
+            __global float* dr = row - padW + s;
+            if (strideW == 1) for (int q = lo; q < hi; q++) dr[q] += cr[q];
+            else for (int q = lo; q < hi; q++) dr[q * strideW] += cr[q];
         }
     }
 }

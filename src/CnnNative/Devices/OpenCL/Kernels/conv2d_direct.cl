@@ -4,28 +4,28 @@
 // is first copied into a zero-bordered workspace (pad_input) wide enough for the last vector, so the inner
 // loop has neither bounds tests nor padding branches.
 
-// xp[b][c][hp][wp] = x[n0+b][c][hp − ph][wp − pw], zero outside; one work-item per padded row.
-__kernel void pad_input(int n0, int C, int H, int W, int ph, int pw, int Hp, int Wp,
+// xp[b][c][hp][wp] = x[n0+b][c][hp − padH][wp − padW], zero outside; one work-item per padded row.
+__kernel void pad_input(int n0, int C, int H, int W, int padH, int padW, int Hp, int Wp,
                         __global const float* x, __global float* xp)
 {
     const int hp = get_global_id(0), c = get_global_id(1), b = get_global_id(2);
     if (hp >= Hp || c >= C) return;
     __global float* out = xp + (((long)b * C + c) * Hp + hp) * Wp;
-    const int h = hp - ph;
+    const int h = hp - padH;
     if (h < 0 || h >= H)
     {
         for (int j = 0; j < Wp; j++) out[j] = 0.0f;
         return;
     }
     __global const float* in = x + (((long)(n0 + b) * C + c) * H + h) * W;
-    for (int j = 0; j < pw; j++) out[j] = 0.0f;
-    for (int j = 0; j < W; j++) out[pw + j] = in[j];
-    for (int j = pw + W; j < Wp; j++) out[j] = 0.0f;
+    for (int j = 0; j < padW; j++) out[j] = 0.0f;
+    for (int j = 0; j < W; j++) out[padW + j] = in[j];
+    for (int j = padW + W; j < Wp; j++) out[j] = 0.0f;
 }
 
-// y[n0+b][k][p][q] = bias[k] + Σ_{c,r,s} w[k][c][r][s] · xp[b][c][p·sh + r][q·sw + s].
+// y[n0+b][k][p][q] = bias[k] + Σ_{c,r,s} w[k][c][r][s] · xp[b][c][p·strideH + r][q·strideW + s].
 // Global: (column tiles, rows P, nb · channel tiles).
-__kernel void conv2d_direct(int C, int Hp, int Wp, int K, int R, int S, int P, int Q, int sh, int sw,
+__kernel void conv2d_direct(int C, int Hp, int Wp, int K, int R, int S, int P, int Q, int strideH, int strideW,
                             __global const float* xp, __global const float* w, __global const float* bias, int hasBias,
                             __global float* y, int n0, int tilesK)
 {
@@ -45,8 +45,8 @@ __kernel void conv2d_direct(int C, int Hp, int Wp, int K, int R, int S, int P, i
     #pragma unroll
     for (int t = 0; t < GEMM_TM; t++) acc[t] = (VECT)(0.0f);
 
-    __global const float* xb = xp + (long)b * C * Hp * Wp + (long)(p * sh) * Wp + q0 * sw;
-    if (sw == 1)
+    __global const float* xb = xp + (long)b * C * Hp * Wp + (long)(p * strideH) * Wp + q0 * strideW;
+    if (strideW == 1)
     {
         int wi = 0;
         for (int c = 0; c < C; c++)
@@ -72,7 +72,7 @@ __kernel void conv2d_direct(int C, int Hp, int Wp, int K, int R, int S, int P, i
                 {
                     float tmp[GEMM_TN];
                     #pragma unroll
-                    for (int u = 0; u < GEMM_TN; u++) tmp[u] = row[u * sw + s];
+                    for (int u = 0; u < GEMM_TN; u++) tmp[u] = row[u * strideW + s];
                     const VECT xv = VLOAD(0, tmp);
                     #pragma unroll
                     for (int t = 0; t < GEMM_TM; t++) acc[t] = fma((VECT)(w[wRow[t] + wi]), xv, acc[t]);

@@ -1,5 +1,6 @@
-// One element per work-item; the host rounds the global size up to the work-group size, hence the guards.
-// (pocl vectorises these work-item loops itself; a GPU coalesces them.)
+// The elementwise family (fill, copy, axpy, scale, multiply, dropout): one element per work-item; the host
+// rounds the global size up to the work-group size, hence the guards. (pocl vectorises these work-item loops
+// itself; a GPU coalesces them.)
 
 __kernel void fill(int n, float value, __global float* x)
 {
@@ -31,24 +32,6 @@ __kernel void multiply(int n, __global const float* a, __global const float* b, 
     if (i < n) y[i] = a[i] * b[i];
 }
 
-// f: 0 ReLU, 1 Sigmoid, 2 Tanh (the order of the Activation enum).
-__kernel void activation_forward(int n, int f, __global const float* x, __global float* y)
-{
-    const int i = get_global_id(0);
-    if (i >= n) return;
-    const float v = x[i];
-    y[i] = f == 0 ? (v > 0.0f ? v : 0.0f) : f == 1 ? 1.0f / (1.0f + exp(-v)) : tanh(v);
-}
-
-__kernel void activation_backward(int n, int f, __global const float* y, __global const float* dy, __global float* dx)
-{
-    const int i = get_global_id(0);
-    if (i >= n) return;
-    const float v = y[i];
-    const float d = f == 0 ? (v > 0.0f ? 1.0f : 0.0f) : f == 1 ? v * (1.0f - v) : 1.0f - v * v;
-    dx[i] = dy[i] * d;
-}
-
 // DropoutHash.Uniform, bit for bit (32-bit unsigned arithmetic wraps the same way in C# and OpenCL C).
 // keepScale = 1/(1−rate) is computed by the host so that every device divides the same way.
 __kernel void dropout_forward(int n, float rate, uint seed, float keepScale,
@@ -66,21 +49,4 @@ __kernel void dropout_forward(int n, float rate, uint seed, float keepScale,
     const float m = u >= rate ? keepScale : 0.0f;
     mask[i] = m;
     y[i] = x[i] * m;
-}
-
-// y[r][j] += bias[j].
-__kernel void add_bias_rows(int rows, int cols, __global const float* bias, __global float* y)
-{
-    const int j = get_global_id(0), r = get_global_id(1);
-    if (j < cols && r < rows) y[(long)r * cols + j] += bias[j];
-}
-
-// sums[j] += Σ_r x[r][j]; one work-item per column, adjacent columns in adjacent work-items.
-__kernel void sum_rows(int rows, int cols, __global const float* x, __global float* sums)
-{
-    const int j = get_global_id(0);
-    if (j >= cols) return;
-    float s = 0.0f;
-    for (int r = 0; r < rows; r++) s += x[(long)r * cols + j];
-    sums[j] += s;
 }

@@ -162,3 +162,22 @@ __kernel void transpose(int rows, int cols, __global const float* in, int offIn,
     if (i >= ldOut || j >= cols) return;
     out[offOut + (long)j * ldOut + i] = i < rows ? in[offIn + (long)i * ldIn + j] : 0.0f;
 }
+
+// The gemm family's row ops: a dense layer's bias add and its bias gradient.
+
+// y[r][j] += bias[j].
+__kernel void add_bias_rows(int rows, int cols, __global const float* bias, __global float* y)
+{
+    const int j = get_global_id(0), r = get_global_id(1);
+    if (j < cols && r < rows) y[(long)r * cols + j] += bias[j];
+}
+
+// sums[j] += Σ_r x[r][j]; one work-item per column, adjacent columns in adjacent work-items.
+__kernel void sum_rows(int rows, int cols, __global const float* x, __global float* sums)
+{
+    const int j = get_global_id(0);
+    if (j >= cols) return;
+    float s = 0.0f;
+    for (int r = 0; r < rows; r++) s += x[(long)r * cols + j];
+    sums[j] += s;
+}

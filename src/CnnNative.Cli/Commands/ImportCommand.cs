@@ -1,0 +1,33 @@
+using CnnNative.Cli.Options;
+using CnnNative.Onnx;
+using CnnNative.Serialization;
+
+namespace CnnNative.Cli.Commands;
+
+/// <summary>`cnn import`: an ONNX model (e.g. exported from PyTorch) as a CnnNative model file for every other command.</summary>
+public static class ImportCommand
+{
+    internal static ArgParser Parser { get; } = new ArgParser("import",
+            "Reads an ONNX model made of supported layers (Conv, Relu, Sigmoid, Tanh, MaxPool, AveragePool, Flatten/Reshape, " +
+            "Gemm or MatMul+Add, Softmax, Dropout, Identity) and saves it as a CnnNative model file.")
+        .Positional("ONNX", "the .onnx file to read")
+        .Option("out", "FILE", "the model file to write (.safetensors)")
+        .Option("input", "C,H,W", "one sample's shape, where the ONNX file leaves it free");
+
+    public static int Run(string[] args, CliContext ctx)
+    {
+        var a = Parser.Parse(args);
+        string onnxPath = a.RequirePositional(0, "the .onnx file to import");
+        string outPath = a.Require("out");
+        var input = a.String("input") is { } text ? SummaryCommand.ParseShape(text) : (Tensors.Shape?)null;
+        if (!File.Exists(onnxPath)) throw new FileNotFoundException($"ONNX file '{onnxPath}' does not exist.", onnxPath);
+        OutputPath.Prepare(outPath, "--out", createFolder: true);
+        // The imported weights only need to be held until they are saved, which the reference device always can.
+        using var device = DeviceOption.Open("reference", 0, ctx);
+        using var model = OnnxImporter.Import(onnxPath, device, input, ctx.LoggerFactory);
+        model.Save(outPath, new Dictionary<string, string> { ["imported_from"] = Path.GetFileName(onnxPath) });
+        ctx.Out.Write(model.Summary());
+        ctx.Out.WriteLine($"wrote {outPath}");
+        return Program.Ok;
+    }
+}

@@ -1,0 +1,268 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnNative.Devices.Cpu;
+
+/// <summary>
+/// Stride-1 forward as an implicit GEMM with the roles of the lowering path swapped: rows are output positions,
+/// columns are filters, Yᵀ (P·Q × K) = X̂ (P·Q × C·R·S) · Wᵀ. Nothing is lowered: the 6×16 register tile broadcasts
+/// its six A values straight from the zero-padded image, x̂[j][t] = xpad[base(j) + off(t)] with
+/// base(j) = p·Wp + q and off(c, r, s) = c·Hp·Wp + r·Wp + s, six independent bases so a tile may cross output
+/// rows. Wᵀ is packed once per call as 16-filter panels. Filters come in multiples of 16 for the networks that
+/// matter (16, 32, 64, 128) and 6-position tiles leave at most 5 positions idle per image, so almost no work is
+/// padding, unlike the lowering path's 6-filter × 16-position tiles on 14×14 outputs (196 = 12·16 + 4).
+/// The tile accumulates into a position-major scratch block, transposed into y (with the bias) at the end.
+/// The same tile serves backward data (a forward with transposed, flipped filters, for same-padded layers) and,
+/// turned around, backward filter (rows = taps, sum over positions); see <see cref="ImplicitBackwardFilter"/>.
+/// </summary>
+internal sealed unsafe partial class CpuConv2d
+{
+    /// <summary>Taps per k block: a 256 × 16 panel of Wᵀ (16 KiB) stays in L1 across an image's tiles.</summary>
+    private const int ImplicitKc = CpuGemm.KC;
+
+    /// <summary>Positions computed together through all k blocks (a multiple of 6).</summary>
+    private const int ImplicitSpan = 96;
+
+    private struct ImplicitJob
+    {
+        public Conv2dGeometry G;
+        public DirectJob M;              // padded planes and tap offsets, shared with the direct path
+        public float* PackedW, Bias, Y, Scratch;
+        public long WorkerStride;
+        public int KPad, Panels, Chunks, ChunkPositions;
+    }
+
+    /// <summary>
+    /// y = conv(x, w) + bias by the implicit GEMM. With <paramref name="flipped"/>, w holds the filters of the
+    /// convolution whose backward data this is (K = g.C, C = g.K), used transposed and flipped; see
+    /// <see cref="CpuConv2dPlanner.BackwardData"/>.
+    /// </summary>
+    private void ImplicitForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool flipped = false)
+    {
+        var job = new ImplicitJob { G = g, M = DirectSetup(g), Bias = bias, Y = y };
+        job.M.X = x;
+        int taps = job.M.Taps;
+        int* offsets = stackalloc int[job.M.TapsPad];
+        TapOffsets(ref job.M, offsets);
+        job.KPad = CpuGemm.RoundUp(g.K, NR);
+        job.Panels = job.KPad / NR;
+        // Wᵀ packed per k block: block at pc holds Panels panels of kc × 16, zero past K (filters flipped first if asked).
+        long packedFloats = ScratchMemory.Align((long)taps * job.KPad);
+        job.PackedW = shared.Ensure(packedFloats + (flipped ? (long)g.K * taps : 0));
+        float* filters = w;
+        if (flipped)
+        {
+            // filters[k][c][r][s] = w[c][k][R−1−r][S−1−s]: each (k, c) kernel copied reversed.
+            filters = job.PackedW + packedFloats;
+            int rs = g.R * g.S;
+            for (int k = 0; k < g.K; k++)
+                for (int c = 0; c < g.C; c++)
+                {
+                    float* src = w + ((long)c * g.K + k) * rs + rs - 1, dst = filters + ((long)k * g.C + c) * rs;
+                    for (int i = 0; i < rs; i++) dst[i] = src[-i];
+                }
+        }
+        for (int pc = 0; pc < taps; pc += ImplicitKc)
+            CpuGemmPacking.PackB(job.PackedW + (long)pc * job.KPad, filters, taps, true, pc, Math.Min(ImplicitKc, taps - pc), 0, g.K);
+        // Whole images per task when there are enough of them; otherwise positions are split (no sum changes order).
+        int pq = g.P * g.Q;
+        job.Chunks = g.N >= pool.Threads ? 1 : Math.Min((pool.Threads + g.N - 1) / g.N, (pq + MR - 1) / MR);
+        job.ChunkPositions = CpuGemm.RoundUp((pq + job.Chunks - 1) / job.Chunks, MR);
+        job.Chunks = (pq + job.ChunkPositions - 1) / job.ChunkPositions;
+        job.WorkerStride = job.M.PlaneFloats + ScratchMemory.Align((long)ImplicitSpan * job.KPad);
+        job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
+        For(g.N * job.Chunks, &ImplicitTask, &job, Parallel((long)g.K * taps * pq * g.N));
+    }
+
+    [SkipLocalsInit]
+    private static void ImplicitTask(void* context, int task, int worker)
+    {
+        var job = (ImplicitJob*)context;
+        ref readonly var g = ref job->G;
+        int n = task / job->Chunks, pq = g.P * g.Q, taps = job->M.Taps, kPad = job->KPad;
+        int j0 = task % job->Chunks * job->ChunkPositions, j1 = Math.Min(pq, j0 + job->ChunkPositions);
+        float* plane = job->Scratch + worker * job->WorkerStride;
+        float* tile = plane + job->M.PlaneFloats; // ImplicitSpan positions × KPad filters
+        PadImage(ref job->M, n, plane);
+        float** a = stackalloc float*[MR];
+        // Positions in spans, each span through every k block and panel: the span's block of Yᵀ (span × KPad) stays
+        // in L1 across the k blocks, where a whole image's (3136 × 64 floats for 56×56) would go back and forth to L3.
+        for (int s0 = j0; s0 < j1; s0 += ImplicitSpan)
+        {
+            int s1 = Math.Min(j1, s0 + ImplicitSpan);
+            for (int pc = 0; pc < taps; pc += ImplicitKc)
+            {
+                int kc = Math.Min(ImplicitKc, taps - pc);
+                int* off = job->M.Offsets + pc;
+                float* block = job->PackedW + (long)pc * kPad;
+                for (int panel = 0; panel < job->Panels; panel++)
+                {
+                    float* bp = block + (long)panel * kc * NR;
+                    for (int j = s0; j < s1; j += MR)
+                    {
+                        int mr = Math.Min(MR, s1 - j);
+                        for (int i = 0; i < MR; i++)
+                        {
+                            int jj = j + Math.Min(i, mr - 1); // idle rows repeat the last position and are not stored
+                            a[i] = plane + jj / g.Q * job->M.Wp + jj % g.Q;
+                        }
+                        ImplicitTile(kc, bp, off, a, tile + (long)(j - s0) * kPad + panel * NR, kPad, pc == 0 ? 0 : 1, mr);
+                    }
+                }
+            }
+            // y[n][k][j] = tile[j − s0][k] + bias[k]
+            float* y = job->Y + (long)n * g.K * pq;
+            for (int k = 0; k < g.K; k++)
+            {
+                float b = job->Bias == null ? 0f : job->Bias[k];
+                float* dst = y + (long)k * pq;
+                float* src = tile + k;
+                for (int j = s0; j < s1; j++) dst[j] = src[(long)(j - s0) * kPad] + b;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ backward filter
+
+    private struct ImplicitFilterJob
+    {
+        public Conv2dGeometry G;
+        public DirectJob M;
+        public float* Dy, Partials, Scratch;
+        public int* Bases;
+        public long WorkerStride;
+        public int KPad, Panels, Slots;
+        public readonly long PartialFloats => (long)M.Taps * KPad;
+    }
+
+    /// <summary>
+    /// dWᵀ (C·R·S × K) = Σ_n X̂_nᵀ · dy_nᵀ, the forward's tile turned around: rows are 6 taps, columns 16 filters,
+    /// and the sum runs over output positions j, each tap's value broadcast from xpad[off(t) + base(j)] (six tap
+    /// pointers, one table of position bases) and dyᵀ packed per image as 16-filter panels. No lowering, no
+    /// horizontal sums, no wide-row waste. Images go to a fixed number of slots (partial sums added in order at the
+    /// end), as on the other paths, so every thread count gives the same bits.
+    /// </summary>
+    private void ImplicitBackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
+    {
+        var job = new ImplicitFilterJob { G = g, M = DirectSetup(g), Dy = dy };
+        job.M.X = x;
+        int* offsets = stackalloc int[job.M.TapsPad];
+        TapOffsets(ref job.M, offsets);
+        int pq = g.P * g.Q;
+        job.KPad = CpuGemm.RoundUp(g.K, NR);
+        job.Panels = job.KPad / NR;
+        job.Slots = Math.Min(g.N, Math.Max(FilterSlots, pool.Threads));
+        float* sh = shared.Ensure(ScratchMemory.Align(job.Slots * job.PartialFloats) + ScratchMemory.Align(pq));
+        job.Partials = sh;
+        job.Bases = (int*)(sh + ScratchMemory.Align(job.Slots * job.PartialFloats));
+        for (int j = 0; j < pq; j++) job.Bases[j] = j / g.Q * job.M.Wp + j % g.Q;
+        job.WorkerStride = job.M.PlaneFloats + ScratchMemory.Align((long)job.KPad * pq);
+        job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
+        For(job.Slots, &ImplicitFilterSlotTask, &job, pool.Threads > 1 && job.Slots > 1);
+
+        // dw[k][t] += Σ_slot partial[slot][t][k], slots in order; then db.
+        var sum = new Job { G = g, Dw = dw, Partials = job.Partials, Slots = job.Slots, PartialsLd = job.KPad };
+        For((job.M.Taps + TransposeRows - 1) / TransposeRows, &AddTransposedPartialsTask, &sum, pool.Threads > 1);
+        var bias = new Job { G = g, Dy = dy, Db = db };
+        if (db != null) For((g.K + 15) / 16, &BiasGradientTask, &bias, pool.Threads > 1);
+    }
+
+    private const int TransposeRows = 64;
+
+    [SkipLocalsInit]
+    private static void ImplicitFilterSlotTask(void* context, int slot, int worker)
+    {
+        var job = (ImplicitFilterJob*)context;
+        ref readonly var g = ref job->G;
+        int pq = g.P * g.Q, taps = job->M.Taps, kPad = job->KPad;
+        float* plane = job->Scratch + worker * job->WorkerStride;
+        float* dyt = plane + job->M.PlaneFloats; // per position block pc: Panels panels of kc × 16
+        float* partial = job->Partials + slot * job->PartialFloats;
+        new Span<float>(partial, (int)job->PartialFloats).Clear();
+        float** a = stackalloc float*[MR];
+        int n0 = (int)((long)slot * g.N / job->Slots), n1 = (int)((long)(slot + 1) * g.N / job->Slots);
+        for (int n = n0; n < n1; n++)
+        {
+            PadImage(ref job->M, n, plane);
+            float* dyn = job->Dy + (long)n * g.K * pq;
+            for (int pc = 0; pc < pq; pc += ImplicitKc)
+            {
+                int kc = Math.Min(ImplicitKc, pq - pc);
+                float* block = dyt + (long)pc * kPad;
+                CpuGemmPacking.PackB(block, dyn, pq, true, pc, kc, 0, g.K); // dyᵀ: position rows of 16 filters
+                for (int panel = 0; panel < job->Panels; panel++)
+                {
+                    float* bp = block + (long)panel * kc * NR;
+                    for (int t = 0; t < taps; t += MR)
+                    {
+                        int mr = Math.Min(MR, taps - t);
+                        for (int i = 0; i < MR; i++) a[i] = plane + job->M.Offsets[t + Math.Min(i, mr - 1)];
+                        ImplicitTile(kc, bp, job->Bases + pc, a, partial + (long)t * kPad + panel * NR, kPad, 1, mr);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>dw[k][t] += Σ_slot partials[slot][t][k] for a range of taps.</summary>
+    private static void AddTransposedPartialsTask(void* context, int task, int worker)
+    {
+        var job = (Job*)context;
+        ref readonly var g = ref job->G;
+        int taps = g.C * g.R * g.S, kPad = job->PartialsLd;
+        long slotFloats = (long)taps * kPad;
+        int t0 = task * TransposeRows, t1 = Math.Min(taps, t0 + TransposeRows);
+        for (int t = t0; t < t1; t++)
+            for (int k = 0; k < g.K; k++)
+            {
+                float* p = job->Partials + (long)t * kPad + k;
+                float sum = p[0];
+                for (int s = 1; s < job->Slots; s++) sum += p[s * slotFloats];
+                job->Dw[(long)k * taps + t] += sum;
+            }
+    }
+
+    /// <summary>
+    /// C[i][0..16) (+)= Σ_t a_i[off[t]] · bp[t][0..16) for the first <paramref name="mr"/> of 6 positions i: the
+    /// lowering path's 6×16 tile with its A values broadcast from the image instead of a packed panel.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ImplicitTile(int kc, float* bp, int* off, float** a, float* c, int ldc, int addC, int mr)
+    {
+        float* a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5];
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int t = 0; t < kc; t++)
+        {
+            int o = off[t];
+            var b0 = Vector256.Load(bp);
+            var b1 = Vector256.Load(bp + 8);
+            var v = Vector256.Create(a0[o]);
+            c00 = Fmadd(v, b0, c00); c01 = Fmadd(v, b1, c01);
+            v = Vector256.Create(a1[o]);
+            c10 = Fmadd(v, b0, c10); c11 = Fmadd(v, b1, c11);
+            v = Vector256.Create(a2[o]);
+            c20 = Fmadd(v, b0, c20); c21 = Fmadd(v, b1, c21);
+            v = Vector256.Create(a3[o]);
+            c30 = Fmadd(v, b0, c30); c31 = Fmadd(v, b1, c31);
+            v = Vector256.Create(a4[o]);
+            c40 = Fmadd(v, b0, c40); c41 = Fmadd(v, b1, c41);
+            v = Vector256.Create(a5[o]);
+            c50 = Fmadd(v, b0, c50); c51 = Fmadd(v, b1, c51);
+            bp += NR;
+        }
+        CpuGemmMicroKernel.Update(c, c00, c01, addC, null, 0);
+        if (mr == 1) return;
+        c += ldc; CpuGemmMicroKernel.Update(c, c10, c11, addC, null, 1);
+        if (mr == 2) return;
+        c += ldc; CpuGemmMicroKernel.Update(c, c20, c21, addC, null, 2);
+        if (mr == 3) return;
+        c += ldc; CpuGemmMicroKernel.Update(c, c30, c31, addC, null, 3);
+        if (mr == 4) return;
+        c += ldc; CpuGemmMicroKernel.Update(c, c40, c41, addC, null, 4);
+        if (mr == 5) return;
+        c += ldc; CpuGemmMicroKernel.Update(c, c50, c51, addC, null, 5);
+    }
+
+}

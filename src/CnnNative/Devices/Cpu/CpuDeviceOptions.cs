@@ -1,0 +1,11 @@
+namespace CnnNative.Devices;
+
+/// <summary>What a <see cref="CpuDevice"/> is created with; fixed for the device's life (there is no process-wide state).</summary>
+public sealed record CpuDeviceOptions
+{
+    /// <summary>Worker threads, the caller included; 0 means <see cref="Environment.ProcessorCount"/>.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Which optional fast paths the device may take (all by default).</summary>
+    public CpuPaths Paths { get; init; } = CpuPaths.All;
+}

@@ -1,0 +1,29 @@
+namespace CnnNative.Devices;
+
+/// <summary>
+/// The optional fast paths of the cpu device, each of which a same-process A/B chose over the path it replaced. A
+/// device created with a path left out computes the same results by the older path (bitwise the same for the GEMM
+/// paths, within rounding for the convolution algorithms); benchmarks compare two devices with different paths.
+/// </summary>
+[Flags]
+public enum CpuPaths
+{
+    /// <summary>Convolution by lowering (im2col) + the packed GEMM only, GEMMs by the blocked drivers only.</summary>
+    None = 0,
+    /// <summary>Direct convolution on wide rows: one input channel, and a few channels or larger images (stride 1).</summary>
+    DirectConv2d = 1 << 0,
+    /// <summary>Implicit-GEMM convolution (stride 1, up to 128 filters): forward, backward data of same-padded layers, backward filter.</summary>
+    ImplicitConv2d = 1 << 1,
+    /// <summary>Lowering: a batch of one image is cut into at least two chunks, so batch-1 inference uses every thread.</summary>
+    SplitSingleImage = 1 << 2,
+    /// <summary>Lowering: a stride-1 backward filter lowers its rows from a zero-padded slice (no edge tests per row).</summary>
+    LowerFromPaddedSlice = 1 << 3,
+    /// <summary>GEMM: up to 144 rows on the pool through the few-rows driver (A packed once, one B panel per task).</summary>
+    FewRowsGemm = 1 << 4,
+    /// <summary>GEMM: batch 1–4 dot products take three, then two weight rows per pass (same bits as one at a time).</summary>
+    GroupedDotProducts = 1 << 5,
+    /// <summary>GEMM: the parallel driver cuts columns into blocks of even width instead of full blocks and a remainder.</summary>
+    EvenColumnBlocks = 1 << 6,
+    /// <summary>Every path (the default).</summary>
+    All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks,
+}

@@ -1,0 +1,11 @@
+namespace CnnNative.Diagnostics;
+
+/// <summary>A model loaded into an <see cref="IInferenceEngine"/>.</summary>
+public interface IInferenceSession : IDisposable
+{
+    /// <summary>
+    /// The model's outputs for <paramref name="count"/> samples laid out NCHW in <paramref name="images"/>, like
+    /// <see cref="Training.Sequential.Predict"/>: count × outputs values.
+    /// </summary>
+    float[] Predict(float[] images, int count);
+}
