@@ -6,7 +6,7 @@ namespace CnnNative.Models;
 
 /// <summary>
 /// Text form of a layer stack, tokens joined by '-':
-/// <c>conv{K}k{F}[s{S}][p{P}]</c> (F, S, P may be "HxW"; suffix "nobias"), <c>relu</c>, <c>sigmoid</c>, <c>tanh</c>,
+/// <c>conv{K}k{F}[s{S}][p{P}]</c> (F, S, P may be "HxW"; "ps" is "same" padding, stride 1 and odd F only; suffix "nobias"), <c>relu</c>, <c>sigmoid</c>, <c>tanh</c>,
 /// <c>maxpool{F}[s{S}]</c>, <c>avgpool{F}[s{S}]</c>, <c>flatten</c>, <c>dense{N}</c>, <c>dropout{rate}</c>, <c>softmax</c>.
 /// Built-in names: <c>lenet5</c>, <c>convnet</c>. A classifier spec without a final softmax gets one appended.
 /// Also <c>gap</c> (global average pooling, (C, H, W) → (C)) and <c>bn[e{eps}][m{momentum}]</c> (batch normalization:
@@ -73,6 +73,11 @@ public static partial class ModelSpec
         {
             var (kh, kw) = Pair(m.Groups["k"].Value);
             var (sh, sw) = m.Groups["s"].Success ? Pair(m.Groups["s"].Value) : (1, 1);
+            if (m.Groups["p"].Value == "s")
+            {
+                if (sh != 1 || sw != 1) throw new FormatException($"\"same\" padding (ps) needs stride 1, got s{m.Groups["s"].Value}");
+                return new Conv2d(Int(m.Groups["n"].Value), kh, kw, Padding.Same, bias: !m.Groups["nobias"].Success);
+            }
             var (ph, pw) = m.Groups["p"].Success ? Pair(m.Groups["p"].Value) : (0, 0);
             return new Conv2d(Int(m.Groups["n"].Value), kh, kw, sh, sw, ph, pw, bias: !m.Groups["nobias"].Success);
         }
@@ -88,7 +93,7 @@ public static partial class ModelSpec
             return new Dropout(float.Parse(m.Groups["r"].Value, CultureInfo.InvariantCulture));
         if ((m = BatchNormPattern().Match(token)).Success)
             return new BatchNorm(m.Groups["e"].Success ? Float(m.Groups["e"].Value) : 1e-5f, m.Groups["m"].Success ? Float(m.Groups["m"].Value) : 0.1f);
-        throw new FormatException("unknown layer; expected convNkF[sS][pP], relu, sigmoid, tanh, maxpoolF[sS], avgpoolF[sS], gap, bn[eE][mM], flatten, denseN, dropoutR or softmax");
+        throw new FormatException("unknown layer; expected convNkF[sS][pP|ps], relu, sigmoid, tanh, maxpoolF[sS], avgpoolF[sS], gap, bn[eE][mM], flatten, denseN, dropoutR or softmax");
     }
 
     private static int Int(string s)
@@ -102,7 +107,7 @@ public static partial class ModelSpec
         return x < 0 ? (Int(s), Int(s)) : (Int(s[..x]), Int(s[(x + 1)..]));
     }
 
-    [GeneratedRegex(@"^conv(?<n>\d+)k(?<k>\d+(x\d+)?)(s(?<s>\d+(x\d+)?))?(p(?<p>\d+(x\d+)?))?(?<nobias>nobias)?$")]
+    [GeneratedRegex(@"^conv(?<n>\d+)k(?<k>\d+(x\d+)?)(s(?<s>\d+(x\d+)?))?(p(?<p>\d+(x\d+)?|s))?(?<nobias>nobias)?$")]
     private static partial Regex ConvPattern();
 
     [GeneratedRegex(@"^(?<kind>max|avg)pool(?<f>\d+(x\d+)?)(s(?<s>\d+(x\d+)?))?$")]

@@ -10,16 +10,17 @@ namespace CnnNative.Serialization;
 
 /// <summary>
 /// Saves a <see cref="Sequential"/> as safetensors: one tensor per parameter (named like "conv2d_1.weight") and per
-/// buffer (BatchNorm's "bn_1.running_mean", "bn_1.running_var": saved state that is not trained), and in the metadata the architecture (spec and input shape), the seed and the training settings, so that
-/// Load rebuilds the same model and gives identical predictions.
+/// buffer (BatchNorm's "bn_1.running_mean", "bn_1.running_var": saved state that is not trained), and in the
+/// metadata the architecture (spec and input shape), the seed and the training settings, so that Load rebuilds the
+/// same model and gives identical predictions.
 /// </summary>
 /// <remarks>
 /// Loading trusts nothing in the file: the header is checked against the format's rules and the file's length
 /// (<see cref="SafeTensorsHeader"/>), then the tensor table against the names and shapes the architecture needs
 /// (<see cref="ModelPlan"/>) and the architecture against a memory budget, all before the model is built; then
 /// each tensor is read straight into its parameter or buffer and refused if it holds NaN or an infinity (unless
-/// <see cref="ModelLoadOptions.AllowNonFiniteWeights"/>), or a negative value where a variance belongs. Every refusal is an <see cref="InvalidDataException"/>
-/// naming the file.
+/// <see cref="ModelLoadOptions.AllowNonFiniteWeights"/>), or a negative value where a variance belongs. Every refusal
+/// is an <see cref="InvalidDataException"/> naming the file.
 /// </remarks>
 public static class ModelFile
 {
@@ -40,8 +41,7 @@ public static class ModelFile
         if (model.Loss is not null) metadata["loss"] = model.Loss.Name;
         if (extraMetadata is not null)
             foreach (var (k, v) in extraMetadata) metadata[k] = v;
-        var tensors = model.Parameters.Select(p => new NamedTensor(p.Name, p.Shape.ToArray(), p.Value.ToArray()))
-                           .Concat(model.Buffers.Select(b => new NamedTensor(b.Name, b.Shape.ToArray(), b.Value.ToArray()))).ToList();
+        var tensors = model.State.Select(t => new NamedTensor(t.Name, t.Value.Shape.ToArray(), t.Value.ToArray())).ToList();
         SafeTensors.Write(path, tensors, metadata);
     }
 
