@@ -75,16 +75,17 @@ public sealed class EarlyStopping : IResumableCallback
     void ICallback.OnTrainEnd(TrainingContext context)
     {
         if (!RestoreBestWeights || _bestWeights is null || context.History.Epochs.Count == 0 || context.History.Last.Epoch == BestEpoch) return;
-        var parameters = context.Model.Parameters.ToList();
-        for (int i = 0; i < parameters.Count; i++) context.Model.Device.Upload(_bestWeights[i], parameters[i].Value.Buffer);
+        var tensors = context.Model.State.ToList();
+        for (int i = 0; i < tensors.Count; i++) context.Model.Device.Upload(_bestWeights[i], tensors[i].Value.Buffer);
         RestoredEpoch = BestEpoch;
     }
 
+    // The weights and the buffers (BatchNorm's running statistics belong to the weights they were estimated with).
     private void CopyWeights(Sequential model)
     {
-        var parameters = model.Parameters.ToList();
-        _bestWeights ??= parameters.Select(p => new float[p.Length]).ToArray();
-        for (int i = 0; i < parameters.Count; i++) model.Device.Download(parameters[i].Value.Buffer, _bestWeights[i]);
+        var tensors = model.State.ToList();
+        _bestWeights ??= tensors.Select(t => new float[t.Value.Length]).ToArray();
+        for (int i = 0; i < tensors.Count; i++) model.Device.Download(tensors[i].Value.Buffer, _bestWeights[i]);
     }
 
     void IResumableCallback.SaveState(CallbackState state)

@@ -179,7 +179,7 @@ internal sealed class FitLoop
             Run = _run!,
             Progress = new TrainingPosition(epoch, batch, _optimizer.Steps, _context.BaseLearningRate, _lossSum, _correct, _seen,
                                             epochSeconds, _context.StopTraining, [.. _history.Epochs]),
-            Weights = _model.Parameters.ToDictionary(p => p.Name, p => p.Value.ToArray()),
+            Weights = _model.State.ToDictionary(s => s.Name, s => s.Value.ToArray()),
             OptimizerState = _optimizer.ExportState(),
             Callbacks = states,
         };
@@ -222,11 +222,11 @@ internal sealed class FitLoop
     private void Restore(TrainingSnapshot snapshot)
     {
         var p = snapshot.Progress;
-        foreach (var parameter in _model.Parameters)
+        foreach (var (name, tensor) in _model.State)
         {
-            if (!snapshot.Weights.TryGetValue(parameter.Name, out var values) || values.Length != parameter.Length)
-                throw new InvalidDataException($"Checkpoint '{_s.ResumeFrom}' lacks the {parameter.Length} values of '{parameter.Name}'.");
-            _model.Device.Upload(values, parameter.Value.Buffer);
+            if (!snapshot.Weights.TryGetValue(name, out var values) || values.Length != tensor.Length)
+                throw new InvalidDataException($"Checkpoint '{_s.ResumeFrom}' lacks the {tensor.Length} values of '{name}'.");
+            _model.Device.Upload(values, tensor.Buffer);
         }
         try { _optimizer.ImportState(snapshot.OptimizerState, p.OptimizerSteps); }
         catch (ArgumentException e) { throw new InvalidDataException($"Checkpoint '{_s.ResumeFrom}': {e.Message}", e); }

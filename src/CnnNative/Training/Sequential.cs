@@ -51,6 +51,16 @@ public sealed class Sequential : IDisposable
 
     internal ILogger Logger => _logger;
 
+    /// <summary>Every layer's buffers: state saved with the model but not trained (BatchNorm's running statistics).</summary>
+    public IEnumerable<LayerBuffer> Buffers => _layers.SelectMany(l => l.Buffers);
+
+    /// <summary>The values in <see cref="Buffers"/> (Keras' "non-trainable params").</summary>
+    public long BufferCount => Buffers.Sum(b => (long)b.Length);
+
+    /// <summary>Everything training changes in the model, by name: every parameter's value, then every buffer.</summary>
+    internal IEnumerable<(string Name, Tensor Value)> State
+        => Parameters.Select(p => (p.Name, p.Value)).Concat(Buffers.Select(b => (b.Name, b.Value)));
+
     /// <summary>The model as a spec string, e.g. "conv32k5p2-relu-maxpool2-flatten-dense10-softmax".</summary>
     public string Spec => string.Join('-', _layers.Select(l => l.Spec));
 
@@ -59,7 +69,7 @@ public sealed class Sequential : IDisposable
     {
         ArgumentNullException.ThrowIfNull(layer);
         if (Optimizer is not null) throw new InvalidOperationException("Layers cannot be added after Compile.");
-        string kind = layer.Kind.ToLowerInvariant();
+        string kind = layer.NamePrefix;
         int count = _kindCounts.GetValueOrDefault(kind) + 1;
         _kindCounts[kind] = count;
         layer.Name = $"{kind}_{count}";
@@ -219,12 +229,15 @@ public sealed class Sequential : IDisposable
         sb.AppendLine(rule);
         foreach (var layer in _layers)
         {
-            long n = layer.Parameters.Sum(p => (long)p.Length);
+            // As Keras counts: a layer's parameters and its buffers (non-trainable), e.g. 4·C for a BatchNorm.
+            long n = layer.Parameters.Sum(p => (long)p.Length) + layer.Buffers.Sum(b => (long)b.Length);
             sb.AppendLine($"{$"{layer.Name} ({layer.Kind})",-32}{"(None, " + string.Join(", ", layer.OutputShape.ToArray()) + ")",-22}{n,13:N0}");
         }
         sb.AppendLine(rule);
-        sb.AppendLine($"Total params: {ParameterCount:N0} ({ParameterCount * 4 / 1024.0:F1} KiB)");
+        long total = ParameterCount + BufferCount;
+        sb.AppendLine($"Total params: {total:N0} ({total * 4 / 1024.0:F1} KiB)");
         sb.AppendLine($"Trainable params: {ParameterCount:N0}");
+        if (BufferCount > 0) sb.AppendLine($"Non-trainable params: {BufferCount:N0} (running statistics)");
         if (Optimizer is not null) sb.AppendLine($"Optimizer: {Optimizer.Spec}; loss: {Loss!.Name}");
         return sb.ToString();
     }

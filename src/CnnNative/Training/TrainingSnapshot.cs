@@ -11,7 +11,7 @@ internal sealed class TrainingSnapshot
 
     public required TrainingPosition Progress { get; init; }
 
-    /// <summary>Parameter values by parameter name ("conv2d_1.weight").</summary>
+    /// <summary>Parameter and buffer values by name ("conv2d_1.weight", "bn_1.running_var").</summary>
     public required Dictionary<string, float[]> Weights { get; init; }
 
     /// <summary>The optimizer's <see cref="Optimizer.ExportState"/>.</summary>

@@ -31,6 +31,11 @@ public class LayerGradientTests
         yield return ("linear from image", () => new Linear(4), new Shape(2, 3, 3), 2, false);
         yield return ("linear no bias", () => new Linear(3, bias: false), new Shape(5), 1, false);
         yield return ("softmax", () => new Softmax(), new Shape(6), 3, false);
+        yield return ("batchnorm2d", () => new BatchNorm2d(), new Shape(3, 4, 5), 2, false);
+        yield return ("batchnorm2d batch 1 odd map", () => new BatchNorm2d(1e-3f, 0.3f), new Shape(2, 3, 3), 1, false);
+        yield return ("batchnorm1d", () => new BatchNorm1d(), new Shape(11), 5, false);
+        yield return ("bn picks 1d", () => new BatchNorm(), new Shape(4), 3, false);
+        yield return ("global avgpool", () => new GlobalAvgPool2d(), new Shape(3, 5, 4), 2, false);
     }
 
     public static IEnumerable<TestCaseData> Cases()

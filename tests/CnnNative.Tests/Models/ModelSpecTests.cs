@@ -22,6 +22,7 @@ public class ModelSpecTests
     [TestCase("conv8k3x5s1x2p1x2nobias-tanh-avgpool3s2-flatten-dense10nobias-softmax")]
     [TestCase("conv4k3s2-sigmoid-maxpool2x1s1-dense10-softmax")]
     [TestCase("conv16k3ps-relu-maxpool2-conv8k5x3psnobias-relu-flatten-dense10-softmax")]
+    [TestCase("conv8k3-bn-relu-conv8k3nobias-bne0.001m0.01-relu-gap-dense16-bn-relu-dense10")]
     public void SpecsRoundTripThroughTheModel(string spec)
     {
         using var device = new ReferenceDevice();
@@ -36,6 +37,9 @@ public class ModelSpecTests
     [TestCase("dense10-dropout1.5", "dropout1.5", "token 2")]
     [TestCase("conv8k3s2ps-relu", "conv8k3s2ps", "token 1")]
     [TestCase("relu-conv8k4ps", "conv8k4ps", "token 2")]
+    [TestCase("conv4k3-bnm1.5-relu", "bnm1.5", "token 2")]
+    [TestCase("conv4k3-relu-bne-gap", "bne", "token 3")]
+    [TestCase("conv4k3-gap5", "gap5", "token 2")]
     public void ABadTokenIsNamedWithItsPosition(string spec, string token, string position)
     {
         var ex = Assert.Throws<FormatException>(() => ModelSpec.Parse(spec));

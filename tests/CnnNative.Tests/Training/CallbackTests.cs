@@ -77,6 +77,27 @@ public class CallbackTests
     }
 
     [Test]
+    public void EarlyStoppingRestoresTheRunningStatisticsWithTheWeights()
+    {
+        using var device = Device.Create("reference");
+        using var model = ModelBuilder.Build("conv2k3-bn-relu-flatten-dense3", device, new Shape(1, 8, 8), seed: 2);
+        model.Compile(new Adam(0.05f), Loss.CategoricalCrossEntropy);
+        var runningVar = model.Buffers.Single(b => b.Name == "bn_1.running_var");
+        var context = Context(model);
+        ICallback stop = new EarlyStopping("val_loss", patience: 5, restoreBestWeights: true);
+        stop.OnTrainBegin(context);
+        foreach (var (epoch, loss) in new[] { (1, 0.9), (2, 0.5), (3, 0.7) })
+        {
+            device.Fill(runningVar.Value.Buffer, runningVar.Length, epoch);
+            var result = Epoch(epoch, loss);
+            context.History.Add(result);
+            stop.OnEpochEnd(context, result);
+        }
+        stop.OnTrainEnd(context);
+        Assert.That(runningVar.Value.ToArray(), Is.All.EqualTo(2f), "the running variance of the best epoch, 2");
+    }
+
+    [Test]
     public void ReduceLROnPlateauLowersTheBaseRateThenCoolsDown()
     {
         using var device = Device.Create("reference");

@@ -18,19 +18,22 @@ namespace CnnNative.Tests.Training;
 public class CheckpointResumeTests
 {
     private const string Net = "conv4k3ps-relu-maxpool2-flatten-dense16-relu-dropout0.3-dense3";
+
+    /// <summary>The same with batch normalization: its running statistics are state a resume must restore too.</summary>
+    private const string BatchNormNet = "conv4k3ps-bn-relu-maxpool2-flatten-dense16-bn-relu-dropout0.3-dense3";
     private const int Epochs = 3, Batch = 8;
     private static readonly Dataset Data = SyntheticData.Bars(100, seed: 7);
 
     /// <summary>One training run on a fresh model; <paramref name="interrupt"/> may throw out of Fit at a batch.</summary>
     private static (float[][] Weights, History? History, int Steps, string Callbacks) Train(
         string deviceName, string optimizer, TrainingCheckpoint? checkpoint = null, string? resumeFrom = null,
-        Action<BatchResult, CancellationTokenSource>? interrupt = null, IDevice? shared = null)
+        Action<BatchResult, CancellationTokenSource>? interrupt = null, IDevice? shared = null, string net = Net)
     {
         var owned = shared is null ? Device.Create(deviceName, threads: 1) : null;
         var device = shared ?? owned!;
         try
         {
-            using var model = ModelBuilder.Build(Net, device, Data.InputShape, seed: 11);
+            using var model = ModelBuilder.Build(net, device, Data.InputShape, seed: 11);
             model.Compile(optimizer == "adam" ? new Adam(0.01f) : new Sgd(0.05f, momentum: 0.9f), Loss.CategoricalCrossEntropy, Metric.Accuracy);
             using var cancel = new CancellationTokenSource();
             // The plateau callback lowers the rate after epochs 2 and 3 (no loss improves by 10), changing epoch 3's steps.
@@ -46,7 +49,7 @@ public class CheckpointResumeTests
                                     checkpoint: checkpoint, resumeFrom: resumeFrom);
             }
             catch (Exception e) when (interrupt is not null && e is OperationCanceledException or SimulatedCrash) { }
-            return (model.Parameters.Select(p => p.Value.ToArray()).ToArray(), history, model.Optimizer!.Steps,
+            return (model.Parameters.Select(p => p.Value.ToArray()).Concat(model.Buffers.Select(b => b.Value.ToArray())).ToArray(), history, model.Optimizer!.Steps,
                     $"best {stop.Best} at {stop.BestEpoch}, restored {stop.RestoredEpoch}; lowered {plateau.Reductions} times, best {plateau.Best}");
         }
         finally
@@ -66,7 +69,7 @@ public class CheckpointResumeTests
     {
         Assert.That(actual, Has.Length.EqualTo(expected.Length));
         for (int i = 0; i < actual.Length; i++)
-            Assert.That(MemoryMarshal.AsBytes(actual[i].AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(expected[i].AsSpan())), Is.True, $"parameter {i} differs");
+            Assert.That(MemoryMarshal.AsBytes(actual[i].AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(expected[i].AsSpan())), Is.True, $"parameter or buffer {i} differs");
     }
 
     private static void AssertSameHistory(History actual, History expected)
@@ -88,12 +91,21 @@ public class CheckpointResumeTests
 
     [TestCaseSource(nameof(Interruptions))]
     public void AResumedRunEndsWithTheWeightsAndHistoryOfAnUninterruptedOne(string device, string optimizer, int epoch, int batch, bool crash)
+        => ResumeEndsLikeAnUninterruptedRun(device, optimizer, epoch, batch, crash, Net);
+
+    [TestCase("cpu", 2, 4, false)]
+    [TestCase("cpu", 3, 7, true)]
+    [TestCase("reference", 1, 10, false)]
+    public void AResumedRunWithBatchNormEndsWithTheSameRunningStatistics(string device, int epoch, int batch, bool crash)
+        => ResumeEndsLikeAnUninterruptedRun(device, "adam", epoch, batch, crash, BatchNormNet);
+
+    private static void ResumeEndsLikeAnUninterruptedRun(string device, string optimizer, int epoch, int batch, bool crash, string net)
     {
         using var temp = new TempFolder();
-        var reference = Train(device, optimizer);
+        var reference = Train(device, optimizer, net: net);
 
         var checkpoint = new TrainingCheckpoint(temp.File("run.ckpt")) { EveryBatches = 3 };
-        Train(device, optimizer, checkpoint, interrupt: (b, cancel) =>
+        Train(device, optimizer, checkpoint, net: net, interrupt: (b, cancel) =>
         {
             if (b.Epoch != epoch || b.Batch != batch) return;
             if (crash) throw new SimulatedCrash();
@@ -104,7 +116,7 @@ public class CheckpointResumeTests
         var expected = crash ? (epoch, batch / 3 * 3) : batch == 10 ? (epoch + 1, 0) : (epoch, batch);
         Assert.That((position.Epoch, position.Batch), Is.EqualTo(expected));
 
-        var resumed = Train(device, optimizer, checkpoint, resumeFrom: checkpoint.Path);
+        var resumed = Train(device, optimizer, checkpoint, resumeFrom: checkpoint.Path, net: net);
         AssertSameBits(resumed.Weights, reference.Weights);
         AssertSameHistory(resumed.History!, reference.History!);
         Assert.That(resumed.Steps, Is.EqualTo(reference.Steps));

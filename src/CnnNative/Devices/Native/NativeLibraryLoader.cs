@@ -56,10 +56,10 @@ internal static class NativeLibraryLoader
             throw new DeviceNotFoundException($"{path} is not libcnnnative: it has no cnn_version function.");
         int major = -1, minor = -1;
         int status = ((delegate* unmanaged<int*, int*, int>)export)(&major, &minor);
-        if (status != NativeMethods.Ok || major != NativeMethods.ExpectedMajorVersion)
+        if (status != NativeMethods.Ok || major != NativeMethods.ExpectedMajorVersion || minor < NativeMethods.MinimumMinorVersion)
             throw new DeviceNotFoundException(
-                $"{path} has ABI version {major}.{minor} but this CnnNative expects major version {NativeMethods.ExpectedMajorVersion}; " +
-                "rebuild the native library from the same source tree (`dotnet pwsh ./build.ps1 build`).");
+                $"{path} has ABI version {major}.{minor} but this CnnNative expects version {NativeMethods.ExpectedMajorVersion}.{NativeMethods.MinimumMinorVersion} " +
+                "or a later minor version; rebuild the native library from the same source tree (`dotnet pwsh ./build.ps1 build`).");
         return new Loaded(handle, path, major, minor);
     }
 
