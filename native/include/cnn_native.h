@@ -49,7 +49,7 @@ extern "C" {
 #define CNN_E_BUFFER_TOO_SMALL 3  /* a buffer's element count is smaller than the op needs */
 #define CNN_E_UNSUPPORTED_CPU 4   /* the processor lacks AVX2/FMA */
 #define CNN_E_OUT_OF_MEMORY 5     /* a workspace allocation failed */
-#define CNN_E_INVALID_ARGUMENT 6  /* a non-size argument is out of range (activation, pool mode, dropout rate, step) */
+#define CNN_E_INVALID_ARGUMENT 6  /* a non-size argument is out of range (activation, pool mode, dropout rate, step, eps, momentum) */
 
 /* Activation functions (values of the C# enum CnnNative.Devices.Activation). */
 #define CNN_ACTIVATION_RELU 0
@@ -188,6 +188,38 @@ CNN_API int cnn_pool2d_forward(cnn_context *ctx, const cnn_pool2d_geometry *g, i
  * the window) holding the window's maximum of x; average spreads dy / (r*s); overlapping windows add up. */
 CNN_API int cnn_pool2d_backward(cnn_context *ctx, const cnn_pool2d_geometry *g, int mode, const float *x, int64_t x_len,
                                 const float *dy, int64_t dy_len, float *dx, int64_t dx_len);
+
+/* ---------------------------------------------------------------------------------- batch normalization */
+/* x (and y, dy, dx) is (n, channels, spatial): NCHW with spatial = h*w, or (n, features) with spatial = 1; element
+ * (i, c, s) is at (i*channels + c)*spatial + s and needs capacity n*channels*spatial. Every per-channel buffer (gamma,
+ * beta, save_mean, save_inv_std, running_mean, running_var, dgamma, dbeta) needs capacity channels. n, channels,
+ * spatial >= 0; with nothing to compute (a size of 0) nothing is written. Per channel the m = n*spatial values are
+ * summed in double, in an order fixed by the sizes (never by the thread count); the reference sums in the same way
+ * up to the order, so results match it within rounding. */
+
+/* Training: mean = sum(x)/m, var = sum((x - mean)^2)/m, inv_std = 1/sqrt(var + eps) per channel;
+ * y = (x - mean)*inv_std*gamma + beta; save_mean, save_inv_std = mean, inv_std;
+ * running_mean = (1 - momentum)*running_mean + momentum*mean, running_var likewise with the unbiased variance
+ * var*m/(m - 1) (0 when m = 1). eps must be positive and finite, momentum in [0, 1] (else CNN_E_INVALID_ARGUMENT). */
+CNN_API int cnn_batchnorm_forward_training(cnn_context *ctx, int n, int channels, int spatial, float eps, float momentum,
+                                           const float *x, int64_t x_len, const float *gamma, int64_t gamma_len,
+                                           const float *beta, int64_t beta_len, float *y, int64_t y_len,
+                                           float *save_mean, int64_t save_mean_len, float *save_inv_std, int64_t save_inv_std_len,
+                                           float *running_mean, int64_t running_mean_len, float *running_var, int64_t running_var_len);
+
+/* Inference: y = (x - running_mean)/sqrt(running_var + eps)*gamma + beta. eps as above. */
+CNN_API int cnn_batchnorm_forward_inference(cnn_context *ctx, int n, int channels, int spatial, float eps,
+                                            const float *x, int64_t x_len, const float *gamma, int64_t gamma_len,
+                                            const float *beta, int64_t beta_len, const float *running_mean, int64_t running_mean_len,
+                                            const float *running_var, int64_t running_var_len, float *y, int64_t y_len);
+
+/* Backward of the training form from x and the saved statistics, xhat = (x - save_mean)*save_inv_std:
+ * dbeta += sum(dy), dgamma += sum(dy*xhat) (accumulated), dx = gamma*save_inv_std/m*(m*dy - sum(dy) - xhat*sum(dy*xhat))
+ * (overwritten). */
+CNN_API int cnn_batchnorm_backward(cnn_context *ctx, int n, int channels, int spatial, const float *x, int64_t x_len,
+                                   const float *dy, int64_t dy_len, const float *gamma, int64_t gamma_len,
+                                   const float *save_mean, int64_t save_mean_len, const float *save_inv_std, int64_t save_inv_std_len,
+                                   float *dx, int64_t dx_len, float *dgamma, int64_t dgamma_len, float *dbeta, int64_t dbeta_len);
 
 /* ------------------------------------------------------------------------------------ softmax and losses */
 /* Matrices are rows x cols (capacity rows*cols); rows >= 0, cols >= 1. */

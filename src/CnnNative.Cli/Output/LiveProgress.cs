@@ -8,7 +8,7 @@ namespace CnnNative.Cli.Output;
 /// A Spectre.Console progress bar per epoch: batches done, running loss and accuracy, images/s and time left.
 /// When the epoch (and its test pass) ends, the bar is finished and the <see cref="EpochLine"/> printed above it.
 /// </summary>
-internal sealed class LiveProgress(IAnsiConsole console) : TrainingProgress
+internal sealed class LiveProgress(IAnsiConsole console, string heldOut = "test") : TrainingProgress
 {
     private ProgressContext? _context;
     private ProgressTask? _task;
@@ -31,6 +31,8 @@ internal sealed class LiveProgress(IAnsiConsole console) : TrainingProgress
         return result;
     }
 
+    public override void WriteLine(string line) => console.WriteLine(line);
+
     public override void OnEpochStart(int epoch, int epochs, int batches)
     {
         _epochs = epochs;
@@ -43,14 +45,14 @@ internal sealed class LiveProgress(IAnsiConsole console) : TrainingProgress
         _task.Value = batch;
         _task.Description = string.Create(CultureInfo.InvariantCulture,
             $"epoch {epoch}/{_epochs}  loss {meanLoss:F4}  accuracy {EpochLine.Percent(accuracy)}  {imagesPerSecond:F0} images/s");
-        // The last batch fills the bar, but the test pass still runs: say so rather than look stuck at 100 %.
-        if (batch == batches) _task.Description += "  (testing)";
+        // The last batch fills the bar, but the held-out pass still runs: say so rather than look stuck at 100 %.
+        if (batch == batches) _task.Description += heldOut == "test" ? "  (testing)" : "  (validating)";
     }
 
     public override bool OnEpochEnd(EpochResult result)
     {
         _task?.StopTask();
-        console.WriteLine(EpochLine.Format(result, _epochs));
+        console.WriteLine(EpochLine.Format(result, _epochs, heldOut));
         return true;
     }
 }

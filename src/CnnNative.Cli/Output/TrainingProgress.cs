@@ -8,7 +8,13 @@ namespace CnnNative.Cli.Output;
 /// </summary>
 internal abstract class TrainingProgress : TrainingCallback
 {
-    public static TrainingProgress For(CliContext ctx) => ctx.Interactive ? new LiveProgress(ctx.Console) : new PlainProgress(ctx.Out);
+    /// <param name="ctx">Where to write, and whether it is a terminal.</param>
+    /// <param name="heldOut">What the per-epoch held-out accuracy is measured on: "test" or "validation".</param>
+    public static TrainingProgress For(CliContext ctx, string heldOut = "test")
+        => ctx.Interactive ? new LiveProgress(ctx.Console, heldOut) : new PlainProgress(ctx.Out, heldOut);
+
+    /// <summary>Prints a line between the epochs' lines (above a live bar).</summary>
+    public abstract void WriteLine(string line);
 
     /// <summary>Runs <paramref name="training"/> (the Fit call) inside whatever display this form needs.</summary>
     public abstract T Run<T>(Func<T> training);

@@ -9,6 +9,8 @@ namespace CnnNative.Data;
 /// <para>The order of epoch e is a Fisher–Yates shuffle of 0..Count−1 drawn with <see cref="System.Random"/>
 /// seeded from (Seed, e), so it depends only on the seed and the epoch number: the same seed gives the same
 /// order in every run, whatever was asked before, and a resumed training run sees the orders it would have seen.</para>
+/// <para>With an <see cref="Data.Augmentation"/>, every image is shifted and flipped as it is copied into its batch,
+/// by a hash of (Seed, epoch, image index): the same in every run, whatever the batch size.</para>
 /// <para>Batches are written into buffers the loader owns and reuses: every <see cref="Batch"/>'s spans are valid
 /// only until the next batch is filled. No memory is allocated per batch; one small <see cref="System.Random"/>
 /// is made when a new epoch's order is drawn. A loader is not thread-safe.</para>
@@ -26,7 +28,9 @@ public sealed class DataLoader
     /// <param name="shuffle">Draw a new random order every epoch; false keeps the data set's order.</param>
     /// <param name="seed">Seed of the shuffles.</param>
     /// <param name="dropLast">Leave out the last batch when it is smaller than <paramref name="batchSize"/>.</param>
-    public DataLoader(Dataset dataset, int batchSize, bool shuffle = true, int seed = 0, bool dropLast = false)
+    /// <param name="augmentation">Random shifts and flips of every image (training data only), or null for none.</param>
+    public DataLoader(Dataset dataset, int batchSize, bool shuffle = true, int seed = 0, bool dropLast = false,
+                      Augmentation? augmentation = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
@@ -37,6 +41,8 @@ public sealed class DataLoader
         Shuffle = shuffle;
         Seed = seed;
         DropLast = dropLast;
+        augmentation?.CheckShape(dataset);
+        Augmentation = augmentation;
         BatchCount = dropLast ? dataset.Count / batchSize : (dataset.Count + batchSize - 1) / batchSize;
 
         int capacity = Math.Min(batchSize, dataset.Count);
@@ -51,6 +57,9 @@ public sealed class DataLoader
     public bool Shuffle { get; }
     public int Seed { get; }
     public bool DropLast { get; }
+
+    /// <summary>The shifts and flips applied to every image, or null.</summary>
+    public Augmentation? Augmentation { get; }
 
     /// <summary>Batches per epoch.</summary>
     public int BatchCount { get; }
@@ -98,7 +107,13 @@ public sealed class DataLoader
         for (int b = 0; b < n; b++)
         {
             int row = order[first + b];
-            images.Slice(row * sample, sample).CopyTo(_images.AsSpan(b * sample, sample));
+            var image = _images.AsSpan(b * sample, sample);
+            if (Augmentation is null) images.Slice(row * sample, sample).CopyTo(image);
+            else
+            {
+                var shape = Dataset.InputShape;
+                Augmentation.Apply(images.Slice(row * sample, sample), image, shape[0], shape[1], shape[2], Seed, epoch, row);
+            }
             int label = labels[row];
             _labels[b] = label;
             targets[b * classes + label] = 1f;

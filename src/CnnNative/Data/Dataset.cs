@@ -12,7 +12,7 @@ namespace CnnNative.Data;
 /// 5,000 of 60,000 training images costs nothing. Images are read-only through this type; <see cref="FromArrays"/>
 /// keeps the caller's arrays as they are, so the caller must not change them afterwards.
 /// </remarks>
-public sealed class Dataset
+public sealed partial class Dataset
 {
     private readonly float[] _images;
     private readonly int[] _labels;

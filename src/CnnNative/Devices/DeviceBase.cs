@@ -271,6 +271,54 @@ public abstract class DeviceBase : IDevice
         Pool2dBackwardCore(g, mode, x, dy, dx);
     }
 
+    // ---------------------------------------------------------------- batch normalization
+
+    /// <inheritdoc />
+    public void BatchNormForwardTraining(int n, int channels, int spatial, float eps, float momentum,
+                                         DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                         DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar)
+    {
+        using var op = OpCheck.Channels(this, nameof(BatchNormForwardTraining), n, channels, spatial);
+        CheckBatchNormScalars(op, eps);
+        op.Argument(momentum >= 0 && momentum <= 1, momentum, "in [0, 1]", nameof(momentum));
+        long length = (long)n * channels * spatial;
+        op.Buffers(length, x, y);
+        op.Buffers(channels, gamma, beta, saveMean);
+        op.Buffers(channels, saveInvStd, runningMean, runningVar);
+        if (length > 0) BatchNormForwardTrainingCore(n, channels, spatial, eps, momentum, x, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar);
+    }
+
+    /// <inheritdoc />
+    public void BatchNormForwardInference(int n, int channels, int spatial, float eps, DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta,
+                                          DeviceBuffer runningMean, DeviceBuffer runningVar, DeviceBuffer y)
+    {
+        using var op = OpCheck.Channels(this, nameof(BatchNormForwardInference), n, channels, spatial);
+        CheckBatchNormScalars(op, eps);
+        long length = (long)n * channels * spatial;
+        op.Buffer(x, length);
+        op.Buffers(channels, gamma, beta, runningMean);
+        op.Buffer(runningVar, channels);
+        op.Buffer(y, length);
+        if (length > 0) BatchNormForwardInferenceCore(n, channels, spatial, eps, x, gamma, beta, runningMean, runningVar, y);
+    }
+
+    /// <inheritdoc />
+    public void BatchNormBackward(int n, int channels, int spatial, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer gamma,
+                                  DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta)
+    {
+        using var op = OpCheck.Channels(this, nameof(BatchNormBackward), n, channels, spatial);
+        long length = (long)n * channels * spatial;
+        op.Buffers(length, x, dy);
+        op.Buffers(channels, gamma, saveMean, saveInvStd);
+        op.Buffer(dx, length);
+        op.Buffers(channels, dgamma, dbeta);
+        if (length > 0) BatchNormBackwardCore(n, channels, spatial, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+    }
+
+    // eps keeps 1/√(var + eps) finite for a channel whose values are all equal.
+    private static void CheckBatchNormScalars(in OpCheck op, float eps)
+        => op.Argument(eps > 0 && float.IsFinite(eps), eps, "positive and finite", nameof(eps));
+
     // ---------------------------------------------------------------- softmax
 
     /// <inheritdoc />
@@ -379,6 +427,15 @@ public abstract class DeviceBase : IDevice
     /// <summary>Pool2d family; a constructed geometry, a defined mode.</summary>
     protected abstract void Pool2dForwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer y);
     protected abstract void Pool2dBackwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx);
+
+    /// <summary>BatchNorm family; n·channels·spatial &gt; 0, eps positive and finite, momentum in [0, 1].</summary>
+    protected abstract void BatchNormForwardTrainingCore(int n, int channels, int spatial, float eps, float momentum,
+                                                         DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                                         DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar);
+    protected abstract void BatchNormForwardInferenceCore(int n, int channels, int spatial, float eps, DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta,
+                                                          DeviceBuffer runningMean, DeviceBuffer runningVar, DeviceBuffer y);
+    protected abstract void BatchNormBackwardCore(int n, int channels, int spatial, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer gamma,
+                                                  DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta);
 
     /// <summary>Softmax family; rows, cols &gt; 0.</summary>
     protected abstract void SoftmaxForwardCore(int rows, int cols, DeviceBuffer x, DeviceBuffer y);

@@ -11,7 +11,7 @@ namespace CnnNative.Devices;
 /// <item>Tensors are float32, row-major, NCHW. Buffers may be longer than an op needs (a layer keeps one
 /// buffer sized for its largest batch); an op reads and writes only the elements its sizes name.</item>
 /// <item>Bad arguments fail before any work, naming the op and the argument: a negative size or an out-of-range
-/// scalar (dropout rate outside [0, 1), Adam step &lt; 1, an undefined enum value) is an
+/// scalar (dropout rate outside [0, 1), Adam step &lt; 1, batch-norm eps not positive or momentum outside [0, 1], an undefined enum value) is an
 /// <see cref="ArgumentOutOfRangeException"/>; a null buffer an <see cref="ArgumentNullException"/>; a buffer too
 /// short for the op's sizes, a buffer of another device or a default geometry an <see cref="ArgumentException"/>;
 /// a disposed buffer or device an <see cref="ObjectDisposedException"/>. An op with a size of 0 does nothing (the
@@ -21,7 +21,7 @@ namespace CnnNative.Devices;
 /// a device's workspaces; results equal those of the same calls made one after another.</item>
 /// <item>Buffers are children of their device: disposing the device frees every buffer it still owns.</item>
 /// <item>Forward ops and data gradients overwrite their output. Parameter gradients (Conv2dBackwardFilter's
-/// dw and db, Gemm with beta = 1, SumRows) accumulate, as in PyTorch; the optimizer's ZeroGrad fills them with 0.</item>
+/// dw and db, Gemm with beta = 1, SumRows, BatchNormBackward's dγ and dβ) accumulate, as in PyTorch; the optimizer's ZeroGrad fills them with 0.</item>
 /// <item>Ops may run asynchronously; Download and the ops that return a number wait for the work before them.</item>
 /// <item>A device never knows about layers.</item>
 /// </list>
@@ -110,6 +110,32 @@ public interface IDevice : IDisposable
     /// (row-major within the window) holding the window's maximum of x; overlapping windows add up.
     /// </summary>
     void Pool2dBackward(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx);
+
+    // ---------------------------------------------------------------- batch normalization
+
+    /// <summary>
+    /// Batch normalization with the batch's statistics (training), per channel of x viewed as (n, channels, spatial):
+    /// NCHW with spatial = H·W, or (N, features) with spatial = 1. Over the m = n·spatial values of each channel:
+    /// mean = Σx/m, var = Σ(x − mean)²/m (biased), invStd = 1/√(var + eps); y = (x − mean)·invStd·γ + β (overwritten).
+    /// saveMean and saveInvStd receive mean and invStd (for <see cref="BatchNormBackward"/>); the running statistics
+    /// move as PyTorch's do: runningMean = (1 − momentum)·runningMean + momentum·mean, runningVar likewise with the
+    /// unbiased variance var·m/(m − 1) (with m = 1, a lone value per channel, the variance 0 is used: y = β then).
+    /// </summary>
+    void BatchNormForwardTraining(int n, int channels, int spatial, float eps, float momentum,
+                                  DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                  DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar);
+
+    /// <summary>Batch normalization with the running statistics (inference): y = (x − runningMean)/√(runningVar + eps)·γ + β.</summary>
+    void BatchNormForwardInference(int n, int channels, int spatial, float eps, DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta,
+                                   DeviceBuffer runningMean, DeviceBuffer runningVar, DeviceBuffer y);
+
+    /// <summary>
+    /// The gradients of <see cref="BatchNormForwardTraining"/> from its input x and saved statistics, with
+    /// x̂ = (x − saveMean)·saveInvStd per channel: dβ += Σ dy, dγ += Σ dy·x̂ (accumulated, as parameter gradients are),
+    /// dx = γ·saveInvStd/m · (m·dy − Σ dy − x̂·Σ dy·x̂) (overwritten).
+    /// </summary>
+    void BatchNormBackward(int n, int channels, int spatial, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer gamma,
+                           DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta);
 
     // ---------------------------------------------------------------- softmax and losses
 

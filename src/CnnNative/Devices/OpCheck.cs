@@ -20,7 +20,7 @@ internal ref struct OpCheck
     private readonly string? _sizeName;
     private readonly Shape _shape;
 
-    private enum Shape { Length, Matrix, Gemm, Conv, Pool }
+    private enum Shape { Length, Matrix, Gemm, Conv, Pool, Channels }
 
     private OpCheck(DeviceBase device, string op, Shape shape, long a = 0, long b = 0, long c = 0,
                     scoped in Conv2dGeometry conv = default, scoped in Pool2dGeometry pool = default, string? sizeName = null)
@@ -59,6 +59,15 @@ internal ref struct OpCheck
         Size(op, n, nameof(n));
         Size(op, k, nameof(k));
         return new OpCheck(d, op, Shape.Gemm, m, n, k);
+    }
+
+    /// <summary>A per-channel op over x viewed as (n, channels, spatial) (all checked non-negative).</summary>
+    public static OpCheck Channels(DeviceBase d, string op, int n, int channels, int spatial)
+    {
+        Size(op, n, nameof(n));
+        Size(op, channels, nameof(channels));
+        Size(op, spatial, nameof(spatial));
+        return new OpCheck(d, op, Shape.Channels, n, channels, spatial);
     }
 
     /// <summary>A convolution; the geometry validated itself when it was constructed, unless it is default.</summary>
@@ -140,6 +149,7 @@ internal ref struct OpCheck
         Shape.Matrix => $"rows={_a}, cols={_b}",
         Shape.Gemm => $"m={_a}, n={_b}, k={_c}",
         Shape.Conv => _conv.ToString(),
+        Shape.Channels => $"n={_a}, channels={_b}, spatial={_c}",
         _ => _pool.ToString(),
     };
 }

@@ -20,6 +20,9 @@ public static class BenchShapes
     /// <summary>Max/average pooling 2x2 stride 2 on (64, 32, 28, 28), libtorch's anchor.</summary>
     public static Pool2dGeometry Pool { get; } = new(64, 32, 28, 28, 2, 2, 2, 2);
 
+    /// <summary>Batch normalization (n, channels, spatial) on the pooling anchor's (64, 32, 28, 28) feature map.</summary>
+    public static (int n, int channels, int spatial) BatchNorm { get; } = (64, 32, 28 * 28);
+
     /// <summary>GEMM (m, n, k): square, and the skinny shapes of convnet's dense layer at batch 64.</summary>
     public static IReadOnlyList<(int m, int n, int k)> Gemms { get; } = [(1024, 1024, 1024), (64, 1024, 3136), (1024, 3136, 64)];
 

@@ -106,6 +106,23 @@ public sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Action<
                 }
                 FreeAll();
             }
+            {
+                var (n, c, s) = BenchShapes.BatchNorm;
+                int length = n * c * s;
+                var (x, y, dx) = (Random(length), Random(length), Random(length));
+                var (gamma, beta, mean, invStd, runningMean, runningVar) = (Random(c), Random(c), Random(c), Random(c), Random(c), Random(c));
+                var (dgamma, dbeta) = (Random(c), Random(c));
+                device.Fill(runningVar, c, 1f);
+                string shape = $"N={n},C={c},spatial={s}";
+                // Bytes: x read and y written once (the statistics pass reads x again from cache where it fits).
+                Add("batch_norm_forward_training", shape,
+                    () => device.BatchNormForwardTraining(n, c, s, 1e-5f, 0.1f, x, gamma, beta, y, mean, invStd, runningMean, runningVar), 0, 4.0 * 2 * length);
+                Add("batch_norm_forward_inference", shape,
+                    () => device.BatchNormForwardInference(n, c, s, 1e-5f, x, gamma, beta, runningMean, runningVar, y), 0, 4.0 * 2 * length);
+                Add("batch_norm_backward", shape,
+                    () => device.BatchNormBackward(n, c, s, x, y, gamma, mean, invStd, dx, dgamma, dbeta), 0, 4.0 * 3 * length);
+                FreeAll();
+            }
             foreach (var (m, n, k) in BenchShapes.Gemms)
             {
                 var (a, b, c) = (Random(m * k), Random(k * n), Random(m * n));

@@ -19,6 +19,15 @@ public sealed class Conv2d : Layer
     public Conv2d(int filters, int kernel, int stride = 1, int padding = 0, bool bias = true, Initializer init = Initializer.He)
         : this(filters, kernel, kernel, stride, stride, padding, padding, bias, init) { }
 
+    /// <summary>Square kernel, stride 1, "valid" (none) or "same" padding (see <see cref="Layers.Padding"/>).</summary>
+    public Conv2d(int filters, int kernel, Padding padding, bool bias = true, Initializer init = Initializer.He)
+        : this(filters, kernel, kernel, padding, bias, init) { }
+
+    /// <summary>Rectangular kernel (height first), stride 1, "valid" (none) or "same" padding.</summary>
+    public Conv2d(int filters, int kernelH, int kernelW, Padding padding, bool bias = true, Initializer init = Initializer.He)
+        : this(filters, kernelH, kernelW, 1, 1, PadFor(padding, kernelH, kernelW).H, PadFor(padding, kernelH, kernelW).W, bias, init)
+        => SamePadding = padding == Padding.Same;
+
     /// <summary>Rectangular kernel, stride and padding (height first).</summary>
     public Conv2d(int filters, int kernelH, int kernelW, int strideH, int strideW, int padH, int padW,
                   bool bias = true, Initializer init = Initializer.He)
@@ -40,6 +49,9 @@ public sealed class Conv2d : Layer
     public bool HasBias { get; }
     public Initializer Init { get; }
 
+    /// <summary>Whether the padding was asked for as <see cref="Padding.Same"/> (it shows as "ps" in the spec).</summary>
+    public bool SamePadding { get; }
+
     public Parameter Weight => _weight;
     public Parameter? Bias => _bias;
 
@@ -49,9 +61,18 @@ public sealed class Conv2d : Layer
         {
             string k = KernelH == KernelW ? $"k{KernelH}" : $"k{KernelH}x{KernelW}";
             string s = StrideH == StrideW ? (StrideH == 1 ? "" : $"s{StrideH}") : $"s{StrideH}x{StrideW}";
-            string p = PadH == PadW ? (PadH == 0 ? "" : $"p{PadH}") : $"p{PadH}x{PadW}";
+            string p = SamePadding ? "ps" : PadH == PadW ? (PadH == 0 ? "" : $"p{PadH}") : $"p{PadH}x{PadW}";
             return $"conv{Filters}{k}{s}{p}{(HasBias ? "" : "nobias")}";
         }
+    }
+
+    private static (int H, int W) PadFor(Padding padding, int kernelH, int kernelW)
+    {
+        if (padding == Padding.Valid) return (0, 0);
+        if (padding != Padding.Same) throw new ArgumentOutOfRangeException(nameof(padding), $"Unknown padding {padding}.");
+        if (kernelH % 2 == 0 || kernelW % 2 == 0)
+            throw new ArgumentException($"Conv2d \"same\" padding needs an odd kernel, got {kernelH}x{kernelW}: an even one would need more zeros on one side than the other.", nameof(padding));
+        return ((kernelH - 1) / 2, (kernelW - 1) / 2);
     }
 
     protected override Shape Initialize(Shape input, Random rng)

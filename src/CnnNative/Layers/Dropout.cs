@@ -7,7 +7,7 @@ namespace CnnNative.Layers;
 /// scaled by 1/(1−rate); at inference the layer passes its input through untouched. Masks come from a
 /// counter-based hash of (seed, step), so a seeded run is reproducible on every device.
 /// </summary>
-public sealed class Dropout : Layer
+public sealed class Dropout : Layer, IRandomLayer
 {
     private Workspace _output = null!, _mask = null!, _inputGradient = null!;
     private Tensor? _lastMask;
@@ -21,6 +21,13 @@ public sealed class Dropout : Layer
     }
 
     public float Rate { get; }
+
+    /// <inheritdoc/>
+    public long RandomStep
+    {
+        get => _step;
+        set => _step = unchecked((uint)value);
+    }
 
     public override string Spec => $"dropout{Rate.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 

@@ -12,6 +12,7 @@ public abstract class Layer : IDisposable
 {
     private IDevice? _device;
     private readonly List<Parameter> _parameters = [];
+    private readonly List<LayerBuffer> _buffers = [];
     private readonly List<IDisposable> _owned = [];
 
     /// <summary>Unique name within the model ("conv2d_1"), set when the layer is added.</summary>
@@ -20,6 +21,9 @@ public abstract class Layer : IDisposable
     /// <summary>Type name shown by Summary ("Conv2d").</summary>
     public virtual string Kind => GetType().Name;
 
+    /// <summary>What the layer's name in a model starts with ("conv2d" for conv2d_1): the kind in lower case unless a layer says otherwise.</summary>
+    public virtual string NamePrefix => Kind.ToLowerInvariant();
+
     /// <summary>The token that recreates this layer in a model spec (e.g. "conv32k5p2"); see <see cref="Models.ModelSpec"/>.</summary>
     public abstract string Spec { get; }
 
@@ -27,7 +31,11 @@ public abstract class Layer : IDisposable
     public Shape OutputShape { get; private set; }
     public bool IsBuilt => _device is not null;
 
+    /// <summary>The trainable tensors, each with its gradient: what the optimizer updates.</summary>
     public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <summary>State the layer updates itself and that is saved with it, but not trained (BatchNorm's running statistics).</summary>
+    public IReadOnlyList<LayerBuffer> Buffers => _buffers;
 
     protected IDevice Device => _device ?? throw new InvalidOperationException($"Layer {Describe()} is not built: add it to a Sequential first.");
 
@@ -60,6 +68,15 @@ public abstract class Layer : IDisposable
         return p;
     }
 
+    /// <summary>A buffer (see <see cref="Buffers"/>) named "{layer}.{suffix}", filled with <paramref name="initial"/> (zeros when empty).</summary>
+    protected LayerBuffer AddBuffer(string suffix, Shape shape, ReadOnlySpan<float> initial, bool nonNegative = false)
+    {
+        var b = new LayerBuffer(Device, suffix, shape, nonNegative);
+        if (!initial.IsEmpty) Device.Upload(initial, b.Value.Buffer);
+        _buffers.Add(b);
+        return b;
+    }
+
     protected Workspace NewWorkspace()
     {
         var w = new Workspace(Device);
@@ -89,11 +106,14 @@ public abstract class Layer : IDisposable
     {
         foreach (var p in _parameters)
             if (!p.Name.Contains('.')) p.Name = $"{Name}.{p.Name}";
+        foreach (var b in _buffers)
+            if (!b.Name.Contains('.')) b.Name = $"{Name}.{b.Name}";
     }
 
     public virtual void Dispose()
     {
         foreach (var p in _parameters) p.Dispose();
+        foreach (var b in _buffers) b.Dispose();
         foreach (var o in _owned) o.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -20,8 +20,10 @@ public sealed class ModelPlan
     /// <summary>The default memory budget for a model built from a spec: 2 GiB.</summary>
     public const long DefaultMemoryBudget = 2L << 30;
 
-    private ModelPlan(string name, Shape input, List<PlannedParameter> parameters, long activations, long largestActivation, bool complete)
-        => (Name, InputShape, Parameters, ActivationCount, _largestActivation, IsComplete) = (name, input, parameters, activations, largestActivation, complete);
+    private ModelPlan(string name, Shape input, List<PlannedParameter> parameters, List<PlannedParameter> buffers, long activations,
+                      long largestActivation, bool complete)
+        => (Name, InputShape, Parameters, Buffers, ActivationCount, _largestActivation, IsComplete) =
+           (name, input, parameters, buffers, activations, largestActivation, complete);
 
     private readonly long _largestActivation;
 
@@ -34,20 +36,26 @@ public sealed class ModelPlan
     /// <summary>Every parameter, in the order the model creates them.</summary>
     public IReadOnlyList<PlannedParameter> Parameters { get; }
 
+    /// <summary>Every buffer (saved, not trained: BatchNorm's running statistics), in the order the model creates them.</summary>
+    public IReadOnlyList<PlannedParameter> Buffers { get; }
+
     /// <summary>Whether every layer fits its input; when false, the plan covers the layers before the first that does not.</summary>
     public bool IsComplete { get; }
 
     /// <summary>The number of trainable values.</summary>
     public long ParameterCount => Parameters.Aggregate(0L, (sum, p) => SaturatingAdd(sum, p.Count));
 
+    /// <summary>The number of values in buffers.</summary>
+    public long BufferCount => Buffers.Aggregate(0L, (sum, p) => SaturatingAdd(sum, p.Count));
+
     /// <summary>The values of one sample's input and of every layer's output for it (an inference pass at batch 1).</summary>
     public long ActivationCount { get; }
 
     /// <summary>
-    /// Bytes the model takes on its device at batch 1: every parameter and its gradient, the input and every
-    /// layer's output (float32), saturating at <see cref="long.MaxValue"/>.
+    /// Bytes the model takes on its device at batch 1: every parameter and its gradient, every buffer, the input and
+    /// every layer's output (float32), saturating at <see cref="long.MaxValue"/>.
     /// </summary>
-    public long Bytes => SaturatingMultiply(SaturatingAdd(SaturatingMultiply(ParameterCount, 2), ActivationCount), sizeof(float));
+    public long Bytes => SaturatingMultiply(SaturatingAdd(SaturatingAdd(SaturatingMultiply(ParameterCount, 2), BufferCount), ActivationCount), sizeof(float));
 
     /// <summary>The plan for <paramref name="nameOrSpec"/> (a built-in name or a spec) on <paramref name="input"/>.</summary>
     /// <exception cref="FormatException">The spec does not parse.</exception>
@@ -64,26 +72,27 @@ public sealed class ModelPlan
     {
         ArgumentNullException.ThrowIfNull(layers);
         var parameters = new List<PlannedParameter>();
+        var buffers = new List<PlannedParameter>();
         var kinds = new Dictionary<string, int>();
         long[] shape = input.ToArray().Select(d => (long)d).ToArray();
         long activations = Product(shape), largest = activations;
         foreach (var layer in layers)
         {
-            string kind = layer.Kind.ToLowerInvariant();
+            string kind = layer.NamePrefix;
             kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
             string prefix = string.Create(CultureInfo.InvariantCulture, $"{kind}_{kinds[kind]}.");
-            long[]? output = Output(layer, shape, prefix, parameters);
-            if (output is null) return new ModelPlan(name, input, parameters, activations, largest, complete: false);
+            long[]? output = Output(layer, shape, prefix, parameters, buffers);
+            if (output is null) return new ModelPlan(name, input, parameters, buffers, activations, largest, complete: false);
             shape = output;
             long size = Product(shape);
             activations = SaturatingAdd(activations, size);
             largest = Math.Max(largest, size);
         }
-        return new ModelPlan(name, input, parameters, activations, largest, complete: true);
+        return new ModelPlan(name, input, parameters, buffers, activations, largest, complete: true);
     }
 
-    /// <summary>The output shape of <paramref name="layer"/> on <paramref name="input"/>, adding its parameters; null when it does not fit.</summary>
-    private static long[]? Output(Layer layer, long[] input, string prefix, List<PlannedParameter> parameters)
+    /// <summary>The output shape of <paramref name="layer"/> on <paramref name="input"/>, adding its parameters and buffers; null when it does not fit.</summary>
+    private static long[]? Output(Layer layer, long[] input, string prefix, List<PlannedParameter> parameters, List<PlannedParameter> buffers)
     {
         switch (layer)
         {
@@ -96,7 +105,13 @@ public sealed class ModelPlan
             case Pool2d pool when input.Length == 3:
                 long ph = Side(input[1], pool.SizeH, pool.StrideH, 0), pw = Side(input[2], pool.SizeW, pool.StrideW, 0);
                 return ph <= 0 || pw <= 0 ? null : [input[0], ph, pw];
-            case Conv2d or Pool2d:
+            case GlobalAvgPool2d when input.Length == 3:
+                return [input[0]];
+            case BatchNorm b when (input.Length == 3 && b is not BatchNorm1d) || (input.Length == 1 && b is not BatchNorm2d):
+                foreach (var suffix in new[] { "weight", "bias" }) parameters.Add(new(prefix + suffix, [input[0]]));
+                foreach (var suffix in new[] { "running_mean", "running_var" }) buffers.Add(new(prefix + suffix, [input[0]]));
+                return input;
+            case Conv2d or Pool2d or GlobalAvgPool2d or BatchNorm:
                 return null;
             case Linear l:
                 parameters.Add(new(prefix + "weight", [l.Units, Product(input)]));

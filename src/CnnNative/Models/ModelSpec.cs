@@ -6,9 +6,11 @@ namespace CnnNative.Models;
 
 /// <summary>
 /// Text form of a layer stack, tokens joined by '-':
-/// <c>conv{K}k{F}[s{S}][p{P}]</c> (F, S, P may be "HxW"; suffix "nobias"), <c>relu</c>, <c>sigmoid</c>, <c>tanh</c>,
+/// <c>conv{K}k{F}[s{S}][p{P}]</c> (F, S, P may be "HxW"; "ps" is "same" padding, stride 1 and odd F only; suffix "nobias"), <c>relu</c>, <c>sigmoid</c>, <c>tanh</c>,
 /// <c>maxpool{F}[s{S}]</c>, <c>avgpool{F}[s{S}]</c>, <c>flatten</c>, <c>dense{N}</c>, <c>dropout{rate}</c>, <c>softmax</c>.
 /// Built-in names: <c>lenet5</c>, <c>convnet</c>. A classifier spec without a final softmax gets one appended.
+/// Also <c>gap</c> (global average pooling, (C, H, W) → (C)) and <c>bn[e{eps}][m{momentum}]</c> (batch normalization:
+/// per channel after a feature map, per feature after a dense layer; eps and momentum in decimals, defaults 1e-5 and 0.1).
 /// </summary>
 public static partial class ModelSpec
 {
@@ -63,6 +65,7 @@ public static partial class ModelSpec
             case "tanh": return new Tanh();
             case "flatten": return new Flatten();
             case "softmax": return new Softmax();
+            case "gap": return new GlobalAvgPool2d();
             case "": throw new FormatException("empty token (two '-' in a row?)");
         }
         Match m;
@@ -70,6 +73,11 @@ public static partial class ModelSpec
         {
             var (kh, kw) = Pair(m.Groups["k"].Value);
             var (sh, sw) = m.Groups["s"].Success ? Pair(m.Groups["s"].Value) : (1, 1);
+            if (m.Groups["p"].Value == "s")
+            {
+                if (sh != 1 || sw != 1) throw new FormatException($"\"same\" padding (ps) needs stride 1, got s{m.Groups["s"].Value}");
+                return new Conv2d(Int(m.Groups["n"].Value), kh, kw, Padding.Same, bias: !m.Groups["nobias"].Success);
+            }
             var (ph, pw) = m.Groups["p"].Success ? Pair(m.Groups["p"].Value) : (0, 0);
             return new Conv2d(Int(m.Groups["n"].Value), kh, kw, sh, sw, ph, pw, bias: !m.Groups["nobias"].Success);
         }
@@ -83,11 +91,15 @@ public static partial class ModelSpec
             return new Linear(Int(m.Groups["n"].Value), bias: !m.Groups["nobias"].Success);
         if ((m = DropoutPattern().Match(token)).Success)
             return new Dropout(float.Parse(m.Groups["r"].Value, CultureInfo.InvariantCulture));
-        throw new FormatException("unknown layer; expected convNkF[sS][pP], relu, sigmoid, tanh, maxpoolF[sS], avgpoolF[sS], flatten, denseN, dropoutR or softmax");
+        if ((m = BatchNormPattern().Match(token)).Success)
+            return new BatchNorm(m.Groups["e"].Success ? Float(m.Groups["e"].Value) : 1e-5f, m.Groups["m"].Success ? Float(m.Groups["m"].Value) : 0.1f);
+        throw new FormatException("unknown layer; expected convNkF[sS][pP|ps], relu, sigmoid, tanh, maxpoolF[sS], avgpoolF[sS], gap, bn[eE][mM], flatten, denseN, dropoutR or softmax");
     }
 
     private static int Int(string s)
         => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v : throw new FormatException($"'{s}' is not a whole number");
+
+    private static float Float(string s) => float.Parse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
 
     private static (int, int) Pair(string s)
     {
@@ -95,7 +107,7 @@ public static partial class ModelSpec
         return x < 0 ? (Int(s), Int(s)) : (Int(s[..x]), Int(s[(x + 1)..]));
     }
 
-    [GeneratedRegex(@"^conv(?<n>\d+)k(?<k>\d+(x\d+)?)(s(?<s>\d+(x\d+)?))?(p(?<p>\d+(x\d+)?))?(?<nobias>nobias)?$")]
+    [GeneratedRegex(@"^conv(?<n>\d+)k(?<k>\d+(x\d+)?)(s(?<s>\d+(x\d+)?))?(p(?<p>\d+(x\d+)?|s))?(?<nobias>nobias)?$")]
     private static partial Regex ConvPattern();
 
     [GeneratedRegex(@"^(?<kind>max|avg)pool(?<f>\d+(x\d+)?)(s(?<s>\d+(x\d+)?))?$")]
@@ -106,4 +118,7 @@ public static partial class ModelSpec
 
     [GeneratedRegex(@"^dropout(?<r>0?\.\d+|0)$")]
     private static partial Regex DropoutPattern();
+
+    [GeneratedRegex(@"^bn(e(?<e>\d*\.?\d+))?(m(?<m>\d*\.?\d+))?$")]
+    private static partial Regex BatchNormPattern();
 }

@@ -41,6 +41,10 @@ internal sealed class OnnxGraphWriter
     public string AddInitializer(Parameter parameter)
         => AddInitializer(parameter.Name, parameter.Shape.ToArray().Select(d => (long)d).ToArray(), parameter.Value.ToArray());
 
+    /// <summary>A buffer (BatchNorm's running statistics) as a float32 initializer under its own name; returns the name.</summary>
+    public string AddInitializer(LayerBuffer buffer)
+        => AddInitializer(buffer.Name, buffer.Shape.ToArray().Select(d => (long)d).ToArray(), buffer.Value.ToArray());
+
     /// <summary>A float32 initializer (little-endian raw data, as PyTorch writes them); returns its name.</summary>
     public string AddInitializer(string name, long[] dims, float[] values)
     {

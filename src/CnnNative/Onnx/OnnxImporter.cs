@@ -110,14 +110,20 @@ public static class OnnxImporter
             layer.Dispose();
             throw new InvalidDataException($"ONNX {node.Describe()}: {e.Message}", e);
         }
-        var parameters = layer.Parameters;
-        if (parameters.Count != step.Parameters.Count)
-            throw new InvalidOperationException($"The ONNX mapping of {node.OpType} gave {step.Parameters.Count} tensors for {layer.Describe()}, which has {parameters.Count} parameters.");
-        for (int i = 0; i < parameters.Count; i++)
+        Fill(layer.Parameters.Select(p => (p.Name, p.Value)).ToList(), step.Parameters, "parameters");
+        Fill(layer.Buffers.Select(b => (b.Name, b.Value)).ToList(), step.Buffers, "buffers");
+
+        void Fill(List<(string Name, Tensor Value)> tensors, IReadOnlyList<float[]> values, string what)
         {
-            if (step.Parameters[i].Length != parameters[i].Length)
-                throw new InvalidDataException($"ONNX {node.Describe()}: {parameters[i].Name} of {parameters[i].Shape} needs {parameters[i].Length} values, the file has {step.Parameters[i].Length}.");
-            model.Device.Upload(step.Parameters[i], parameters[i].Value.Buffer);
+            if (tensors.Count != values.Count)
+                throw new InvalidOperationException($"The ONNX mapping of {node.OpType} gave {values.Count} tensors for {layer.Describe()}, which has {tensors.Count} {what}.");
+            for (int i = 0; i < tensors.Count; i++)
+            {
+                var (name, tensor) = tensors[i];
+                if (values[i].Length != tensor.Length)
+                    throw new InvalidDataException($"ONNX {node.Describe()}: {name} of {tensor.Shape} needs {tensor.Length} values, the file has {values[i].Length}.");
+                model.Device.Upload(values[i], tensor.Buffer);
+            }
         }
     }
 

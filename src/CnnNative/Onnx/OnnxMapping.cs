@@ -6,7 +6,7 @@ namespace CnnNative.Onnx;
 /// <summary>
 /// How one kind of layer becomes ONNX nodes and back: <see cref="Export"/> writes it, <see cref="Import"/> reads the
 /// ONNX ops listed in <see cref="OpTypes"/>. Every mapping is listed in <see cref="OnnxMappings.All"/>; a new layer
-/// kind (BatchNorm, say) is one more mapping there.
+/// kind is one more mapping there.
 /// </summary>
 internal abstract class OnnxMapping
 {
@@ -28,11 +28,12 @@ internal abstract class OnnxMapping
 
 /// <summary>
 /// One step of an import: the layer to append (null for nodes that change nothing, such as Identity), the values of
-/// its parameters in the order of <see cref="Layer.Parameters"/>, and the ONNX value the chain has reached after it.
+/// its parameters in the order of <see cref="Layer.Parameters"/>, the ONNX value the chain has reached after it, and
+/// the values of its buffers in the order of <see cref="Layer.Buffers"/>.
 /// </summary>
-internal sealed record OnnxImportStep(Layer? Layer, IReadOnlyList<float[]> Parameters, string Output)
+internal sealed record OnnxImportStep(Layer? Layer, IReadOnlyList<float[]> Parameters, string Output, IReadOnlyList<float[]> Buffers)
 {
-    public static OnnxImportStep Skip(string output) => new(null, [], output);
+    public static OnnxImportStep Skip(string output) => new(null, [], output, []);
 
-    public static OnnxImportStep Of(Layer layer, string output, params float[][] parameters) => new(layer, parameters, output);
+    public static OnnxImportStep Of(Layer layer, string output, params float[][] parameters) => new(layer, parameters, output, []);
 }

@@ -11,6 +11,8 @@ internal static class OnnxMappings
         new ConvMapping(),
         new ActivationMapping(),
         new PoolMapping(),
+        new GlobalPoolMapping(),
+        new BatchNormMapping(),
         new FlattenMapping(),
         new LinearMapping(),
         new SoftmaxMapping(),

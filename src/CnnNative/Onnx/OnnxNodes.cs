@@ -36,6 +36,12 @@ internal static class OnnxNodes
         return node;
     }
 
+    public static NodeProto WithFloat(this NodeProto node, string name, float value)
+    {
+        node.Attribute.Add(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value });
+        return node;
+    }
+
     public static NodeProto With(this NodeProto node, string name, params long[] values)
     {
         var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };

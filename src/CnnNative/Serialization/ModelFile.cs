@@ -9,17 +9,18 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CnnNative.Serialization;
 
 /// <summary>
-/// Saves a <see cref="Sequential"/> as safetensors: one tensor per parameter (named like "conv2d_1.weight"),
-/// and in the metadata the architecture (spec and input shape), the seed and the training settings, so that
-/// Load rebuilds the same model and gives identical predictions.
+/// Saves a <see cref="Sequential"/> as safetensors: one tensor per parameter (named like "conv2d_1.weight") and per
+/// buffer (BatchNorm's "bn_1.running_mean", "bn_1.running_var": saved state that is not trained), and in the
+/// metadata the architecture (spec and input shape), the seed and the training settings, so that Load rebuilds the
+/// same model and gives identical predictions.
 /// </summary>
 /// <remarks>
 /// Loading trusts nothing in the file: the header is checked against the format's rules and the file's length
 /// (<see cref="SafeTensorsHeader"/>), then the tensor table against the names and shapes the architecture needs
 /// (<see cref="ModelPlan"/>) and the architecture against a memory budget, all before the model is built; then
-/// each tensor is read straight into its parameter and refused if it holds NaN or an infinity (unless
-/// <see cref="ModelLoadOptions.AllowNonFiniteWeights"/>). Every refusal is an <see cref="InvalidDataException"/>
-/// naming the file.
+/// each tensor is read straight into its parameter or buffer and refused if it holds NaN or an infinity (unless
+/// <see cref="ModelLoadOptions.AllowNonFiniteWeights"/>), or a negative value where a variance belongs. Every refusal
+/// is an <see cref="InvalidDataException"/> naming the file.
 /// </remarks>
 public static class ModelFile
 {
@@ -40,7 +41,7 @@ public static class ModelFile
         if (model.Loss is not null) metadata["loss"] = model.Loss.Name;
         if (extraMetadata is not null)
             foreach (var (k, v) in extraMetadata) metadata[k] = v;
-        var tensors = model.Parameters.Select(p => new NamedTensor(p.Name, p.Shape.ToArray(), p.Value.ToArray())).ToList();
+        var tensors = model.State.Select(t => new NamedTensor(t.Name, t.Value.Shape.ToArray(), t.Value.ToArray())).ToList();
         SafeTensors.Write(path, tensors, metadata);
     }
 
@@ -75,7 +76,7 @@ public static class ModelFile
         try
         {
             var plan = ModelPlan.For(spec, input);
-            if (plan.IsComplete) CheckTable(path, spec, file.Header, plan.Parameters.Select(p => (p.Name, p.Shape)));
+            if (plan.IsComplete) CheckTable(path, spec, file.Header, plan.Parameters.Concat(plan.Buffers).Select(p => (p.Name, p.Shape)));
             model = ModelBuilder.Build(spec, device, input, seed, loggerFactory, options.MemoryBudget);
         }
         catch (Exception e) when (e is FormatException or ArgumentException)
@@ -84,15 +85,18 @@ public static class ModelFile
         }
         try
         {
-            CheckTable(path, spec, file.Header, model.Parameters.Select(p => (p.Name, p.Shape.ToArray().Select(d => (long)d).ToArray())));
+            var tensors = model.Parameters.Select(p => (p.Name, p.Value, NonNegative: false))
+                               .Concat(model.Buffers.Select(b => (b.Name, b.Value, b.NonNegative))).ToList();
+            CheckTable(path, spec, file.Header, tensors.Select(t => (t.Name, t.Value.Shape.ToArray().Select(d => (long)d).ToArray())));
             var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(typeof(ModelFile));
-            var values = new float[model.Parameters.Select(p => p.Length).DefaultIfEmpty(0).Max()];
-            foreach (var p in model.Parameters)
+            var values = new float[tensors.Select(t => t.Value.Length).DefaultIfEmpty(0).Max()];
+            foreach (var (name, tensor, nonNegative) in tensors)
             {
-                var span = values.AsSpan(0, p.Length);
-                file.ReadF32(file.Header.Find(p.Name)!, span);
-                CheckFinite(path, p.Name, span, options.AllowNonFiniteWeights, logger);
-                device.Upload(span, p.Value.Buffer);
+                var span = values.AsSpan(0, tensor.Length);
+                file.ReadF32(file.Header.Find(name)!, span);
+                CheckFinite(path, name, span, options.AllowNonFiniteWeights, logger);
+                if (nonNegative) CheckNonNegative(path, name, span);
+                device.Upload(span, tensor.Buffer);
             }
             return model;
         }
@@ -119,6 +123,14 @@ public static class ModelFile
         }
         if (unused.Count > 0)
             throw new InvalidDataException($"Model file '{path}' holds tensors the architecture does not use: {string.Join(", ", unused)}.");
+    }
+
+    private static void CheckNonNegative(string path, string name, ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (values[i] < 0)
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"Model file '{path}': tensor '{name}' holds {values[i]} at element {i}, but a variance cannot be negative."));
     }
 
     private static void CheckFinite(string path, string name, ReadOnlySpan<float> values, bool allow, ILogger logger)

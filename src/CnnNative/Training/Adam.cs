@@ -38,6 +38,12 @@ public sealed class Adam : Optimizer
         p.Value.Device.AdamStep(p.Length, p.Value.Buffer, p.Gradient.Buffer, m, v, LearningRate, Beta1, Beta2, Eps, WeightDecay, step);
     }
 
+    protected override IEnumerable<(string Kind, DeviceBuffer Buffer)> State(int index)
+    {
+        yield return ("m", _moments[index].m);
+        yield return ("v", _moments[index].v);
+    }
+
     public override void Dispose()
     {
         foreach (var (m, v) in _moments) { m.Dispose(); v.Dispose(); }

@@ -9,7 +9,11 @@ namespace CnnNative.Training;
 /// <param name="Seconds">Wall time of the training part of the epoch (validation excluded).</param>
 /// <param name="ImagesPerSecond">Training samples per second.</param>
 public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double? ValidationLoss,
-                                 double? ValidationAccuracy, double Seconds, double ImagesPerSecond);
+                                 double? ValidationAccuracy, double Seconds, double ImagesPerSecond)
+{
+    /// <summary>The learning rate of the epoch's last step (after the schedule and any ReduceLROnPlateau).</summary>
+    public float LearningRate { get; init; }
+}
 
 /// <summary>Per-epoch results of a Fit call, in order.</summary>
 public sealed class History
@@ -21,6 +25,22 @@ public sealed class History
     public EpochResult Last => _epochs.Count > 0 ? _epochs[^1] : throw new InvalidOperationException("No epoch has finished.");
 
     internal void Add(EpochResult result) => _epochs.Add(result);
+
+    /// <summary>
+    /// Time to accuracy: the first epoch whose validation accuracy reached <paramref name="accuracy"/>, and the
+    /// training seconds of the epochs up to and including it (validation time not counted, as in MLPerf's
+    /// time-to-train); null when no epoch reached it.
+    /// </summary>
+    public (int Epoch, double Seconds)? TimeTo(double accuracy)
+    {
+        double seconds = 0;
+        foreach (var e in _epochs)
+        {
+            seconds += e.Seconds;
+            if (e.ValidationAccuracy >= accuracy) return (e.Epoch, seconds);
+        }
+        return null;
+    }
 }
 
 /// <summary>Loss, accuracy and, when asked for, the confusion matrix of a model on a data set.</summary>
@@ -39,21 +59,4 @@ public sealed record Evaluation(int Count, double Loss, double Accuracy, int[,]?
         }
         return acc;
     }
-}
-
-/// <summary>Hooks Fit calls as it goes (progress bars, early stopping, logging). Override what you need.</summary>
-public abstract class TrainingCallback
-{
-    public virtual void OnEpochStart(int epoch, int epochs, int batches) { }
-
-    /// <param name="epoch">1-based epoch.</param>
-    /// <param name="batch">1-based batch within the epoch.</param>
-    /// <param name="batches">Batches in the epoch.</param>
-    /// <param name="meanLoss">Mean loss per sample so far in this epoch.</param>
-    /// <param name="accuracy">Training accuracy so far in this epoch.</param>
-    /// <param name="imagesPerSecond">Training throughput so far in this epoch.</param>
-    public virtual void OnBatchEnd(int epoch, int batch, int batches, double meanLoss, double accuracy, double imagesPerSecond) { }
-
-    /// <summary>After the epoch and its validation; return false to stop training.</summary>
-    public virtual bool OnEpochEnd(EpochResult result) => true;
 }

@@ -1,3 +1,4 @@
+using CnnNative.Devices;
 using CnnNative.Layers;
 
 namespace CnnNative.Training;
@@ -50,8 +51,55 @@ public abstract class Optimizer : IDisposable
         foreach (var p in _parameters) p.Gradient.Device.Fill(p.Gradient.Buffer, p.Length, 0f);
     }
 
+    /// <summary>
+    /// Copies the optimizer's state to the host: one array per parameter and kind, named like
+    /// "conv2d_1.weight.m" (Adam's m and v, SGD's "velocity"). With <see cref="Steps"/> it is all that training
+    /// needs to continue exactly where it was (a checkpoint).
+    /// </summary>
+    public Dictionary<string, float[]> ExportState()
+    {
+        var state = new Dictionary<string, float[]>();
+        for (int i = 0; i < _parameters.Count; i++)
+            foreach (var (kind, buffer) in State(i))
+            {
+                var values = new float[_parameters[i].Length];
+                buffer.Device.Download(buffer, values);
+                state[$"{_parameters[i].Name}.{kind}"] = values;
+            }
+        return state;
+    }
+
+    /// <summary>
+    /// Restores what <see cref="ExportState"/> gave, and the step count, onto the parameters this optimizer
+    /// is attached to. Every array must be there with the right length, and nothing else.
+    /// </summary>
+    /// <exception cref="ArgumentException">An array is missing, has the wrong length or belongs to nothing here.</exception>
+    public void ImportState(IReadOnlyDictionary<string, float[]> state, int steps)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        var expected = new List<(string Name, DeviceBuffer Buffer, int Length)>();
+        for (int i = 0; i < _parameters.Count; i++)
+            foreach (var (kind, buffer) in State(i)) expected.Add(($"{_parameters[i].Name}.{kind}", buffer, _parameters[i].Length));
+        foreach (var (name, _, length) in expected)
+        {
+            if (!state.TryGetValue(name, out var values))
+                throw new ArgumentException($"{Spec}: the saved optimizer state has no '{name}'.", nameof(state));
+            if (values.Length != length)
+                throw new ArgumentException($"{Spec}: the saved optimizer state '{name}' holds {values.Length} values, the parameter {length}.", nameof(state));
+        }
+        var unknown = state.Keys.Except(expected.Select(e => e.Name)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"{Spec}: the saved optimizer state holds {string.Join(", ", unknown)}, which this optimizer does not keep.", nameof(state));
+        foreach (var (name, buffer, _) in expected) buffer.Device.Upload(state[name], buffer);
+        Steps = steps;
+    }
+
     protected abstract void CreateState(Parameter parameter);
     protected abstract void Update(int index, Parameter parameter, int step);
+
+    /// <summary>The state buffers kept beside parameter <paramref name="index"/>, each with a short name ("m", "velocity").</summary>
+    protected abstract IEnumerable<(string Kind, DeviceBuffer Buffer)> State(int index);
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using CnnNative.Data;
 using CnnNative.Devices;
@@ -50,6 +49,18 @@ public sealed class Sequential : IDisposable
     public IEnumerable<Parameter> Parameters => _layers.SelectMany(l => l.Parameters);
     public long ParameterCount => Parameters.Sum(p => (long)p.Length);
 
+    internal ILogger Logger => _logger;
+
+    /// <summary>Every layer's buffers: state saved with the model but not trained (BatchNorm's running statistics).</summary>
+    public IEnumerable<LayerBuffer> Buffers => _layers.SelectMany(l => l.Buffers);
+
+    /// <summary>The values in <see cref="Buffers"/> (Keras' "non-trainable params").</summary>
+    public long BufferCount => Buffers.Sum(b => (long)b.Length);
+
+    /// <summary>Everything training changes in the model, by name: every parameter's value, then every buffer.</summary>
+    internal IEnumerable<(string Name, Tensor Value)> State
+        => Parameters.Select(p => (p.Name, p.Value)).Concat(Buffers.Select(b => (b.Name, b.Value)));
+
     /// <summary>The model as a spec string, e.g. "conv32k5p2-relu-maxpool2-flatten-dense10-softmax".</summary>
     public string Spec => string.Join('-', _layers.Select(l => l.Spec));
 
@@ -58,7 +69,7 @@ public sealed class Sequential : IDisposable
     {
         ArgumentNullException.ThrowIfNull(layer);
         if (Optimizer is not null) throw new InvalidOperationException("Layers cannot be added after Compile.");
-        string kind = layer.Kind.ToLowerInvariant();
+        string kind = layer.NamePrefix;
         int count = _kindCounts.GetValueOrDefault(kind) + 1;
         _kindCounts[kind] = count;
         layer.Name = $"{kind}_{count}";
@@ -79,7 +90,7 @@ public sealed class Sequential : IDisposable
         (Optimizer, Loss, Metrics) = (optimizer, loss, metrics);
     }
 
-    private bool EndsInSoftmax => _layers.Count > 0 && _layers[^1] is Softmax;
+    internal bool EndsInSoftmax => _layers.Count > 0 && _layers[^1] is Softmax;
 
     // ------------------------------------------------------------------ the explicit path
 
@@ -118,66 +129,39 @@ public sealed class Sequential : IDisposable
     /// Throws <see cref="TrainingDivergedException"/> naming the epoch and batch if the loss turns NaN or
     /// infinite; the weights are left as they were before that batch.
     /// </summary>
+    /// <param name="train">The training data.</param>
+    /// <param name="batchSize">Images per step.</param>
+    /// <param name="epochs">Passes over the training data.</param>
+    /// <param name="validation">Data evaluated after every epoch (ValidationLoss/ValidationAccuracy in the history).</param>
+    /// <param name="callback">A single progress callback (the older form of <paramref name="callbacks"/>; runs first).</param>
+    /// <param name="shuffle">A new seeded order every epoch.</param>
+    /// <param name="schedule">How the learning rate moves (constant by default).</param>
+    /// <param name="cancellation">Stops training between batches (after saving a checkpoint, when one is set).</param>
+    /// <param name="callbacks">EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, CsvLogger, ... in the order to call them.</param>
+    /// <param name="validationSplit">
+    /// Hold out this seeded random fraction of <paramref name="train"/> as the validation data (instead of
+    /// <paramref name="validation"/>), so that choices such as early stopping never look at the test set.
+    /// </param>
+    /// <param name="augmentation">Random shifts and flips of the training images, new every epoch.</param>
+    /// <param name="checkpoint">Save the whole training state as it goes, to resume after a crash.</param>
+    /// <param name="resumeFrom">
+    /// A checkpoint written by an earlier Fit with the same model, data and settings: training continues where it
+    /// stood and ends with the weights the uninterrupted run would have had. A checkpoint of another run is refused.
+    /// </param>
     public History Fit(Dataset train, int batchSize = 32, int epochs = 1, Dataset? validation = null,
                        TrainingCallback? callback = null, bool shuffle = true, LearningRateSchedule? schedule = null,
-                       CancellationToken cancellation = default)
+                       CancellationToken cancellation = default, IEnumerable<ICallback>? callbacks = null,
+                       double validationSplit = 0, Augmentation? augmentation = null,
+                       TrainingCheckpoint? checkpoint = null, string? resumeFrom = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         var (optimizer, loss) = RequireCompiled();
-        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"Batch size must be positive, got {batchSize}.");
-        if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(epochs), $"Epochs must be positive, got {epochs}.");
-        CheckData(train, nameof(train));
-        if (validation is not null) CheckData(validation, nameof(validation));
-
-        var loader = new DataLoader(train, batchSize, shuffle, Seed);
-        var history = new History();
-        schedule ??= LearningRateSchedule.Constant;
-        float baseRate = optimizer.LearningRate;
-        int totalSteps = loader.BatchCount * epochs, step = 0;
-        bool logits = loss.TakesLogits && EndsInSoftmax;
-        try
-        {
-            for (int epoch = 1; epoch <= epochs; epoch++)
-            {
-                callback?.OnEpochStart(epoch, epochs, loader.BatchCount);
-                double lossSum = 0;
-                long correct = 0, seen = 0;
-                var clock = Stopwatch.StartNew();
-                foreach (var batch in loader.Epoch(epoch - 1))
-                {
-                    cancellation.ThrowIfCancellationRequested();
-                    var (x, t) = Upload(batch.Images, batch.OneHotTargets, batch.Count, train.ClassCount);
-                    var output = logits ? ForwardLogits(x, training: true) : Forward(x, training: true);
-                    float batchLoss = loss.Forward(output, t);
-                    if (!float.IsFinite(batchLoss))
-                        throw new TrainingDivergedException(
-                            $"The loss became {batchLoss} at epoch {epoch}, batch {batch.Index + 1} of {loader.BatchCount}; " +
-                            $"training stopped before that batch changed the weights. Try a lower learning rate (now {optimizer.LearningRate}).");
-                    optimizer.ZeroGrad();
-                    Backward(loss.Backward());
-                    optimizer.LearningRate = schedule.At(step++, totalSteps, baseRate);
-                    optimizer.Step();
-                    lossSum += (double)batchLoss * batch.Count;
-                    seen += batch.Count;
-                    if (Metrics.Contains(Metric.Accuracy)) correct += Device.CountCorrect(batch.Count, train.ClassCount, output.Buffer, t.Buffer);
-                    callback?.OnBatchEnd(epoch, batch.Index + 1, loader.BatchCount, lossSum / seen, (double)correct / seen, seen / clock.Elapsed.TotalSeconds);
-                }
-                Device.Synchronize();
-                double seconds = clock.Elapsed.TotalSeconds;
-                Evaluation? val = validation is null ? null : Evaluate(validation, Math.Max(batchSize, 256));
-                var result = new EpochResult(epoch, lossSum / seen, (double)correct / seen, val?.Loss, val?.Accuracy, seconds, seen / seconds);
-                history.Add(result);
-                _logger.LogInformation("epoch {Epoch}/{Epochs}: loss {Loss:F4}, accuracy {Accuracy:P2}, validation accuracy {ValAccuracy}, {Seconds:F1} s, {Rate:F0} images/s",
-                                       epoch, epochs, result.TrainLoss, result.TrainAccuracy,
-                                       val is null ? "-" : val.Accuracy.ToString("P2"), seconds, result.ImagesPerSecond);
-                if (callback is not null && !callback.OnEpochEnd(result)) break;
-            }
-        }
-        finally
-        {
-            optimizer.LearningRate = baseRate;
-        }
-        return history;
+        var all = new List<ICallback>();
+        if (callback is not null) all.Add(callback);
+        if (callbacks is not null) all.AddRange(callbacks.Select(c => c ?? throw new ArgumentException("A callback is null.", nameof(callbacks))));
+        var settings = new FitSettings(train, batchSize, epochs, validation, validationSplit, shuffle, schedule ?? LearningRateSchedule.Constant,
+                                       augmentation, all, checkpoint, resumeFrom, cancellation);
+        return new FitLoop(this, optimizer, loss, settings).Run();
     }
 
     /// <summary>Mean loss and accuracy on <paramref name="data"/> (and the confusion matrix, rows = true class).</summary>
@@ -245,12 +229,15 @@ public sealed class Sequential : IDisposable
         sb.AppendLine(rule);
         foreach (var layer in _layers)
         {
-            long n = layer.Parameters.Sum(p => (long)p.Length);
+            // As Keras counts: a layer's parameters and its buffers (non-trainable), e.g. 4·C for a BatchNorm.
+            long n = layer.Parameters.Sum(p => (long)p.Length) + layer.Buffers.Sum(b => (long)b.Length);
             sb.AppendLine($"{$"{layer.Name} ({layer.Kind})",-32}{"(None, " + string.Join(", ", layer.OutputShape.ToArray()) + ")",-22}{n,13:N0}");
         }
         sb.AppendLine(rule);
-        sb.AppendLine($"Total params: {ParameterCount:N0} ({ParameterCount * 4 / 1024.0:F1} KiB)");
+        long total = ParameterCount + BufferCount;
+        sb.AppendLine($"Total params: {total:N0} ({total * 4 / 1024.0:F1} KiB)");
         sb.AppendLine($"Trainable params: {ParameterCount:N0}");
+        if (BufferCount > 0) sb.AppendLine($"Non-trainable params: {BufferCount:N0} (running statistics)");
         if (Optimizer is not null) sb.AppendLine($"Optimizer: {Optimizer.Spec}; loss: {Loss!.Name}");
         return sb.ToString();
     }
@@ -269,7 +256,7 @@ public sealed class Sequential : IDisposable
         => Optimizer is not null && Loss is not null ? (Optimizer, Loss)
            : throw new InvalidOperationException("Call Compile(optimizer, loss) before Fit.");
 
-    private void CheckData(Dataset data, string name)
+    internal void CheckData(Dataset data, string name)
     {
         if (data.InputShape != InputShape)
             throw new ArgumentException($"The model expects inputs of {InputShape} but the {name} data holds {data.InputShape} ({data.Source}).", name);
@@ -277,7 +264,7 @@ public sealed class Sequential : IDisposable
             throw new ArgumentException($"The model outputs {OutputShape.Size} values but the {name} data has {data.ClassCount} classes ({data.Source}).", name);
     }
 
-    private (Tensor x, Tensor t) Upload(ReadOnlySpan<float> images, ReadOnlySpan<float> targets, int n, int classes)
+    internal (Tensor x, Tensor t) Upload(ReadOnlySpan<float> images, ReadOnlySpan<float> targets, int n, int classes)
     {
         _input ??= new Workspace(Device);
         _target ??= new Workspace(Device);

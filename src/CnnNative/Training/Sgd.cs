@@ -30,6 +30,11 @@ public sealed class Sgd : Optimizer
     protected override void Update(int index, Parameter p, int step)
         => p.Value.Device.SgdStep(p.Length, p.Value.Buffer, p.Gradient.Buffer, _velocity[index], LearningRate, Momentum, WeightDecay, Nesterov);
 
+    protected override IEnumerable<(string Kind, DeviceBuffer Buffer)> State(int index)
+    {
+        if (_velocity[index] is { } velocity) yield return ("velocity", velocity);
+    }
+
     public override void Dispose()
     {
         foreach (var v in _velocity) v?.Dispose();

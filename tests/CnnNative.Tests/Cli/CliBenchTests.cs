@@ -19,6 +19,8 @@ public class CliBenchTests
             Assert.That(root.GetProperty("peak_gflops").GetDouble(), Is.GreaterThan(0));
             var ops = root.GetProperty("ops").EnumerateArray().ToList();
             Assert.That(ops.Count(o => o.GetProperty("op").GetString()!.StartsWith("conv2d_")), Is.EqualTo(12));
+            Assert.That(ops.Where(o => o.GetProperty("op").GetString()!.StartsWith("batch_norm_")).Select(o => o.GetProperty("gbps").GetDouble()),
+                        Has.Exactly(3).GreaterThan(0));
             var first = ops[0];
             Assert.That(first.GetProperty("shape").GetString(), Is.EqualTo("N=64,C=1,H=28,W=28,K=32,R=5,S=5,pad=2,stride=1"));
             Assert.That(first.GetProperty("device").GetString(), Is.EqualTo("native"));

@@ -75,7 +75,7 @@ public class CliTrainedModelTests
             foreach (var field in new[] { "train_loss", "train_accuracy", "test_accuracy", "images_per_second", "seconds" })
                 Assert.That(e.GetProperty(field).GetDouble(), Is.GreaterThan(0), field);
         Assert.That(root.GetProperty("test_accuracy").GetDouble(), Is.EqualTo(epochs[^1].GetProperty("test_accuracy").GetDouble()));
-        Assert.That(Directory.GetFiles(_temp.Path, "*.tmp", SearchOption.AllDirectories), Is.Empty, "no temporary file is left behind");
+        Assert.That(Directory.GetFiles(_temp.Path, "*.tmp*", SearchOption.AllDirectories), Is.Empty, "no temporary file is left behind");
     }
 
     [TestCase("tiny.curves.png")]

@@ -54,6 +54,15 @@ model = [("conv2d_1.weight", [2, 1, 3, 3], [((i * 37) % 19 - 9) / 10 for i in ra
          ("linear_1.bias", [3], [0.0, 0.5, -0.5])]
 write("safetensors", "model-conv-dense.safetensors", safetensors(model, model_meta))
 write("safetensors", "metadata-only.safetensors", safetensors([], {"note": "no tensors"}))
+# BatchNorm's running statistics are buffers in the file beside the parameters (a variance must not be negative).
+bn_meta = {"format": "cnnnative-sequential/1", "spec": "conv2k3-bn-relu-gap-dense3-softmax", "input_shape": "1,5,5", "seed": "1"}
+bn_model = [("conv2d_1.weight", [2, 1, 3, 3], [((i * 37) % 19 - 9) / 10 for i in range(18)]),
+            ("conv2d_1.bias", [2], [0.1, -0.1]),
+            ("bn_1.weight", [2], [1.5, 0.5]), ("bn_1.bias", [2], [0.25, -0.25]),
+            ("bn_1.running_mean", [2], [0.2, -0.3]), ("bn_1.running_var", [2], [0.5, 2.0]),
+            ("linear_1.weight", [3, 2], [0.5, -1.0, 1.0, 0.25, -0.5, 0.75]),
+            ("linear_1.bias", [3], [0.0, 0.5, -0.5])]
+write("safetensors", "model-batchnorm.safetensors", safetensors(bn_model, bn_meta))
 # Finding 7: each rule of the format broken once.
 def raw(header_text, data_len):
     text = header_text.encode() if isinstance(header_text, str) else header_text

@@ -17,6 +17,8 @@ public class LayerGradientTests
         yield return ("conv stride2 pad1", () => new Conv2d(5, 3, stride: 2, padding: 1), new Shape(3, 7, 8), 1, false);
         yield return ("conv rect 2x3", () => new Conv2d(2, 2, 3, 1, 2, 1, 0), new Shape(2, 5, 7), 2, false);
         yield return ("conv no bias", () => new Conv2d(2, 3, bias: false), new Shape(1, 5, 5), 1, false);
+        yield return ("conv 3x3 same", () => new Conv2d(3, 3, Padding.Same), new Shape(2, 5, 6), 2, false);
+        yield return ("conv 5x3 same", () => new Conv2d(2, 5, 3, Padding.Same), new Shape(1, 6, 5), 1, false);
         yield return ("maxpool2", () => new MaxPool2d(2), new Shape(3, 6, 6), 2, true);
         yield return ("maxpool3 s2", () => new MaxPool2d(3, 2), new Shape(2, 7, 7), 1, true);
         yield return ("avgpool2", () => new AvgPool2d(2), new Shape(2, 5, 5), 2, false);
@@ -29,6 +31,11 @@ public class LayerGradientTests
         yield return ("linear from image", () => new Linear(4), new Shape(2, 3, 3), 2, false);
         yield return ("linear no bias", () => new Linear(3, bias: false), new Shape(5), 1, false);
         yield return ("softmax", () => new Softmax(), new Shape(6), 3, false);
+        yield return ("batchnorm2d", () => new BatchNorm2d(), new Shape(3, 4, 5), 2, false);
+        yield return ("batchnorm2d batch 1 odd map", () => new BatchNorm2d(1e-3f, 0.3f), new Shape(2, 3, 3), 1, false);
+        yield return ("batchnorm1d", () => new BatchNorm1d(), new Shape(11), 5, false);
+        yield return ("bn picks 1d", () => new BatchNorm(), new Shape(4), 3, false);
+        yield return ("global avgpool", () => new GlobalAvgPool2d(), new Shape(3, 5, 4), 2, false);
     }
 
     public static IEnumerable<TestCaseData> Cases()

@@ -14,6 +14,7 @@ public class ModelPlanTests
     [TestCase("conv4k3s2-sigmoid-maxpool2x1s1-dense10-softmax", 3, 17, 23)]
     [TestCase("conv32k5p2-relu-maxpool2-conv64k5p2-relu-maxpool2-flatten-dense1024-relu-dropout0.4-dense10", 1, 28, 28)]
     [TestCase("flatten-dense7-relu-dense3-dense2", 2, 5, 3)]
+    [TestCase("conv4k3-bn-relu-conv6k3-bne0.001m0.01-gap-dense8-bn-relu-dense3", 3, 11, 9)]
     public void ThePlanNamesAndSizesWhatBuildingCreates(string spec, int c, int h, int w)
     {
         var input = new Shape(c, h, w);
@@ -25,14 +26,19 @@ public class ModelPlanTests
         Assert.That(plan.Parameters.Select(p => (p.Name, string.Join(",", p.Shape))),
             Is.EqualTo(model.Parameters.Select(p => (p.Name, string.Join(",", p.Shape.ToArray())))));
         Assert.That(plan.ParameterCount, Is.EqualTo(model.ParameterCount));
+        Assert.That(plan.Buffers.Select(p => (p.Name, string.Join(",", p.Shape))),
+            Is.EqualTo(model.Buffers.Select(b => (b.Name, string.Join(",", b.Shape.ToArray())))));
+        Assert.That(plan.BufferCount, Is.EqualTo(model.BufferCount));
         long activations = input.Size + model.Layers.Sum(l => (long)l.OutputShape.Size);
         Assert.That(plan.ActivationCount, Is.EqualTo(activations));
-        Assert.That(plan.Bytes, Is.EqualTo(4 * (2 * model.ParameterCount + activations)));
+        Assert.That(plan.Bytes, Is.EqualTo(4 * (2 * model.ParameterCount + model.BufferCount + activations)));
     }
 
     [TestCase("conv4k50-dense10", 0)]
     [TestCase("conv4k3-maxpool2-conv4k20-dense10", 2)]
     [TestCase("dense10-conv4k3", 2)]
+    [TestCase("dense10-gap", 2)]
+    [TestCase("conv4k3-bn-dense5-relu-gap", 6)]
     public void APlanStopsAtTheFirstLayerThatDoesNotFit(string spec, int parameters)
     {
         var plan = ModelPlan.For(spec, new Shape(1, 28, 28));

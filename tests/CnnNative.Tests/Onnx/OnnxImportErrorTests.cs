@@ -171,6 +171,46 @@ public class OnnxImportErrorTests
         Assert.That(e.Message, Does.Contain("cycle"));
     }
 
+    /// <summary>A (N, 3) model of one BatchNormalization whose inputs and attributes a case changes.</summary>
+    private static byte[] BatchNormalization(float[] variance, Action<NodeProto>? edit = null, int channels = 3)
+    {
+        var g = new HandBuiltOnnx(inputDims: [-1, 3]);
+        var node = g.Node("BatchNormalization", g.Floats("scale", [channels], new float[channels]), g.Floats("b", [channels], new float[channels]),
+                          g.Floats("mean", [channels], new float[channels]), g.Floats("var", [variance.Length], variance));
+        edit?.Invoke(node);
+        return g.Finish();
+    }
+
+    [Test]
+    public void BatchNormalizationOutsideInferenceOrWithBadStatisticsIsRefused()
+    {
+        using var fine = OnnxImporter.Import(new MemoryStream(BatchNormalization([1, 2, 3])), Device);
+        Assert.That(fine.Spec, Is.EqualTo("bn"));
+
+        var training = ImportFails(BatchNormalization([1, 2, 3], n => n.Int("training_mode", 1)));
+        Assert.That(training, Is.TypeOf<NotSupportedException>());
+        Assert.That(training.Message, Does.Contain("BatchNormalization").And.Contain("training mode"));
+
+        var runningOutputs = ImportFails(BatchNormalization([1, 2, 3], n => n.Output.Add("running_mean_out")));
+        Assert.That(runningOutputs, Is.TypeOf<NotSupportedException>());
+
+        var negative = ImportFails(BatchNormalization([1, -2, 3]));
+        Assert.That(negative, Is.TypeOf<InvalidDataException>());
+        Assert.That(negative.Message, Does.Contain("'var' holds -2 at index 1").And.Contain("negative"));
+
+        var wrongSize = ImportFails(BatchNormalization([1, 2, 3, 4], channels: 4));
+        Assert.That(wrongSize, Is.TypeOf<InvalidDataException>());
+        Assert.That(wrongSize.Message, Does.Contain("[4]").And.Contain("expected [3]"));
+
+        var momentum = ImportFails(BatchNormalization([1, 2, 3], n => n.Float("momentum", 1.5f)));
+        Assert.That(momentum, Is.TypeOf<InvalidDataException>());
+        Assert.That(momentum.Message, Does.Contain("momentum 1.5"));
+
+        var eps = ImportFails(BatchNormalization([1, 2, 3], n => n.Float("epsilon", 0f)));
+        Assert.That(eps, Is.TypeOf<InvalidDataException>());
+        Assert.That(eps.Message, Does.Contain("eps"));
+    }
+
     [Test]
     public void ExportingALayerlessModelFails()
     {

@@ -24,6 +24,9 @@ public class OnnxRoundTripTests(string deviceName)
         Assert.That(imported.InputShape, Is.EqualTo(original.InputShape));
         foreach (var (a, b) in imported.Parameters.Zip(original.Parameters))
             Assert.That(a.Value.ToArray(), Is.EqualTo(b.Value.ToArray()), $"{a.Name} holds exactly the exported weights");
+        Assert.That(imported.Buffers.Select(b => b.Name), Is.EqualTo(original.Buffers.Select(b => b.Name)));
+        foreach (var (a, b) in imported.Buffers.Zip(original.Buffers))
+            Assert.That(a.Value.ToArray(), Is.EqualTo(b.Value.ToArray()), $"{a.Name} holds exactly the exported running statistics");
         var images = OnnxTesting.Images(64);
         Assert.That(imported.Predict(images), Is.EqualTo(original.Predict(images)), "same weights, same device: same predictions");
 

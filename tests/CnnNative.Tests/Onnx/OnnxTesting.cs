@@ -16,8 +16,11 @@ internal static class OnnxTesting
     public const string EveryLayerSpec =
         "conv8k3x5s1x2p1x2-relu-avgpool2-conv6k3nobias-sigmoid-maxpool3s2-conv4k2-tanh-dense32-relu-dropout0.25-flatten-dense16nobias-tanh-dense10-softmax";
 
-    /// <summary>The specs the exporter is checked on: the built-in models and <see cref="EveryLayerSpec"/>.</summary>
-    public static IEnumerable<string> Specs => ["lenet5", "convnet", EveryLayerSpec];
+    /// <summary>Batch normalization after convolutions (with its own eps and momentum) and after a dense layer, global average pooling.</summary>
+    public const string BatchNormSpec = "conv8k3p1-bn-relu-maxpool2-conv16k3nobias-bne0.001m0.01-relu-gap-dense16-bn-relu-dense10-softmax";
+
+    /// <summary>The specs the exporter is checked on: the built-in models, <see cref="EveryLayerSpec"/> and <see cref="BatchNormSpec"/>.</summary>
+    public static IEnumerable<string> Specs => ["lenet5", "convnet", EveryLayerSpec, BatchNormSpec];
 
     /// <summary>
     /// The spec a model of <paramref name="spec"/> has after export and import: the same, except that a Linear fed a

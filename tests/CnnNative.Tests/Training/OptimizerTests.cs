@@ -114,4 +114,53 @@ public class LearningRateScheduleTests
     [Test]
     public void UnknownNamesAreRejected()
         => Assert.That(Assert.Throws<ArgumentException>(() => LearningRateSchedule.FromName("linear"))!.Message, Does.Contain("cosine"));
+
+    [Test]
+    public void StepMultipliesByGammaEveryFewEpochs()
+    {
+        var step = LearningRateSchedule.Step(everyEpochs: 2, gamma: 0.5f);
+        // 10 steps per epoch, 6 epochs.
+        var rates = Enumerable.Range(0, 60).Select(s => step.At(s, 60, 0.8f, stepsPerEpoch: 10)).ToArray();
+        Assert.That(rates.Take(20), Is.All.EqualTo(0.8f));
+        Assert.That(rates.Skip(20).Take(20), Is.All.EqualTo(0.4f));
+        Assert.That(rates.Skip(40), Is.All.EqualTo(0.2f));
+        Assert.That(step.Spec, Is.EqualTo("step(every=2,gamma=0.5)"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => step.At(0, 60, 1f))!.Message, Does.Contain("stepsPerEpoch"));
+        Assert.That(Assert.Throws<ArgumentException>(() => LearningRateSchedule.FromName("step"))!.Message, Does.Contain("Step(everyEpochs"));
+    }
+
+    [Test]
+    public void OneCycleRisesFromAFractionOfThePeakToItThenFallsFarBelowTheStart()
+    {
+        var onecycle = LearningRateSchedule.OneCycle(warmupFraction: 0.3f, divFactor: 25, finalDivFactor: 1e4f);
+        var rates = Enumerable.Range(0, 100).Select(s => onecycle.At(s, 100, 1f)).ToArray();
+        Assert.That(rates[0], Is.EqualTo(1f / 25).Within(1e-6f));
+        Assert.That(rates.Max(), Is.EqualTo(1f).Within(1e-6f));
+        Assert.That(Array.IndexOf(rates, rates.Max()), Is.EqualTo(29), "PyTorch's peak: step 0.3·T − 1");
+        Assert.That(rates.Take(30), Is.Ordered.Ascending);
+        Assert.That(rates.Skip(29), Is.Ordered.Descending);
+        Assert.That(rates[99], Is.EqualTo(1f / 25 / 1e4f).Within(1e-9f));
+    }
+
+    [Test]
+    public void WarmupCosineRisesLinearlyThenFollowsACosine()
+    {
+        var schedule = LearningRateSchedule.WarmupCosine(warmupEpochs: 1.5f);
+        // 10 steps per epoch, 5 epochs: 15 warm-up steps.
+        var rates = Enumerable.Range(0, 50).Select(s => schedule.At(s, 50, 0.3f, stepsPerEpoch: 10)).ToArray();
+        for (int s = 0; s < 15; s++) Assert.That(rates[s], Is.EqualTo(0.3f * (s + 1) / 15).Within(1e-6f), $"step {s}");
+        Assert.That(rates.Skip(14), Is.Ordered.Descending);
+        Assert.That(rates[49], Is.GreaterThan(0f).And.LessThan(1e-3f));
+        Assert.That(LearningRateSchedule.FromName("warmup-cosine").Spec, Is.EqualTo("warmup-cosine(warmup_epochs=1)"));
+    }
+
+    [Test]
+    public void FitGivesTheEpochSchedulesTheBatchesPerEpoch()
+    {
+        using var device = CnnNative.Devices.Device.Create("reference");
+        using var model = CnnNative.Models.ModelBuilder.Build("dense3", device, new CnnNative.Tensors.Shape(1, 8, 8), seed: 2);
+        model.Compile(new Sgd(lr: 0.1f), Loss.CategoricalCrossEntropy);
+        var history = model.Fit(SyntheticData.Bars(64), batchSize: 16, epochs: 3, schedule: LearningRateSchedule.Step(1, 0.5f));
+        Assert.That(history.Epochs.Select(e => e.LearningRate), Is.EqualTo(new[] { 0.1f, 0.05f, 0.025f }));
+    }
 }

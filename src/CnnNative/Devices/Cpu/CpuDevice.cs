@@ -139,6 +139,46 @@ public sealed unsafe class CpuDevice : HostDeviceBase
     protected override void Pool2dBackwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx)
         => Run(new CpuPool2d.Backward { G = g, Mode = mode, X = Ptr(x), Dy = Ptr(dy), Dx = Ptr(dx) }, g.N * g.C, CpuPool2d.PlanesPerChunk(g));
 
+    // ---------------------------------------------------------------- batch norm (CpuBatchNorm.cs)
+
+    protected override void BatchNormForwardTrainingCore(int n, int channels, int spatial, float eps, float momentum,
+                                                         DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                                         DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar)
+    {
+        float* scale = _partials.Ensure(channels);
+        Run(new CpuBatchNorm.Statistics
+        {
+            X = Ptr(x), Gamma = Ptr(gamma), SaveMean = Ptr(saveMean), SaveInvStd = Ptr(saveInvStd), RunningMean = Ptr(runningMean),
+            RunningVar = Ptr(runningVar), Scale = scale, N = n, C = channels, S = spatial, Eps = eps, Momentum = momentum,
+        }, channels, CpuBatchNorm.ChannelsPerChunk(n, spatial));
+        BatchNormNormalize(n, channels, spatial, x, Ptr(saveMean), scale, beta, y);
+    }
+
+    protected override void BatchNormForwardInferenceCore(int n, int channels, int spatial, float eps, DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta,
+                                                          DeviceBuffer runningMean, DeviceBuffer runningVar, DeviceBuffer y)
+    {
+        float* scale = _partials.Ensure(channels);
+        CpuBatchNorm.InferenceScale(Ptr(gamma), Ptr(runningVar), eps, scale, channels);
+        BatchNormNormalize(n, channels, spatial, x, Ptr(runningMean), scale, beta, y);
+    }
+
+    private void BatchNormNormalize(int n, int channels, int spatial, DeviceBuffer x, float* mean, float* scale, DeviceBuffer beta, DeviceBuffer y)
+        => Run(new CpuBatchNorm.Normalize { X = Ptr(x), Y = Ptr(y), Mean = mean, Scale = scale, Shift = Ptr(beta), C = channels, S = spatial },
+               CpuBatchNorm.Rows(n, channels, spatial), CpuBatchNorm.RowsPerChunk(channels, spatial));
+
+    protected override void BatchNormBackwardCore(int n, int channels, int spatial, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer gamma,
+                                                  DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta)
+    {
+        float* k = _partials.Ensure(3L * channels);
+        Run(new CpuBatchNorm.GradientSums
+        {
+            X = Ptr(x), Dy = Ptr(dy), Gamma = Ptr(gamma), SaveMean = Ptr(saveMean), SaveInvStd = Ptr(saveInvStd),
+            DGamma = Ptr(dgamma), DBeta = Ptr(dbeta), K = k, N = n, C = channels, S = spatial,
+        }, channels, CpuBatchNorm.ChannelsPerChunk(n, spatial));
+        Run(new CpuBatchNorm.InputGradient { X = Ptr(x), Dy = Ptr(dy), Dx = Ptr(dx), Mean = Ptr(saveMean), K = k, C = channels, S = spatial },
+            CpuBatchNorm.Rows(n, channels, spatial), CpuBatchNorm.RowsPerChunk(channels, spatial));
+    }
+
     // ---------------------------------------------------------------- softmax (CpuSoftmax.cs)
 
     protected override void SoftmaxForwardCore(int rows, int cols, DeviceBuffer x, DeviceBuffer y)

@@ -170,6 +170,28 @@ public sealed unsafe class NativeDevice : HostDeviceBase
         NativeStatus.Check(NativeMethods.Pool2dBackward(Ctx, &ng, (int)mode, Ptr(x), Len(x), Ptr(dy), Len(dy), Ptr(dx), Len(dx)), nameof(Pool2dBackward));
     }
 
+    // ---------------------------------------------------------------------------- batch norm (batchnorm.c)
+
+    protected override void BatchNormForwardTrainingCore(int n, int channels, int spatial, float eps, float momentum,
+                                                         DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                                         DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar)
+        => NativeStatus.Check(NativeMethods.BatchNormForwardTraining(Ctx, n, channels, spatial, eps, momentum, Ptr(x), Len(x), Ptr(gamma), Len(gamma),
+                                                                     Ptr(beta), Len(beta), Ptr(y), Len(y), Ptr(saveMean), Len(saveMean),
+                                                                     Ptr(saveInvStd), Len(saveInvStd), Ptr(runningMean), Len(runningMean),
+                                                                     Ptr(runningVar), Len(runningVar)), nameof(BatchNormForwardTraining));
+
+    protected override void BatchNormForwardInferenceCore(int n, int channels, int spatial, float eps, DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta,
+                                                          DeviceBuffer runningMean, DeviceBuffer runningVar, DeviceBuffer y)
+        => NativeStatus.Check(NativeMethods.BatchNormForwardInference(Ctx, n, channels, spatial, eps, Ptr(x), Len(x), Ptr(gamma), Len(gamma),
+                                                                      Ptr(beta), Len(beta), Ptr(runningMean), Len(runningMean),
+                                                                      Ptr(runningVar), Len(runningVar), Ptr(y), Len(y)), nameof(BatchNormForwardInference));
+
+    protected override void BatchNormBackwardCore(int n, int channels, int spatial, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer gamma,
+                                                  DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta)
+        => NativeStatus.Check(NativeMethods.BatchNormBackward(Ctx, n, channels, spatial, Ptr(x), Len(x), Ptr(dy), Len(dy), Ptr(gamma), Len(gamma),
+                                                              Ptr(saveMean), Len(saveMean), Ptr(saveInvStd), Len(saveInvStd),
+                                                              Ptr(dx), Len(dx), Ptr(dgamma), Len(dgamma), Ptr(dbeta), Len(dbeta)), nameof(BatchNormBackward));
+
     // -------------------------------------------------------------------------------- softmax (softmax.c)
 
     protected override void SoftmaxForwardCore(int rows, int cols, DeviceBuffer x, DeviceBuffer y)

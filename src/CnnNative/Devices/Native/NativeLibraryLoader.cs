@@ -58,7 +58,7 @@ internal static class NativeLibraryLoader
         int status = ((delegate* unmanaged<int*, int*, int>)export)(&major, &minor);
         if (status != NativeMethods.Ok || major != NativeMethods.ExpectedMajorVersion || minor < NativeMethods.MinimumMinorVersion)
             throw new DeviceNotFoundException(
-                $"{path} has ABI version {major}.{minor} but this CnnNative expects {NativeMethods.ExpectedMajorVersion}.{NativeMethods.MinimumMinorVersion} " +
+                $"{path} has ABI version {major}.{minor} but this CnnNative expects version {NativeMethods.ExpectedMajorVersion}.{NativeMethods.MinimumMinorVersion} " +
                 "or a later minor version; rebuild the native library from the same source tree (`dotnet pwsh ./build.ps1 build`).");
         return new Loaded(handle, path, major, minor);
     }

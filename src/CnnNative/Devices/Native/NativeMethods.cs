@@ -18,7 +18,8 @@ internal static unsafe partial class NativeMethods
     /// <summary>The ABI major version this C# code was written against (CNN_NATIVE_VERSION_MAJOR).</summary>
     public const int ExpectedMajorVersion = 1;
 
-    /// <summary>The oldest minor version that has every function declared here (1.1 added the instruction-set choice).</summary>
+    /// <summary>The oldest minor version that has every function declared here (1.1 added batch normalization and the
+    /// instruction-set choice).</summary>
     public const int MinimumMinorVersion = 1;
 
     public const int Ok = 0, NullPointer = 1, InvalidSize = 2, BufferTooSmall = 3, UnsupportedCpu = 4, OutOfMemory = 5, InvalidArgument = 6;
@@ -125,6 +126,24 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Library, EntryPoint = "cnn_pool2d_backward")]
     public static partial int Pool2dBackward(nint ctx, Pool2dGeometry* g, int mode, float* x, long xLen, float* dy, long dyLen, float* dx, long dxLen);
+
+    // ------------------------------------------------------------------------------ batch normalization
+
+    [LibraryImport(Library, EntryPoint = "cnn_batchnorm_forward_training")]
+    public static partial int BatchNormForwardTraining(nint ctx, int n, int channels, int spatial, float eps, float momentum,
+                                                       float* x, long xLen, float* gamma, long gammaLen, float* beta, long betaLen, float* y, long yLen,
+                                                       float* saveMean, long saveMeanLen, float* saveInvStd, long saveInvStdLen,
+                                                       float* runningMean, long runningMeanLen, float* runningVar, long runningVarLen);
+
+    [LibraryImport(Library, EntryPoint = "cnn_batchnorm_forward_inference")]
+    public static partial int BatchNormForwardInference(nint ctx, int n, int channels, int spatial, float eps,
+                                                        float* x, long xLen, float* gamma, long gammaLen, float* beta, long betaLen,
+                                                        float* runningMean, long runningMeanLen, float* runningVar, long runningVarLen, float* y, long yLen);
+
+    [LibraryImport(Library, EntryPoint = "cnn_batchnorm_backward")]
+    public static partial int BatchNormBackward(nint ctx, int n, int channels, int spatial, float* x, long xLen, float* dy, long dyLen,
+                                                float* gamma, long gammaLen, float* saveMean, long saveMeanLen, float* saveInvStd, long saveInvStdLen,
+                                                float* dx, long dxLen, float* dgamma, long dgammaLen, float* dbeta, long dbetaLen);
 
     // ------------------------------------------------------------------------------ softmax and losses
 

@@ -4,13 +4,10 @@ using CnnNative.Onnx.Protos;
 
 namespace CnnNative.Onnx.Mappings;
 
-/// <summary>
-/// <see cref="MaxPool2d"/>, <see cref="AvgPool2d"/> ↔ MaxPool, AveragePool without padding; GlobalMaxPool and
-/// GlobalAveragePool import as one window over the whole feature map.
-/// </summary>
+/// <summary><see cref="MaxPool2d"/>, <see cref="AvgPool2d"/> ↔ MaxPool, AveragePool without padding.</summary>
 internal sealed class PoolMapping : OnnxMapping
 {
-    public override IReadOnlyList<string> OpTypes { get; } = ["MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool"];
+    public override IReadOnlyList<string> OpTypes { get; } = ["MaxPool", "AveragePool"];
 
     public override bool Exports(Layer layer) => layer is Pool2d;
 
@@ -27,12 +24,7 @@ internal sealed class PoolMapping : OnnxMapping
         var input = graph.Current;
         if (input.Rank != 3)
             throw new NotSupportedException($"ONNX {node.Describe()}: pooling reads (N, C, H, W) here but the value it gets is (N, {string.Join(", ", input.ToArray())}).");
-        bool max = node.OpType is "MaxPool" or "GlobalMaxPool";
-        if (node.OpType.StartsWith("Global", StringComparison.Ordinal))
-        {
-            Layer global = max ? new MaxPool2d(input[1], input[2], 1, 1) : new AvgPool2d(input[1], input[2], 1, 1);
-            return OnnxImportStep.Of(global, node.Output[0]);
-        }
+        bool max = node.OpType == "MaxPool";
         if (node.Ints("kernel_shape") is null) throw new InvalidDataException($"ONNX {node.Describe()} has no kernel_shape.");
         var (kh, kw) = node.Pair("kernel_shape", 1);
         var (sh, sw) = node.Pair("strides", 1);

@@ -61,6 +61,12 @@ public class ContractValidationTests(string deviceName)
         yield return new("Conv2dBackwardFilter", ["x", "dy", "dw", "db"], [32, 48, 54, 3], (d, b) => d.Conv2dBackwardFilter(Conv, b[0]!, b[1]!, b[2]!, b[3]), [3]);
         yield return new("Pool2dForward", ["x", "y"], [32, 8], (d, b) => d.Pool2dForward(Pool, PoolMode.Max, b[0]!, b[1]!));
         yield return new("Pool2dBackward", ["x", "dy", "dx"], [32, 8, 32], (d, b) => d.Pool2dBackward(Pool, PoolMode.Average, b[0]!, b[1]!, b[2]!));
+        yield return new("BatchNormForwardTraining", ["x", "gamma", "beta", "y", "saveMean", "saveInvStd", "runningMean", "runningVar"],
+                         [12, 3, 3, 12, 3, 3, 3, 3], (d, b) => d.BatchNormForwardTraining(2, 3, 2, 1e-5f, 0.1f, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!));
+        yield return new("BatchNormForwardInference", ["x", "gamma", "beta", "runningMean", "runningVar", "y"],
+                         [12, 3, 3, 3, 3, 12], (d, b) => d.BatchNormForwardInference(2, 3, 2, 1e-5f, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!));
+        yield return new("BatchNormBackward", ["x", "dy", "gamma", "saveMean", "saveInvStd", "dx", "dgamma", "dbeta"],
+                         [12, 12, 3, 3, 3, 12, 3, 3], (d, b) => d.BatchNormBackward(2, 3, 2, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!));
         yield return new("SoftmaxForward", ["x", "y"], [6, 6], (d, b) => d.SoftmaxForward(2, 3, b[0]!, b[1]!));
         yield return new("SoftmaxBackward", ["y", "dy", "dx"], [6, 6, 6], (d, b) => d.SoftmaxBackward(2, 3, b[0]!, b[1]!, b[2]!));
         yield return new("SoftmaxCrossEntropy", ["logits", "targets", "gradient"], [6, 6, 6], (d, b) => d.SoftmaxCrossEntropy(2, 3, b[0]!, b[1]!, b[2]!, 1f));
@@ -184,6 +190,9 @@ public class ContractValidationTests(string deviceName)
         yield return Case("Gemm k", "k", (d, b) => d.Gemm(false, false, 2, 2, -1, 1, b, b, 0, b));
         yield return Case("AddBiasRows rows", "rows", (d, b) => d.AddBiasRows(-1, 2, b, b));
         yield return Case("SumRows cols", "cols", (d, b) => d.SumRows(2, -1, b, b));
+        yield return Case("BatchNormForwardTraining n", "n", (d, b) => d.BatchNormForwardTraining(-1, 2, 2, 1e-5f, 0.1f, b, b, b, b, b, b, b, b));
+        yield return Case("BatchNormForwardInference channels", "channels", (d, b) => d.BatchNormForwardInference(2, -2, 2, 1e-5f, b, b, b, b, b, b));
+        yield return Case("BatchNormBackward spatial", "spatial", (d, b) => d.BatchNormBackward(2, 2, -3, b, b, b, b, b, b, b, b));
         yield return Case("SoftmaxForward rows", "rows", (d, b) => d.SoftmaxForward(-3, 2, b, b));
         yield return Case("SoftmaxBackward cols", "cols", (d, b) => d.SoftmaxBackward(2, -2, b, b, b));
         yield return Case("SoftmaxCrossEntropy rows", "rows", (d, b) => d.SoftmaxCrossEntropy(-1, 2, b, b, b, 1));
@@ -220,6 +229,9 @@ public class ContractValidationTests(string deviceName)
         yield return Case("Gemm n=0", (d, b) => { d.Gemm(true, true, 2, 0, 2, 1, b, b, 0, b); return 0; });
         yield return Case("AddBiasRows rows=0", (d, b) => { d.AddBiasRows(0, 2, b, b); return 0; });
         yield return Case("SumRows cols=0", (d, b) => { d.SumRows(2, 0, b, b); return 0; });
+        yield return Case("BatchNormForwardTraining n=0", (d, b) => { d.BatchNormForwardTraining(0, 2, 2, 1e-5f, 0.1f, b, b, b, b, b, b, b, b); return 0; });
+        yield return Case("BatchNormForwardInference spatial=0", (d, b) => { d.BatchNormForwardInference(2, 2, 0, 1e-5f, b, b, b, b, b, b); return 0; });
+        yield return Case("BatchNormBackward channels=0", (d, b) => { d.BatchNormBackward(2, 0, 2, b, b, b, b, b, b, b, b); return 0; });
         yield return Case("SoftmaxForward rows=0", (d, b) => { d.SoftmaxForward(0, 3, b, b); return 0; });
         yield return Case("SoftmaxBackward cols=0", (d, b) => { d.SoftmaxBackward(3, 0, b, b, b); return 0; });
         yield return Case("SoftmaxCrossEntropy rows=0", (d, b) => d.SoftmaxCrossEntropy(0, 3, b, b, b, 1));
@@ -258,6 +270,11 @@ public class ContractValidationTests(string deviceName)
         yield return Case("dropout rate NaN", range, "rate", (d, b) => d.DropoutForward(4, float.NaN, 1, b, b, b));
         yield return Case("adam step 0", range, "step", (d, b) => d.AdamStep(4, b, b, b, b, 0.1f, 0.9f, 0.99f, 1e-8f, 0, 0));
         yield return Case("adam step -2", range, "step", (d, b) => d.AdamStep(4, b, b, b, b, 0.1f, 0.9f, 0.99f, 1e-8f, 0, -2));
+        yield return Case("batch norm eps 0", range, "eps", (d, b) => d.BatchNormForwardTraining(2, 2, 2, 0f, 0.1f, b, b, b, b, b, b, b, b));
+        yield return Case("batch norm eps NaN", range, "eps", (d, b) => d.BatchNormForwardInference(2, 2, 2, float.NaN, b, b, b, b, b, b));
+        yield return Case("batch norm eps infinite", range, "eps", (d, b) => d.BatchNormForwardInference(2, 2, 2, float.PositiveInfinity, b, b, b, b, b, b));
+        yield return Case("batch norm momentum 1.5", range, "momentum", (d, b) => d.BatchNormForwardTraining(2, 2, 2, 1e-5f, 1.5f, b, b, b, b, b, b, b, b));
+        yield return Case("batch norm momentum -0.1", range, "momentum", (d, b) => d.BatchNormForwardTraining(2, 2, 2, 1e-5f, -0.1f, b, b, b, b, b, b, b, b));
         yield return Case("default conv geometry", typeof(ArgumentException), "g", (d, b) => d.Conv2dForward(default, b, b, null, b));
         yield return Case("default pool geometry", typeof(ArgumentException), "g", (d, b) => d.Pool2dBackward(default, PoolMode.Max, b, b, b));
     }

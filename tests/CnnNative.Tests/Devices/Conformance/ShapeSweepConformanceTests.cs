@@ -76,7 +76,22 @@ public class ShapeSweepConformanceTests(string device) : DeviceFixture(device)
                 yield return new($"Pool {mode} backward {g}", [g.InputLength, g.OutputLength, g.InputLength],
                                  (d, b) => { d.Pool2dBackward(g, mode, b[0], b[1], b[2]); return 0; });
             }
+        foreach (var (n, c, s) in BatchNorms)
+        {
+            int len = n * c * s;
+            yield return new($"BatchNorm training n={n} c={c} s={s}", [len, c, c, len, c, c, c, c],
+                             (d, b) => { d.BatchNormForwardTraining(n, c, s, 1e-3f, 0.1f, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]); return 0; });
+            yield return new($"BatchNorm backward n={n} c={c} s={s}", [len, len, c, c, c, len, c, c],
+                             (d, b) => { d.BatchNormBackward(n, c, s, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]); return 0; });
+        }
     }
+
+    /// <summary>
+    /// Batch norm (n, channels, spatial): planes with a vector body and tail, planes shorter than a vector, several tasks,
+    /// and spatial = 1 (after a dense layer) with channels in whole vectors and a tail, and a lone value per channel.
+    /// </summary>
+    private static readonly (int N, int C, int S)[] BatchNorms =
+        [(2, 3, 25), (4, 32, 196), (16, 6, 784), (3, 4, 3), (3, 5, 1), (7, 19, 1), (64, 120, 1), (1, 6, 1)];
 
     /// <summary>Inputs with ties (values on a coarse grid), so first-maximum rules are exercised.</summary>
     internal static float[] Data(int length, int seed)
