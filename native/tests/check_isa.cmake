@@ -3,6 +3,9 @@
 #   EXPECT=none:   no object may contain an AVX-512 instruction (zmm or mask registers, embedded broadcasts,
 #                  registers 16-31), so the library loads and runs on a processor with AVX2 only;
 #   EXPECT=avx512: every object that has code must contain 512-bit instructions (the AVX-512 build really is one).
+if(NOT OBJDUMP)
+  message(FATAL_ERROR "objdump was not found (binutils): the objects' instruction sets cannot be checked")
+endif()
 string(REPLACE "|" ";" objects "${OBJECTS}")
 set(avx512_pattern "%zmm[0-9]|%k[0-7]|\\{1to[0-9]+\\}|%[xy]mm(1[6-9]|2[0-9]|3[01])")
 set(failures "")
