@@ -40,7 +40,7 @@ public sealed unsafe class CpuDevice : HostDeviceBase
         _paths = options.Paths;
         _pool = new WorkerPool(Threads);
         _conv = new CpuConv2d(_pool, _shared, _perWorker, _paths);
-        string isa = CpuProcessor.Isa();
+        string isa = CpuProcessor.Isa(CpuIsa.Vector256);
         Info = new DeviceInfo("cpu", "cpu", $"{CpuProcessor.Model()} ({isa})", Threads, 0,
                               new Dictionary<string, string> { ["isa"] = isa, ["threads"] = Threads.ToString(), ["paths"] = _paths.ToString() });
     }
