@@ -5,7 +5,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CnnNative.Devices;
 
-/// <summary>Creates devices by name: "reference", "cpu", "native", "opencl", "opencl:N", "opencl:NAME", "auto".</summary>
+/// <summary>
+/// Creates devices by name: "reference", "cpu", "cpu:vector256", "cpu:vector512" (the cpu device at a forced vector
+/// width, <see cref="CpuIsa"/>), "native", "opencl", "opencl:N", "opencl:NAME", "auto".
+/// </summary>
 public static class Device
 {
     /// <summary>
@@ -22,6 +25,8 @@ public static class Device
         {
             "reference" => new ReferenceDevice(),
             "cpu" => new CpuDevice(threads),
+            "cpu:vector256" => new CpuDevice(new CpuDeviceOptions { Threads = threads, Isa = CpuIsa.Vector256 }),
+            "cpu:vector512" => new CpuDevice(new CpuDeviceOptions { Threads = threads, Isa = CpuIsa.Vector512 }),
             "native" => Native.NativeDevice.Create(threads),
             "auto" => Auto(threads, logger),
             _ when key.StartsWith("opencl") => OpenClDevice.Create(key, logger),
@@ -52,7 +57,7 @@ public static class Device
     }
 
     /// <summary>The names <see cref="Create"/> understands.</summary>
-    public static IReadOnlyList<string> KnownNames { get; } = ["reference", "cpu", "native", "opencl", "opencl:N", "opencl:NAME", "auto"];
+    public static IReadOnlyList<string> KnownNames { get; } = ["reference", "cpu", "cpu:vector256", "cpu:vector512", "native", "opencl", "opencl:N", "opencl:NAME", "auto"];
 }
 
 /// <summary>A device name that is unknown, or a device that is not present or cannot be used on this machine.</summary>

@@ -39,6 +39,7 @@ internal unsafe interface IVec<TSelf> where TSelf : unmanaged, IVec<TSelf>
     static abstract TSelf Max(TSelf a, TSelf b);
     static abstract TSelf Min(TSelf a, TSelf b);
     static abstract TSelf Abs(TSelf a);
+    static abstract TSelf Sqrt(TSelf a);
     static abstract TSelf Exp(TSelf a);
     /// <summary>|a| with the sign of <paramref name="sign"/>.</summary>
     static abstract TSelf CopySign(TSelf a, TSelf sign);
