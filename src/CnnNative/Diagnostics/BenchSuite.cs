@@ -46,7 +46,7 @@ public sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Action<
             }
         }
         return new BenchReport(DateTime.UtcNow, MachineDescription(), Threads, peak, opResults, modelResults, skipped,
-                               peaks.Vector256Gflops, peaks.Vector512Gflops, CpuProcessor.Model(), CpuProcessor.Isa(CpuIsa.Vector256));
+                               peaks.Vector256Gflops, peaks.Vector512Gflops, CpuProcessor.Model(), CpuProcessor.Isa(CpuIsa.Auto));
     }
 
     private static string MachineDescription()

@@ -35,6 +35,8 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         public int* Offsets;
         public long WorkerStride;
         public int Wp, Hp, Wide, KPad, KTasks, Slots, Taps, TapsPad;
+        /// <summary>Forward: ReLU fused into the store.</summary>
+        public bool Relu;
         /// <summary>C padded planes of Hp·Wp, then zeros for what the last vectors read past the end.</summary>
         public readonly long PlaneFloats => ScratchMemory.Align((long)G.C * Hp * Wp + Wp + G.S + 2 * DirectJb);
     }
@@ -77,12 +79,19 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TVec Fmadd(TVec a, TVec b, TVec c) => TVec.MulAdd(a, b, c);
 
+    /// <summary>The fused activation of a forward's store: ReLU as the activation op computes it (NaN gives 0), or nothing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Epilogue(TVec v, bool relu) => relu ? TVec.Relu(v) : v;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Epilogue(float v, bool relu) => relu && !(v > 0) ? 0f : v;
+
     // ------------------------------------------------------------------ forward
 
-    private void DirectForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
+    private void DirectForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu)
     {
         var m = DirectSetup(g);
-        m.X = x; m.Bias = bias; m.Y = y;
+        m.X = x; m.Bias = bias; m.Y = y; m.Relu = relu;
         int* offsets = stackalloc int[m.TapsPad];
         TapOffsets(ref m, offsets);
         // Weights as [k block][tap][4], zero rows past K.
@@ -117,13 +126,14 @@ internal sealed unsafe partial class CpuConv2d<TVec>
                 float* dst = m->Y + ((long)n * g.K + k) * pq;
                 float* src = wide + (long)i * widePad;
                 var vb = TVec.Broadcast(b);
+                bool relu = m->Relu;
                 for (int p = 0; p < g.P; p++, dst += g.Q, src += m->Wp)
                 {
                     int q = 0;
-                    for (; q <= g.Q - L; q += L) TVec.Store(TVec.Load(src + q) + vb, dst + q);
+                    for (; q <= g.Q - L; q += L) TVec.Store(Epilogue(TVec.Load(src + q) + vb, relu), dst + q);
                     // The tail as one vector overlapping the last (the same values again), not up to 15 scalars.
-                    if (q < g.Q && g.Q >= L) TVec.Store(TVec.Load(src + g.Q - L) + vb, dst + g.Q - L);
-                    else for (; q < g.Q; q++) dst[q] = src[q] + b;
+                    if (q < g.Q && g.Q >= L) TVec.Store(Epilogue(TVec.Load(src + g.Q - L) + vb, relu), dst + g.Q - L);
+                    else for (; q < g.Q; q++) dst[q] = Epilogue(src[q] + b, relu);
                 }
             }
         }

@@ -33,6 +33,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         public float* PackedW, Bias, Y, Scratch;
         public long WorkerStride;
         public int KPad, Panels, Chunks, ChunkPositions;
+        public bool Relu;
     }
 
     /// <summary>
@@ -40,9 +41,9 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     /// convolution whose backward data this is (K = g.C, C = g.K), used transposed and flipped; see
     /// <see cref="CpuConv2dPlanner.BackwardData"/>.
     /// </summary>
-    private void ImplicitForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool flipped = false)
+    private void ImplicitForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool flipped = false, bool relu = false)
     {
-        var job = new ImplicitJob { G = g, M = DirectSetup(g), Bias = bias, Y = y };
+        var job = new ImplicitJob { G = g, M = DirectSetup(g), Bias = bias, Y = y, Relu = relu };
         job.M.X = x;
         int taps = job.M.Taps;
         int* offsets = stackalloc int[job.M.TapsPad];
@@ -119,16 +120,30 @@ internal sealed unsafe partial class CpuConv2d<TVec>
                     }
                 }
             }
-            // y[n][k][j] = tile[j − s0][k] + bias[k]
+            // y[n][k][j] = f(tile[j − s0][k] + bias[k]): bias and activation on the tile's contiguous rows, then transposed.
+            if (job->Bias != null || job->Relu)
+                for (int j = s0; j < s1; j++) BiasActivateRow(tile + (long)(j - s0) * kPad, job->Bias, g.K, job->Relu);
             float* y = job->Y + (long)n * g.K * pq;
             for (int k = 0; k < g.K; k++)
             {
-                float b = job->Bias == null ? 0f : job->Bias[k];
                 float* dst = y + (long)k * pq;
                 float* src = tile + k;
-                for (int j = s0; j < s1; j++) dst[j] = src[(long)(j - s0) * kPad] + b;
+                for (int j = s0; j < s1; j++) dst[j] = src[(long)(j - s0) * kPad];
             }
         }
+    }
+
+    /// <summary>row[k] = f(row[k] + bias[k]) for k &lt; K (bias may be null): vectors over the filters, the tail one by one.</summary>
+    private static void BiasActivateRow(float* row, float* bias, int k, bool relu)
+    {
+        int i = 0;
+        for (; i <= k - TVec.Count; i += TVec.Count)
+        {
+            var v = TVec.Load(row + i);
+            if (bias != null) v += TVec.Load(bias + i);
+            TVec.Store(Epilogue(v, relu), row + i);
+        }
+        for (; i < k; i++) row[i] = Epilogue(bias == null ? row[i] : row[i] + bias[i], relu);
     }
 
     // ------------------------------------------------------------------ backward filter

@@ -66,6 +66,8 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
         /// is still summed over k in the same order, so the chunking changes no bits.
         /// </summary>
         public bool SplitSingleImage;
+        /// <summary>Forward: ReLU applied to each chunk's outputs right after its GEMM, while they are in cache.</summary>
+        public bool Relu;
         public readonly int Chunks => (Pq + MaxChunkCols - 1) / MaxChunkCols;
         /// <summary>
         /// Width of every chunk but the last: P·Q split evenly (to multiples of 16), so no thin last chunk
@@ -91,14 +93,15 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
 
     // ------------------------------------------------------------------ forward
 
-    public void Forward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
+    /// <summary>y = conv(x, w) + bias, with ReLU applied in the store when <paramref name="relu"/>.</summary>
+    public void Forward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu = false)
     {
         switch (CpuConv2dPlanner.Forward(g, paths, Isa))
         {
-            case Conv2dAlgorithm.Direct: DirectForward(g, x, w, bias, y); return;
-            case Conv2dAlgorithm.Implicit: ImplicitForward(g, x, w, bias, y); return;
+            case Conv2dAlgorithm.Direct: DirectForward(g, x, w, bias, y, relu); return;
+            case Conv2dAlgorithm.Implicit: ImplicitForward(g, x, w, bias, y, relu: relu); return;
         }
-        var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, SplitSingleImage = (paths & CpuPaths.SplitSingleImage) != 0 };
+        var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, Relu = relu, SplitSingleImage = (paths & CpuPaths.SplitSingleImage) != 0 };
         int crs = job.Crs, mPad = CpuGemm.RoundUp(g.K, MR);
         job.PackedW = shared.Ensure((long)mPad * crs);
         for (int pc = 0; pc < crs; pc += KC)
@@ -130,6 +133,16 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
             RowBias = job->Bias, PackedA = job->PackedW, PackedB = col,
         };
         CpuGemm<TVec>.RunSerial(ref gp, null, null);
+        if (job->Relu)
+            for (int k = 0; k < g.K; k++) ReluInPlace(gp.C + (long)k * job->Pq, j1 - j0);
+    }
+
+    /// <summary>x = max(x, 0) as the activation op computes it (NaN gives 0), n floats.</summary>
+    private static void ReluInPlace(float* x, int n)
+    {
+        int i = 0;
+        for (; i <= n - TVec.Count; i += TVec.Count) TVec.Store(TVec.Relu(TVec.Load(x + i)), x + i);
+        for (; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0f;
     }
 
     // ------------------------------------------------------------------ backward data

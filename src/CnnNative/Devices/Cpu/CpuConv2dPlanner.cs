@@ -1,6 +1,6 @@
 namespace CnnNative.Devices.Cpu;
 
-/// <summary>The cpu device's convolution algorithms (see <see cref="CpuConv2d"/>).</summary>
+/// <summary>The cpu device's convolution algorithms (see <see cref="CpuConv2d{TVec}"/>).</summary>
 public enum Conv2dAlgorithm
 {
     /// <summary>Lowering (im2col) + the packed GEMM, chunk by chunk: any geometry.</summary>

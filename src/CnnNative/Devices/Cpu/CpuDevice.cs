@@ -26,6 +26,7 @@ public sealed unsafe class CpuDevice : HostDeviceBase
     private readonly ScratchMemory _shared = new();
     private readonly ScratchMemory _perWorker = new();
     private readonly ScratchMemory _partials = new();
+    private readonly CpuPackedWeights _packed = new();
     private readonly CpuKernels _kernels;
     /// <summary>The 256-bit kernels: <see cref="_kernels"/> itself on a 256-bit device, else for the ops whose panels would idle 512-bit lanes.</summary>
     private readonly CpuKernels _kernels256;
@@ -89,6 +90,7 @@ public sealed unsafe class CpuDevice : HostDeviceBase
         _shared.Dispose();
         _perWorker.Dispose();
         _partials.Dispose();
+        _packed.Dispose();
     }
 
     // ---------------------------------------------------------------- elementwise (CpuElementwise.cs)
@@ -125,11 +127,29 @@ public sealed unsafe class CpuDevice : HostDeviceBase
     {
         var g = GemmProblem.Create(transA, transB, m, n, k, alpha, Ptr(a), Ptr(b), beta, Ptr(c));
         // A few rows are dot products along k (no panels): the widest vectors serve them; otherwise N is cut in panels.
-        (m <= CpuGemm.SmallM ? _kernels : For(n)).Gemm(ref g);
+        var kernels = m <= CpuGemm.SmallM ? _kernels : For(n);
+        if (m > CpuGemm.SmallM && k > 0 && (_paths & CpuPaths.PackedWeights) != 0)
+        {
+            // B read again unchanged (a dense layer's weights in inference): packed once, then taken as it is.
+            int nr = kernels.PanelWidth;
+            float* packed = _packed.Find(b, new PackKey(nr, transB, k, n), (long)k * CpuGemm.RoundUp(n, nr), out bool pack);
+            if (packed != null)
+            {
+                if (pack) kernels.PackWholeB(ref g, packed);
+                g.PackedB = packed;
+            }
+        }
+        kernels.Gemm(ref g);
     }
 
     protected override void AddBiasRowsCore(int rows, int cols, DeviceBuffer bias, DeviceBuffer y)
-        => _kernels.AddBiasRows(Ptr(bias), Ptr(y), rows, cols);
+        => _kernels.AddBiasRows(Ptr(bias), Ptr(y), rows, cols, relu: false);
+
+    protected override void AddBiasRowsCore(int rows, int cols, DeviceBuffer bias, DeviceBuffer y, Activation activation)
+    {
+        if (activation == Activation.ReLU && (_paths & CpuPaths.FusedActivation) != 0) _kernels.AddBiasRows(Ptr(bias), Ptr(y), rows, cols, relu: true);
+        else base.AddBiasRowsCore(rows, cols, bias, y, activation);
+    }
 
     protected override void SumRowsCore(int rows, int cols, DeviceBuffer x, DeviceBuffer sums)
         => CpuGemm<V256>.SumRows(Ptr(x), rows, cols, Ptr(sums));
@@ -137,7 +157,13 @@ public sealed unsafe class CpuDevice : HostDeviceBase
     // ---------------------------------------------------------------- conv2d (CpuConv2d*.cs)
 
     protected override void Conv2dForwardCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y)
-        => For(g.K).Conv2dForward(g, Ptr(x), Ptr(w), Ptr(bias), Ptr(y));
+        => For(g.K).Conv2dForward(g, Ptr(x), Ptr(w), Ptr(bias), Ptr(y), relu: false);
+
+    protected override void Conv2dForwardCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, Activation activation)
+    {
+        if (activation == Activation.ReLU && (_paths & CpuPaths.FusedActivation) != 0) For(g.K).Conv2dForward(g, Ptr(x), Ptr(w), Ptr(bias), Ptr(y), relu: true);
+        else base.Conv2dForwardCore(g, x, w, bias, y, activation);
+    }
 
     protected override void Conv2dBackwardDataCore(in Conv2dGeometry g, DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx)
         => For(g.C).Conv2dBackwardData(g, Ptr(dy), Ptr(w), Ptr(dx));

@@ -6,7 +6,7 @@ namespace CnnNative.Devices.Cpu;
 /// <summary>
 /// The elementwise family as <see cref="IRangeKernel"/> structs (fill, copy, axpy, scale, multiply, dropout): vector
 /// bodies with scalar tails, each computing per element exactly what <see cref="Reference.ReferenceDevice"/> computes
-/// in float. Axpy, scale and multiply are written over the device's vector width (<typeparamref name="TVec"/>
+/// in float. Axpy, scale and multiply are written over the device's vector width (TVec
 /// of <see cref="IVec{TSelf}"/>): per element the same operations, so every width gives the same bits. Dropout's
 /// hash and the double-precision sum stay on Vector256 (bit-exact integer lanes; memory-bound either way).
 /// </summary>

@@ -30,7 +30,7 @@ internal unsafe struct GemmProblem
 }
 
 /// <summary>
-/// BLIS-style GEMM drivers around <see cref="CpuGemmMicroKernel"/>: k is cut into KC-deep blocks so a kc×16 B panel
+/// BLIS-style GEMM drivers around <see cref="CpuGemmMicroKernel{TVec}"/>: k is cut into KC-deep blocks so a kc×NR B panel
 /// (16 KiB) stays in L1, rows into MC-high blocks so a packed A block (144 KiB) stays in L2, columns into NC-wide
 /// blocks so the packed B block stays in L3. Within a block, each B panel is reused across every A panel.
 /// </summary>
@@ -83,6 +83,17 @@ internal static unsafe partial class CpuGemm<TVec> where TVec : unmanaged, IVec<
             float* ws = scratch.Ensure(SerialWorkspaceFloats);
             RunSerial(ref g, ws, ws + (long)MC * KC);
         }
+    }
+
+    /// <summary>
+    /// op(B) packed for every k block into <paramref name="dst"/> (K × RoundUp(N, NR) floats), the layout
+    /// <see cref="GemmProblem.PackedB"/> names: block at p0 starts at dst + p0·RoundUp(N, NR).
+    /// </summary>
+    public static void PackWholeB(ref GemmProblem g, float* dst)
+    {
+        int nPad = RoundUp(g.N, NR);
+        for (int pc = 0; pc < g.K; pc += KC)
+            CpuGemmPacking<TVec>.PackB(dst + (long)pc * nPad, g.B, g.Ldb, g.TransB, pc, Math.Min(KC, g.K - pc), 0, g.N);
     }
 
     /// <summary>C = beta · C (or 0) when k = 0: the product is empty.</summary>

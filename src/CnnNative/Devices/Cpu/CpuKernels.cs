@@ -24,8 +24,12 @@ internal abstract unsafe class CpuKernels
     public abstract void ActivationForward(Activation f, int length, float* x, float* y);
     public abstract void ActivationBackward(Activation f, int length, float* y, float* dy, float* dx);
     public abstract void Gemm(ref GemmProblem g);
-    public abstract void AddBiasRows(float* bias, float* y, int rows, int cols);
-    public abstract void Conv2dForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y);
+    /// <summary>Columns of a packed B panel (two vectors).</summary>
+    public abstract int PanelWidth { get; }
+    /// <summary>Packs op(B) whole (every k block) into dst for <see cref="GemmProblem.PackedB"/>.</summary>
+    public abstract void PackWholeB(ref GemmProblem g, float* dst);
+    public abstract void AddBiasRows(float* bias, float* y, int rows, int cols, bool relu);
+    public abstract void Conv2dForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu);
     public abstract void Conv2dBackwardData(in Conv2dGeometry g, float* dy, float* w, float* dx);
     public abstract void Conv2dBackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db);
     public abstract void Sgd(int length, float* param, float* grad, float* velocity, float lr, float momentum, float weightDecay, bool nesterov);

@@ -30,9 +30,13 @@ internal sealed unsafe class CpuKernels<TVec>(WorkerPool pool, ScratchMemory sha
 
     public override void Gemm(ref GemmProblem g) => CpuGemm<TVec>.Run(pool, paths, shared, ref g);
 
-    public override void AddBiasRows(float* bias, float* y, int rows, int cols) => CpuGemm<TVec>.AddBiasRows(bias, y, rows, cols);
+    public override int PanelWidth => CpuGemm<TVec>.NR;
 
-    public override void Conv2dForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y) => _conv.Forward(g, x, w, bias, y);
+    public override void PackWholeB(ref GemmProblem g, float* dst) => CpuGemm<TVec>.PackWholeB(ref g, dst);
+
+    public override void AddBiasRows(float* bias, float* y, int rows, int cols, bool relu) => CpuGemm<TVec>.AddBiasRows(bias, y, rows, cols, relu);
+
+    public override void Conv2dForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu) => _conv.Forward(g, x, w, bias, y, relu);
 
     public override void Conv2dBackwardData(in Conv2dGeometry g, float* dy, float* w, float* dx) => _conv.BackwardData(g, dy, w, dx);
 
