@@ -124,13 +124,26 @@ internal sealed unsafe partial class CpuConv2d<TVec>
             if (job->Bias != null || job->Relu)
                 for (int j = s0; j < s1; j++) BiasActivateRow(tile + (long)(j - s0) * kPad, job->Bias, g.K, job->Relu);
             float* y = job->Y + (long)n * g.K * pq;
-            for (int k = 0; k < g.K; k++)
-            {
-                float* dst = y + (long)k * pq;
-                float* src = tile + k;
-                for (int j = s0; j < s1; j++) dst[j] = src[(long)(j - s0) * kPad];
-            }
+            TransposeTile(tile, kPad, y, pq, s0, s1, g.K);
         }
+    }
+
+    /// <summary>
+    /// y[k][j] = tile[j − s0][k] for k &lt; K, j in [s0, s1): 8 × 8 blocks by AVX shuffles (the tile is position-major,
+    /// y filter-major), the edges one by one.
+    /// </summary>
+    private static void TransposeTile(float* tile, int kPad, float* y, int pq, int s0, int s1, int filters)
+    {
+        int k8 = System.Runtime.Intrinsics.X86.Avx.IsSupported ? filters / 8 * 8 : 0, j8 = s0 + (s1 - s0) / 8 * 8;
+        for (int k = 0; k < k8; k += 8)
+        {
+            int j = s0;
+            for (; j < j8; j += 8) CpuGemmPacking<TVec>.Transpose8x8(tile + (long)(j - s0) * kPad + k, kPad, y + (long)k * pq + j, pq);
+            for (int kk = k; kk < k + 8; kk++)
+                for (int jj = j; jj < s1; jj++) y[(long)kk * pq + jj] = tile[(long)(jj - s0) * kPad + kk];
+        }
+        for (int k = k8; k < filters; k++)
+            for (int j = s0; j < s1; j++) y[(long)k * pq + j] = tile[(long)(j - s0) * kPad + k];
     }
 
     /// <summary>row[k] = f(row[k] + bias[k]) for k &lt; K (bias may be null): vectors over the filters, the tail one by one.</summary>

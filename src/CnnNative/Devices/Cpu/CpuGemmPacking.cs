@@ -179,8 +179,8 @@ internal static unsafe class CpuGemmPacking<TVec> where TVec : unmanaged, IVec<T
         *(double*)(dst + 46) = last.GetUpper().AsDouble().ToScalar();
     }
 
-    /// <summary>dst[q·ldd + j] = src[j·ld + q] for q, j &lt; 8: an 8×8 transpose with Vector256 shuffles.</summary>
-    private static void Transpose8x8(float* src, int ld, float* dst, int ldd)
+    /// <summary>dst[q·ldd + j] = src[j·ld + q] for q, j &lt; 8: an 8×8 transpose with Vector256 shuffles (also the implicit convolution's output transpose).</summary>
+    internal static void Transpose8x8(float* src, int ld, float* dst, int ldd)
     {
         var r0 = Vector256.Load(src); var r1 = Vector256.Load(src + ld);
         var r2 = Vector256.Load(src + 2L * ld); var r3 = Vector256.Load(src + 3L * ld);
