@@ -88,17 +88,18 @@ internal sealed unsafe partial class CpuConv2d<TVec>
 
     // ------------------------------------------------------------------ forward
 
-    private void DirectForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu)
+    private void DirectForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu, DeviceBuffer filters)
     {
         var m = DirectSetup(g);
         m.X = x; m.Bias = bias; m.Y = y; m.Relu = relu;
         int* offsets = stackalloc int[m.TapsPad];
         TapOffsets(ref m, offsets);
         // Weights as [k block][tap][4], zero rows past K.
-        m.PackedW = shared.Ensure((long)m.KPad * m.Taps);
-        for (int k = 0; k < m.KPad; k++)
-            for (int t = 0; t < m.Taps; t++)
-                m.PackedW[(long)(k / DirectKb) * m.Taps * DirectKb + t * DirectKb + k % DirectKb] = k < g.K ? w[(long)k * m.Taps + t] : 0f;
+        m.PackedW = PackedFilters(filters, PackedRole.DirectFilters, g, (long)m.KPad * m.Taps, out bool pack);
+        if (pack)
+            for (int k = 0; k < m.KPad; k++)
+                for (int t = 0; t < m.Taps; t++)
+                    m.PackedW[(long)(k / DirectKb) * m.Taps * DirectKb + t * DirectKb + k % DirectKb] = k < g.K ? w[(long)k * m.Taps + t] : 0f;
         m.KTasks = (m.KPad + DirectKPerTask - 1) / DirectKPerTask;
         m.WorkerStride = m.PlaneFloats + ScratchMemory.Align((long)DirectKb * CpuGemm.RoundUp(m.Wide, DirectJb));
         m.Scratch = perWorker.Ensure(m.WorkerStride * pool.Threads);

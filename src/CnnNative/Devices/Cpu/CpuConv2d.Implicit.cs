@@ -41,7 +41,8 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     /// convolution whose backward data this is (K = g.C, C = g.K), used transposed and flipped; see
     /// <see cref="CpuConv2dPlanner.BackwardData"/>.
     /// </summary>
-    private void ImplicitForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool flipped = false, bool relu = false)
+    private void ImplicitForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool flipped = false, bool relu = false,
+                                 DeviceBuffer? filterBuffer = null)
     {
         var job = new ImplicitJob { G = g, M = DirectSetup(g), Bias = bias, Y = y, Relu = relu };
         job.M.X = x;
@@ -52,7 +53,9 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         job.Panels = job.KPad / NR;
         // Wᵀ packed per k block: block at pc holds Panels panels of kc × 16, zero past K (filters flipped first if asked).
         long packedFloats = ScratchMemory.Align((long)taps * job.KPad);
-        job.PackedW = shared.Ensure(packedFloats + (flipped ? (long)g.K * taps : 0));
+        bool pack = true;
+        if (flipped) job.PackedW = shared.Ensure(packedFloats + (long)g.K * taps);
+        else job.PackedW = PackedFilters(filterBuffer, PackedRole.ImplicitFilters, g, packedFloats, out pack);
         float* filters = w;
         if (flipped)
         {
@@ -66,8 +69,9 @@ internal sealed unsafe partial class CpuConv2d<TVec>
                     for (int i = 0; i < rs; i++) dst[i] = src[-i];
                 }
         }
-        for (int pc = 0; pc < taps; pc += ImplicitKc)
-            CpuGemmPacking<TVec>.PackB(job.PackedW + (long)pc * job.KPad, filters, taps, true, pc, Math.Min(ImplicitKc, taps - pc), 0, g.K);
+        if (pack)
+            for (int pc = 0; pc < taps; pc += ImplicitKc)
+                CpuGemmPacking<TVec>.PackB(job.PackedW + (long)pc * job.KPad, filters, taps, true, pc, Math.Min(ImplicitKc, taps - pc), 0, g.K);
         // Whole images per task when there are enough of them; otherwise positions are split (no sum changes order).
         int pq = g.P * g.Q;
         job.Chunks = g.N >= pool.Threads ? 1 : Math.Min((pool.Threads + g.N - 1) / g.N, (pq + MR - 1) / MR);

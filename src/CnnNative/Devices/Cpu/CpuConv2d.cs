@@ -23,7 +23,8 @@ namespace CnnNative.Devices.Cpu;
 /// With fewer images than threads, the work inside an image is split instead (GEMM tiles, lowering rows,
 /// col2im channels). Every output is summed in the same order on either schedule and for any thread count.
 /// </summary>
-internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMemory shared, ScratchMemory perWorker, CpuPaths paths)
+internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMemory shared, ScratchMemory perWorker, CpuPaths paths,
+                                                     CpuPackedWeights? packed)
     where TVec : unmanaged, IVec<TVec>
 {
     private static int MR => CpuGemm<TVec>.MR;
@@ -83,6 +84,23 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
     /// <summary>The width this instance runs, for the planner.</summary>
     private static CpuIsa Isa => TVec.Count == 16 ? CpuIsa.Vector512 : CpuIsa.Vector256;
 
+    /// <summary>
+    /// Where a forward packs its filters: the device's cached copy of <paramref name="filters"/> for this layout
+    /// (pack false: it holds this version's packing already), or the shared scratch (pack true) the first time a
+    /// version is seen or without a cache. The scratch is the shared block's start, which the forward paths leave
+    /// to the filters.
+    /// </summary>
+    private float* PackedFilters(DeviceBuffer? filters, PackedRole role, in Conv2dGeometry g, long floats, out bool pack)
+    {
+        if (packed is not null && filters is not null)
+        {
+            float* cached = packed.Find(filters, new PackKey(role, NR, false, g.K, g.C * g.R * g.S), floats, out pack);
+            if (cached != null) return cached;
+        }
+        pack = true;
+        return shared.Ensure(floats);
+    }
+
     private bool Parallel(long multiplyAdds) => pool.Threads > 1 && multiplyAdds >= CpuGemm.ParallelThreshold;
 
     private void For(int count, delegate*<void*, int, int, void> body, void* context, bool parallel)
@@ -93,19 +111,24 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
 
     // ------------------------------------------------------------------ forward
 
-    /// <summary>y = conv(x, w) + bias, with ReLU applied in the store when <paramref name="relu"/>.</summary>
-    public void Forward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu = false)
+    /// <summary>
+    /// y = conv(x, w) + bias, with ReLU applied in the store when <paramref name="relu"/>. The filters' packed copy
+    /// comes from the device's cache when <paramref name="filters"/> was packed before at its current version.
+    /// </summary>
+    public void Forward(in Conv2dGeometry g, float* x, DeviceBuffer filters, float* bias, float* y, bool relu = false)
     {
+        float* w = ((HostBuffer)filters).Pointer;
         switch (CpuConv2dPlanner.Forward(g, paths, Isa))
         {
-            case Conv2dAlgorithm.Direct: DirectForward(g, x, w, bias, y, relu); return;
-            case Conv2dAlgorithm.Implicit: ImplicitForward(g, x, w, bias, y, relu: relu); return;
+            case Conv2dAlgorithm.Direct: DirectForward(g, x, w, bias, y, relu, filters); return;
+            case Conv2dAlgorithm.Implicit: ImplicitForward(g, x, w, bias, y, relu: relu, filterBuffer: filters); return;
         }
         var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, Relu = relu, SplitSingleImage = (paths & CpuPaths.SplitSingleImage) != 0 };
         int crs = job.Crs, mPad = CpuGemm.RoundUp(g.K, MR);
-        job.PackedW = shared.Ensure((long)mPad * crs);
-        for (int pc = 0; pc < crs; pc += KC)
-            CpuGemmPacking<TVec>.PackA(job.PackedW + (long)pc * mPad, w, crs, false, 0, g.K, pc, Math.Min(KC, crs - pc));
+        job.PackedW = PackedFilters(filters, PackedRole.LoweringFilters, g, (long)mPad * crs, out bool pack);
+        if (pack)
+            for (int pc = 0; pc < crs; pc += KC)
+                CpuGemmPacking<TVec>.PackA(job.PackedW + (long)pc * mPad, w, crs, false, 0, g.K, pc, Math.Min(KC, crs - pc));
         job.SliceFloats = g.StrideH == 1 && g.StrideW == 1 ? ScratchMemory.Align(CpuIm2Col<TVec>.SliceFloats(g, job.ChunkCols)) : 0;
         job.WorkerStride = ScratchMemory.Align(crs * ColFloats) + Chunk + 2 * NR + job.SliceFloats;
         job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);

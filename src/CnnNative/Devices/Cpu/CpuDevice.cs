@@ -45,8 +45,8 @@ public sealed unsafe class CpuDevice : HostDeviceBase
         Threads = options.Threads == 0 ? Environment.ProcessorCount : options.Threads;
         _paths = options.Paths;
         _pool = new WorkerPool(Threads);
-        _kernels = CpuKernels.Create(options.Isa, _pool, _shared, _perWorker, _paths);
-        _kernels256 = _kernels.Isa == CpuIsa.Vector256 ? _kernels : CpuKernels.Create(CpuIsa.Vector256, _pool, _shared, _perWorker, _paths);
+        _kernels = CpuKernels.Create(options.Isa, _pool, _shared, _perWorker, _paths, _packed);
+        _kernels256 = _kernels.Isa == CpuIsa.Vector256 ? _kernels : CpuKernels.Create(CpuIsa.Vector256, _pool, _shared, _perWorker, _paths, _packed);
         Isa = _kernels.Isa;
         string isa = CpuProcessor.Isa(Isa);
         Info = new DeviceInfo("cpu", "cpu", $"{CpuProcessor.Model()} ({isa})", Threads, 0,
@@ -132,7 +132,7 @@ public sealed unsafe class CpuDevice : HostDeviceBase
         {
             // B read again unchanged (a dense layer's weights in inference): packed once, then taken as it is.
             int nr = kernels.PanelWidth;
-            float* packed = _packed.Find(b, new PackKey(nr, transB, k, n), (long)k * CpuGemm.RoundUp(n, nr), out bool pack);
+            float* packed = _packed.Find(b, new PackKey(PackedRole.GemmB, nr, transB, k, n), (long)k * CpuGemm.RoundUp(n, nr), out bool pack);
             if (packed != null)
             {
                 if (pack) kernels.PackWholeB(ref g, packed);
@@ -157,11 +157,11 @@ public sealed unsafe class CpuDevice : HostDeviceBase
     // ---------------------------------------------------------------- conv2d (CpuConv2d*.cs)
 
     protected override void Conv2dForwardCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y)
-        => For(g.K).Conv2dForward(g, Ptr(x), Ptr(w), Ptr(bias), Ptr(y), relu: false);
+        => For(g.K).Conv2dForward(g, Ptr(x), w, Ptr(bias), Ptr(y), relu: false);
 
     protected override void Conv2dForwardCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, Activation activation)
     {
-        if (activation == Activation.ReLU && (_paths & CpuPaths.FusedActivation) != 0) For(g.K).Conv2dForward(g, Ptr(x), Ptr(w), Ptr(bias), Ptr(y), relu: true);
+        if (activation == Activation.ReLU && (_paths & CpuPaths.FusedActivation) != 0) For(g.K).Conv2dForward(g, Ptr(x), w, Ptr(bias), Ptr(y), relu: true);
         else base.Conv2dForwardCore(g, x, w, bias, y, activation);
     }
 

@@ -10,10 +10,10 @@ namespace CnnNative.Devices.Cpu;
 internal abstract unsafe class CpuKernels
 {
     /// <summary>The kernels of <paramref name="isa"/> (Auto resolved by <see cref="CpuProcessor.Resolve"/>).</summary>
-    public static CpuKernels Create(CpuIsa isa, WorkerPool pool, ScratchMemory shared, ScratchMemory perWorker, CpuPaths paths)
+    public static CpuKernels Create(CpuIsa isa, WorkerPool pool, ScratchMemory shared, ScratchMemory perWorker, CpuPaths paths, CpuPackedWeights packed)
         => CpuProcessor.Resolve(isa) == CpuIsa.Vector512
-            ? new CpuKernels<V512>(pool, shared, perWorker, paths)
-            : new CpuKernels<V256>(pool, shared, perWorker, paths);
+            ? new CpuKernels<V512>(pool, shared, perWorker, paths, packed)
+            : new CpuKernels<V256>(pool, shared, perWorker, paths, packed);
 
     /// <summary>The width these kernels run at.</summary>
     public abstract CpuIsa Isa { get; }
@@ -29,7 +29,8 @@ internal abstract unsafe class CpuKernels
     /// <summary>Packs op(B) whole (every k block) into dst for <see cref="GemmProblem.PackedB"/>.</summary>
     public abstract void PackWholeB(ref GemmProblem g, float* dst);
     public abstract void AddBiasRows(float* bias, float* y, int rows, int cols, bool relu);
-    public abstract void Conv2dForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu);
+    /// <summary>The forward; <paramref name="w"/> is a buffer so its packed filters can be cached (<see cref="CpuPackedWeights"/>).</summary>
+    public abstract void Conv2dForward(in Conv2dGeometry g, float* x, DeviceBuffer w, float* bias, float* y, bool relu);
     public abstract void Conv2dBackwardData(in Conv2dGeometry g, float* dy, float* w, float* dx);
     public abstract void Conv2dBackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db);
     public abstract void Sgd(int length, float* param, float* grad, float* velocity, float lr, float momentum, float weightDecay, bool nesterov);

@@ -3,10 +3,10 @@ using CnnNative.Devices.Cpu.Simd;
 namespace CnnNative.Devices.Cpu;
 
 /// <summary><see cref="CpuKernels"/> compiled for one vector width <typeparamref name="TVec"/>.</summary>
-internal sealed unsafe class CpuKernels<TVec>(WorkerPool pool, ScratchMemory shared, ScratchMemory perWorker, CpuPaths paths) : CpuKernels
-    where TVec : unmanaged, IVec<TVec>
+internal sealed unsafe class CpuKernels<TVec>(WorkerPool pool, ScratchMemory shared, ScratchMemory perWorker, CpuPaths paths, CpuPackedWeights packed)
+    : CpuKernels where TVec : unmanaged, IVec<TVec>
 {
-    private readonly CpuConv2d<TVec> _conv = new(pool, shared, perWorker, paths);
+    private readonly CpuConv2d<TVec> _conv = new(pool, shared, perWorker, paths, (paths & CpuPaths.PackedWeights) != 0 ? packed : null);
 
     public override CpuIsa Isa => TVec.Count == 16 ? CpuIsa.Vector512 : CpuIsa.Vector256;
 
@@ -36,7 +36,7 @@ internal sealed unsafe class CpuKernels<TVec>(WorkerPool pool, ScratchMemory sha
 
     public override void AddBiasRows(float* bias, float* y, int rows, int cols, bool relu) => CpuGemm<TVec>.AddBiasRows(bias, y, rows, cols, relu);
 
-    public override void Conv2dForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu) => _conv.Forward(g, x, w, bias, y, relu);
+    public override void Conv2dForward(in Conv2dGeometry g, float* x, DeviceBuffer w, float* bias, float* y, bool relu) => _conv.Forward(g, x, w, bias, y, relu);
 
     public override void Conv2dBackwardData(in Conv2dGeometry g, float* dy, float* w, float* dx) => _conv.BackwardData(g, dy, w, dx);
 

@@ -1,11 +1,15 @@
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>What a packed copy of a buffer was packed for: the operand's role, the panel width and its shape.</summary>
-internal readonly record struct PackKey(int PanelWidth, bool Transposed, int Rows, int Cols);
+internal readonly record struct PackKey(PackedRole Role, int PanelWidth, bool Transposed, int Rows, int Cols);
+
+/// <summary>The layouts a packed copy can have: a GEMM's B panels, or a convolution forward's filters per algorithm.</summary>
+internal enum PackedRole { GemmB, ImplicitFilters, DirectFilters, LoweringFilters }
 
 /// <summary>
-/// The cpu device's packed copies of GEMM operands that stay the same across calls (a dense layer's weights), so
-/// that they are packed once per change, not once per call. A copy is tied to its buffer's
+/// The cpu device's packed copies of operands that stay the same across calls (a dense layer's weights as a GEMM's B,
+/// a convolution's filters in the layout of its forward algorithm), so that they are packed once per change, not
+/// once per call. A copy is tied to its buffer's
 /// <see cref="DeviceBuffer.Version"/>: any op or upload that may write the buffer makes it stale.
 /// </summary>
 /// <remarks>

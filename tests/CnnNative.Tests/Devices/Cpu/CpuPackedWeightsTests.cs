@@ -1,4 +1,5 @@
 using CnnNative.Devices;
+using CnnNative.Devices.Cpu;
 using static CnnNative.Tests.Devices.DeviceTestSupport;
 
 namespace CnnNative.Tests.Devices.Cpu;
@@ -62,5 +63,51 @@ public class CpuPackedWeightsTests
         perCall.Upload(Random(n * k, 5), b2);
         for (int call = 0; call < 3; call++)
             Compare.BitwiseEqual([Gemm(cached, a1, b3, c1, m, n, k)], [Gemm(perCall, a2, b2, c2, m, n, k)], $"new buffer, call {call}");
+    }
+
+    public static IEnumerable<TestCaseData> ConvCases()
+    {
+        (Conv2dAlgorithm Algorithm, Conv2dGeometry G)[] shapes =
+        [
+            (Conv2dAlgorithm.Direct, new(2, 1, 12, 12, 32, 5, 5, 1, 1, 2, 2)),
+            (Conv2dAlgorithm.Implicit, new(2, 8, 9, 9, 32, 3, 3, 1, 1, 1, 1)),
+            (Conv2dAlgorithm.Lowering, new(2, 5, 9, 9, 7, 3, 3, 2, 2, 1, 1)),
+        ];
+        foreach (var (algorithm, g) in shapes)
+            foreach (var isa in new[] { CpuIsa.Vector256, CpuIsa.Vector512 })
+                yield return new TestCaseData(g, isa, algorithm).SetArgDisplayNames(algorithm.ToString(), isa.ToString());
+    }
+
+    [TestCaseSource(nameof(ConvCases))]
+    public void CachedFiltersGiveThePerCallBitsAndFollowEveryChange(Conv2dGeometry g, CpuIsa isa, Conv2dAlgorithm algorithm)
+    {
+        using var cached = new CpuDevice(new CpuDeviceOptions { Threads = 2, Isa = isa });
+        using var perCall = new CpuDevice(new CpuDeviceOptions { Threads = 2, Isa = isa, Paths = CpuPaths.All & ~CpuPaths.PackedWeights });
+        var devices = new[] { cached, perCall };
+        var x = devices.Select(d => d.Allocate(g.InputLength)).ToArray();
+        var w = devices.Select(d => d.Allocate(g.FilterLength)).ToArray();
+        var y = devices.Select(d => d.Allocate(g.OutputLength)).ToArray();
+        var grad = devices.Select(d => d.Allocate(g.FilterLength)).ToArray();
+        void Upload(DeviceBuffer[] b, float[] host) { for (int i = 0; i < 2; i++) devices[i].Upload(host, b[i]); }
+        float[][] Forward()
+            => [.. Enumerable.Range(0, 2).Select(i =>
+            {
+                devices[i].Conv2dForward(g, x[i], w[i], null, y[i], Activation.ReLU);
+                var host = new float[g.OutputLength];
+                devices[i].Download(y[i], host);
+                return host;
+            })];
+        Upload(x, Random(g.InputLength, 1));
+        Upload(w, Random(g.FilterLength, 2));
+        Upload(grad, Random(g.FilterLength, 3));
+        Assert.That(cached.PlanConv2d(g).Forward, Is.EqualTo(algorithm), "the case runs the path it is named for");
+        for (int call = 0; call < 3; call++) { var r = Forward(); Compare.BitwiseEqual([r[0]], [r[1]], $"call {call}"); }
+        Upload(w, Random(g.FilterLength, 4));
+        for (int call = 0; call < 3; call++) { var r = Forward(); Compare.BitwiseEqual([r[0]], [r[1]], $"after upload, call {call}"); }
+        for (int step = 0; step < 2; step++)
+        {
+            for (int i = 0; i < 2; i++) devices[i].SgdStep(g.FilterLength, w[i], grad[i], null, 0.25f, 0f, 0f, false);
+            for (int call = 0; call < 3; call++) { var r = Forward(); Compare.BitwiseEqual([r[0]], [r[1]], $"after step {step}, call {call}"); }
+        }
     }
 }
