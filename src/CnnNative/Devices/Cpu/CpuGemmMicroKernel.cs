@@ -45,7 +45,9 @@ internal static unsafe class CpuGemmMicroKernel<TVec> where TVec : unmanaged, IV
             StoreNarrow(tile, c, ldc, alpha, beta, rowBias, mr, nr);
             return;
         }
-        Accumulate(kc, ap, bp, tile);
+        // The whole tile (MR×NR, row-major) into the stack tile: the full-width kernel with C = the tile, kept apart
+        // from the store so alpha and beta never compete with the accumulators for registers.
+        AccumulateUpdate(kc, ap, bp, tile, NR, 0, null, MR);
         if (mr == MR && nr == NR)
         {
             for (int i = 0; i < MR; i++)
@@ -66,68 +68,8 @@ internal static unsafe class CpuGemmMicroKernel<TVec> where TVec : unmanaged, IV
     }
 
     /// <summary>
-    /// tile (MR×NR, row-major) = Ap · Bp over kc steps. Kept apart from the store, with pointer arguments only, so
-    /// that the accumulators, the 2 B vectors and the broadcast A value fit the register file (alpha and beta
-    /// would otherwise push an accumulator to the stack).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Accumulate(int kc, float* ap, float* bp, float* tile)
-    {
-        TVec c00 = TVec.Zero, c01 = TVec.Zero;
-        TVec c10 = TVec.Zero, c11 = TVec.Zero;
-        TVec c20 = TVec.Zero, c21 = TVec.Zero;
-        TVec c30 = TVec.Zero, c31 = TVec.Zero;
-        TVec c40 = TVec.Zero, c41 = TVec.Zero;
-        TVec c50 = TVec.Zero, c51 = TVec.Zero;
-        TVec c60 = TVec.Zero, c61 = TVec.Zero;
-        TVec c70 = TVec.Zero, c71 = TVec.Zero;
-        TVec c80 = TVec.Zero, c81 = TVec.Zero;
-        TVec c90 = TVec.Zero, c91 = TVec.Zero;
-        TVec c100 = TVec.Zero, c101 = TVec.Zero;
-        TVec c110 = TVec.Zero, c111 = TVec.Zero;
-        TVec c120 = TVec.Zero, c121 = TVec.Zero;
-        TVec c130 = TVec.Zero, c131 = TVec.Zero;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = TVec.Load(bp);
-            var b1 = TVec.Load(bp + L);
-            TVec a;
-            a = TVec.Broadcast(ap[0]); c00 = TVec.MulAdd(a, b0, c00); c01 = TVec.MulAdd(a, b1, c01);
-            a = TVec.Broadcast(ap[1]); c10 = TVec.MulAdd(a, b0, c10); c11 = TVec.MulAdd(a, b1, c11);
-            a = TVec.Broadcast(ap[2]); c20 = TVec.MulAdd(a, b0, c20); c21 = TVec.MulAdd(a, b1, c21);
-            a = TVec.Broadcast(ap[3]); c30 = TVec.MulAdd(a, b0, c30); c31 = TVec.MulAdd(a, b1, c31);
-            a = TVec.Broadcast(ap[4]); c40 = TVec.MulAdd(a, b0, c40); c41 = TVec.MulAdd(a, b1, c41);
-            a = TVec.Broadcast(ap[5]); c50 = TVec.MulAdd(a, b0, c50); c51 = TVec.MulAdd(a, b1, c51);
-            if (MR > 6) { a = TVec.Broadcast(ap[6]); c60 = TVec.MulAdd(a, b0, c60); c61 = TVec.MulAdd(a, b1, c61); }
-            if (MR > 7) { a = TVec.Broadcast(ap[7]); c70 = TVec.MulAdd(a, b0, c70); c71 = TVec.MulAdd(a, b1, c71); }
-            if (MR > 8) { a = TVec.Broadcast(ap[8]); c80 = TVec.MulAdd(a, b0, c80); c81 = TVec.MulAdd(a, b1, c81); }
-            if (MR > 9) { a = TVec.Broadcast(ap[9]); c90 = TVec.MulAdd(a, b0, c90); c91 = TVec.MulAdd(a, b1, c91); }
-            if (MR > 10) { a = TVec.Broadcast(ap[10]); c100 = TVec.MulAdd(a, b0, c100); c101 = TVec.MulAdd(a, b1, c101); }
-            if (MR > 11) { a = TVec.Broadcast(ap[11]); c110 = TVec.MulAdd(a, b0, c110); c111 = TVec.MulAdd(a, b1, c111); }
-            if (MR > 12) { a = TVec.Broadcast(ap[12]); c120 = TVec.MulAdd(a, b0, c120); c121 = TVec.MulAdd(a, b1, c121); }
-            if (MR > 13) { a = TVec.Broadcast(ap[13]); c130 = TVec.MulAdd(a, b0, c130); c131 = TVec.MulAdd(a, b1, c131); }
-            ap += MR;
-            bp += NR;
-        }
-        TVec.Store(c00, tile + 0 * NR); TVec.Store(c01, tile + 0 * NR + L);
-        TVec.Store(c10, tile + 1 * NR); TVec.Store(c11, tile + 1 * NR + L);
-        TVec.Store(c20, tile + 2 * NR); TVec.Store(c21, tile + 2 * NR + L);
-        TVec.Store(c30, tile + 3 * NR); TVec.Store(c31, tile + 3 * NR + L);
-        TVec.Store(c40, tile + 4 * NR); TVec.Store(c41, tile + 4 * NR + L);
-        TVec.Store(c50, tile + 5 * NR); TVec.Store(c51, tile + 5 * NR + L);
-        if (MR > 6) { TVec.Store(c60, tile + 6 * NR); TVec.Store(c61, tile + 6 * NR + L); }
-        if (MR > 7) { TVec.Store(c70, tile + 7 * NR); TVec.Store(c71, tile + 7 * NR + L); }
-        if (MR > 8) { TVec.Store(c80, tile + 8 * NR); TVec.Store(c81, tile + 8 * NR + L); }
-        if (MR > 9) { TVec.Store(c90, tile + 9 * NR); TVec.Store(c91, tile + 9 * NR + L); }
-        if (MR > 10) { TVec.Store(c100, tile + 10 * NR); TVec.Store(c101, tile + 10 * NR + L); }
-        if (MR > 11) { TVec.Store(c110, tile + 11 * NR); TVec.Store(c111, tile + 11 * NR + L); }
-        if (MR > 12) { TVec.Store(c120, tile + 12 * NR); TVec.Store(c121, tile + 12 * NR + L); }
-        if (MR > 13) { TVec.Store(c130, tile + 13 * NR); TVec.Store(c131, tile + 13 * NR + L); }
-    }
-
-    /// <summary>
     /// tile (MR×L used of MR×NR) = Ap · Bp[:, 0..L): the left vector of a panel only. Same sums, in the same order,
-    /// as the first L columns of <see cref="Accumulate"/>.
+    /// as the first L columns of <see cref="AccumulateUpdate"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void AccumulateNarrow(int kc, float* ap, float* bp, float* tile)
@@ -211,8 +153,8 @@ internal static unsafe class CpuGemmMicroKernel<TVec> where TVec : unmanaged, IV
     /// <summary>
     /// Full-width tile (NR columns, the first <paramref name="mr"/> of MR rows) with alpha = 1: C = Ap · Bp (+ C
     /// when addC = 1) (+ rowBias), the accumulators going straight from registers to C. The padding rows of a
-    /// partial tile are computed (they are zeros in Ap) but not stored. Same sums, in the same order, as
-    /// <see cref="Accumulate"/> followed by the stored update.
+    /// partial tile are computed (they are zeros in Ap) but not stored. Also the general path's accumulation into a
+    /// stack tile (C = the tile, ldc = NR, addC = 0).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void AccumulateUpdate(int kc, float* ap, float* bp, float* c, int ldc, int addC, float* rowBias, int mr)
