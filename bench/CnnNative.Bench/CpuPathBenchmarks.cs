@@ -10,9 +10,10 @@ namespace CnnNative.Bench;
 
 /// <summary>
 /// A/B of the cpu device's optional paths (<see cref="CpuPaths"/>: direct and implicit-GEMM convolution, lowering from
-/// padded slices and the batch-1 split, grouped dot products, even column blocks and the few-rows GEMM driver)
-/// against the paths they replaced: each case creates its own device with <see cref="CpuDeviceOptions.Paths"/> set,
-/// so the two configurations never share state and may run in one process.
+/// padded slices and the batch-1 split, grouped dot products, even column blocks, the few-rows GEMM driver, fused
+/// activations and packed weights) against the paths they replaced, at both vector widths
+/// (<see cref="CpuDeviceOptions.Isa"/>; Vector512 runs in software where AVX-512 is absent): each case creates its own
+/// device with its options set, so the configurations never share state and may run in one process.
 /// </summary>
 [MemoryDiagnoser]
 public class CpuPathBenchmarks : IWork
@@ -27,6 +28,9 @@ public class CpuPathBenchmarks : IWork
     [Params(CpuPaths.None, CpuPaths.All)]
     public CpuPaths Paths { get; set; }
 
+    [Params(CpuIsa.Vector256, CpuIsa.Vector512)]
+    public CpuIsa Isa { get; set; }
+
     public double Flops(BenchmarkCase c) => c.Descriptor.WorkloadMethod.Name switch
     {
         nameof(MonoConvForward) or nameof(MonoConvBackwardFilter) => MonoConv.Flops,
@@ -37,7 +41,7 @@ public class CpuPathBenchmarks : IWork
     [GlobalSetup]
     public void Setup()
     {
-        _device = new CpuDevice(new CpuDeviceOptions { Paths = Paths });
+        _device = new CpuDevice(new CpuDeviceOptions { Paths = Paths, Isa = Isa });
         DeviceBuffer Alloc(int n) { var b = _device.Allocate(n); _device.Upload(Enumerable.Range(0, n).Select(i => (i % 11) * 0.1f - 0.5f).ToArray(), b); _buffers.Add(b); return b; }
         var g = MonoConv;
         (_x, _w, _b, _y, _dw, _db) = (Alloc(g.InputLength), Alloc(g.FilterLength), Alloc(g.K), Alloc(g.OutputLength), Alloc(g.FilterLength), Alloc(g.K));
@@ -84,4 +88,7 @@ public class CpuPathBenchmarks : IWork
 
     [Benchmark(Description = "convnet inference, batch 1")]
     public Tensor ConvnetBatch1() => _model.Forward(_x1);
+
+    [Benchmark(Description = "convnet inference, batch 64")]
+    public Tensor ConvnetBatch64() => _model.Forward(_x64);
 }

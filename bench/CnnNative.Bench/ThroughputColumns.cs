@@ -15,7 +15,8 @@ public interface IWork
 /// <summary>GFLOP/s and percent of the FMA peak (measured once per process, all cores) beside BenchmarkDotNet's mean.</summary>
 public sealed class ThroughputColumn(bool percentOfPeak) : IColumn
 {
-    private static readonly Lazy<double> Peak = new(() => FmaPeak.Measure(0, 0.5));
+    private static readonly Lazy<FmaPeakReading> Peaks = new(() => FmaPeak.MeasureWidths(0, 0.5));
+    private static readonly Lazy<double> Peak = new(() => Peaks.Value.WidestGflops);
 
     public string Id => percentOfPeak ? "PercentOfPeak" : "GFLOPs";
     public string ColumnName => percentOfPeak ? "% of peak" : "GFLOP/s";
@@ -24,7 +25,7 @@ public sealed class ThroughputColumn(bool percentOfPeak) : IColumn
     public int PriorityInCategory => percentOfPeak ? 1 : 0;
     public bool IsNumeric => true;
     public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => percentOfPeak ? $"GFLOP/s as a share of the measured FMA peak ({Peak.Value:F0} GFLOP/s)" : "2·N·K·C·R·S·P·Q (conv) or 2·m·n·k (GEMM) per second";
+    public string Legend => percentOfPeak ? $"GFLOP/s as a share of the measured FMA peak of the widest vectors ({Peak.Value:F0} GFLOP/s, {Peaks.Value.WidestWidth}; Vector256 {Peaks.Value.Vector256Gflops:F0})" : "2·N·K·C·R·S·P·Q (conv) or 2·m·n·k (GEMM) per second";
     public bool IsAvailable(Summary summary) => true;
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);

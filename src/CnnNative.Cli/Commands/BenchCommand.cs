@@ -42,7 +42,9 @@ public static class BenchCommand
                                    [new OnnxRuntimeEngine()]);
         var report = suite.Run(devices, ops: !a.Flag("models-only"), models: !a.Flag("ops-only"));
 
-        ctx.Out.WriteLine($"{report.Machine}; {report.Threads} threads; FMA peak {report.PeakGflops:F0} GFLOP/s (measured now)");
+        ctx.Out.WriteLine($"{report.Machine}; {report.Threads} threads; FMA peak {report.PeakGflops:F0} GFLOP/s (measured now: " +
+                          $"Vector256 {report.PeakGflopsVector256:F0}, Vector512 {(report.PeakGflopsVector512 is { } p512 ? p512.ToString("F0", CultureInfo.InvariantCulture) : "not in hardware")})");
+        ctx.Out.WriteLine($"cpu: {report.CpuModel}; cpu device ISA: {report.Isa}");
         if (report.Ops.Count > 0)
         {
             var table = new Table().AddColumns("op", "shape", "device", "ms", "GFLOP/s", "% of peak", "GB/s");

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CnnNative.Devices;
 
 /// <summary>
-/// Creates devices by name: "reference", "cpu", "native", "native:avx2", "native:avx512", "opencl", "opencl:N",
-/// "opencl:NAME", "auto".
+/// Creates devices by name: "reference", "cpu", "cpu:vector256", "cpu:vector512" (the cpu device at a forced vector
+/// width, <see cref="CpuIsa"/>), "native", "native:avx2", "native:avx512", "opencl", "opencl:N", "opencl:NAME", "auto".
 /// </summary>
 public static class Device
 {
@@ -25,6 +25,8 @@ public static class Device
         {
             "reference" => new ReferenceDevice(),
             "cpu" => new CpuDevice(threads),
+            "cpu:vector256" => new CpuDevice(new CpuDeviceOptions { Threads = threads, Isa = CpuIsa.Vector256 }),
+            "cpu:vector512" => new CpuDevice(new CpuDeviceOptions { Threads = threads, Isa = CpuIsa.Vector512 }),
             "native" => Native.NativeDevice.Create(threads),
             "native:avx2" => Native.NativeDevice.Create(threads, Native.NativeIsa.Avx2),
             "native:avx512" => Native.NativeDevice.Create(threads, Native.NativeIsa.Avx512),
@@ -57,7 +59,7 @@ public static class Device
     }
 
     /// <summary>The names <see cref="Create"/> understands.</summary>
-    public static IReadOnlyList<string> KnownNames { get; } = ["reference", "cpu", "native", "native:avx2", "native:avx512", "opencl", "opencl:N", "opencl:NAME", "auto"];
+    public static IReadOnlyList<string> KnownNames { get; } = ["reference", "cpu", "cpu:vector256", "cpu:vector512", "native", "native:avx2", "native:avx512", "opencl", "opencl:N", "opencl:NAME", "auto"];
 }
 
 /// <summary>A device name that is unknown, or a device that is not present or cannot be used on this machine.</summary>

@@ -72,7 +72,7 @@ public abstract class DeviceBase : IDevice
     public void Download(DeviceBuffer source, Span<float> destination, int offset = 0)
     {
         using var op = OpCheck.Length(this, nameof(Download), offset);
-        op.Buffer(source, (long)offset + destination.Length);
+        op.Input(source, (long)offset + destination.Length);
         if (!destination.IsEmpty) DownloadCore(source, destination, offset);
     }
 
@@ -185,8 +185,8 @@ public abstract class DeviceBase : IDevice
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, DeviceBuffer a, DeviceBuffer b, float beta, DeviceBuffer c)
     {
         using var op = OpCheck.Gemm(this, nameof(Gemm), m, n, k);
-        op.Buffer(a, (long)m * k);
-        op.Buffer(b, (long)k * n);
+        op.Input(a, (long)m * k);
+        op.Input(b, (long)k * n);
         op.Buffer(c, (long)m * n);
         if (m > 0 && n > 0) GemmCore(transA, transB, m, n, k, alpha, a, b, beta, c);
     }
@@ -198,6 +198,16 @@ public abstract class DeviceBase : IDevice
         op.Buffer(bias, cols);
         op.Buffer(y, (long)rows * cols);
         if (rows > 0 && cols > 0) AddBiasRowsCore(rows, cols, bias, y);
+    }
+
+    /// <inheritdoc />
+    public void AddBiasRows(int rows, int cols, DeviceBuffer bias, DeviceBuffer y, Activation activation)
+    {
+        using var op = OpCheck.Matrix(this, nameof(AddBiasRows), rows, cols);
+        op.Defined(activation);
+        op.Input(bias, cols);
+        op.Buffer(y, (long)rows * cols);
+        if (rows > 0 && cols > 0) AddBiasRowsCore(rows, cols, bias, y, activation);
     }
 
     /// <inheritdoc />
@@ -215,19 +225,31 @@ public abstract class DeviceBase : IDevice
     public void Conv2dForward(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y)
     {
         using var op = OpCheck.Conv(this, nameof(Conv2dForward), g);
-        op.Buffer(x, InputLength(g));
-        op.Buffer(w, FilterLength(g));
-        if (bias is not null) op.Buffer(bias, g.K);
+        op.Input(x, InputLength(g));
+        op.Input(w, FilterLength(g));
+        if (bias is not null) op.Input(bias, g.K);
         op.Buffer(y, OutputLength(g));
         Conv2dForwardCore(g, x, w, bias, y);
+    }
+
+    /// <inheritdoc />
+    public void Conv2dForward(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, Activation activation)
+    {
+        using var op = OpCheck.Conv(this, nameof(Conv2dForward), g);
+        op.Defined(activation);
+        op.Input(x, InputLength(g));
+        op.Input(w, FilterLength(g));
+        if (bias is not null) op.Input(bias, g.K);
+        op.Buffer(y, OutputLength(g));
+        Conv2dForwardCore(g, x, w, bias, y, activation);
     }
 
     /// <inheritdoc />
     public void Conv2dBackwardData(in Conv2dGeometry g, DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx)
     {
         using var op = OpCheck.Conv(this, nameof(Conv2dBackwardData), g);
-        op.Buffer(dy, OutputLength(g));
-        op.Buffer(w, FilterLength(g));
+        op.Input(dy, OutputLength(g));
+        op.Input(w, FilterLength(g));
         op.Buffer(dx, InputLength(g));
         Conv2dBackwardDataCore(g, dy, w, dx);
     }
@@ -236,8 +258,8 @@ public abstract class DeviceBase : IDevice
     public void Conv2dBackwardFilter(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? db)
     {
         using var op = OpCheck.Conv(this, nameof(Conv2dBackwardFilter), g);
-        op.Buffer(x, InputLength(g));
-        op.Buffer(dy, OutputLength(g));
+        op.Input(x, InputLength(g));
+        op.Input(dy, OutputLength(g));
         op.Buffer(dw, FilterLength(g));
         if (db is not null) op.Buffer(db, g.K);
         Conv2dBackwardFilterCore(g, x, dy, dw, db);
@@ -417,10 +439,22 @@ public abstract class DeviceBase : IDevice
     protected abstract void GemmCore(bool transA, bool transB, int m, int n, int k, float alpha, DeviceBuffer a, DeviceBuffer b, float beta, DeviceBuffer c);
     /// <summary>Gemm family; rows, cols &gt; 0.</summary>
     protected abstract void AddBiasRowsCore(int rows, int cols, DeviceBuffer bias, DeviceBuffer y);
+    /// <summary>The fused bias and activation; by default the two ops one after the other, y in place.</summary>
+    protected virtual void AddBiasRowsCore(int rows, int cols, DeviceBuffer bias, DeviceBuffer y, Activation activation)
+    {
+        AddBiasRowsCore(rows, cols, bias, y);
+        ActivationForwardCore(activation, rows * cols, y, y);
+    }
     protected abstract void SumRowsCore(int rows, int cols, DeviceBuffer x, DeviceBuffer sums);
 
     /// <summary>Conv2d family; a constructed geometry, buffers long enough (bias and db may be null).</summary>
     protected abstract void Conv2dForwardCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y);
+    /// <summary>The fused convolution and activation; by default the two ops one after the other, y in place.</summary>
+    protected virtual void Conv2dForwardCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, Activation activation)
+    {
+        Conv2dForwardCore(g, x, w, bias, y);
+        ActivationForwardCore(activation, (int)OutputLength(g), y, y);
+    }
     protected abstract void Conv2dBackwardDataCore(in Conv2dGeometry g, DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx);
     protected abstract void Conv2dBackwardFilterCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? db);
 

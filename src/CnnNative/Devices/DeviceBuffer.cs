@@ -39,6 +39,16 @@ public abstract class DeviceBuffer : IDisposable
     /// </summary>
     internal PhysicalLayout Layout { get; set; }
 
+    /// <summary>
+    /// Counts the ops and uploads that may have written the buffer (the device's checks bump it, under its op
+    /// lock), so a device can keep something derived from the contents (the cpu device's packed weights) and know
+    /// when it is stale: the same version means the same contents.
+    /// </summary>
+    internal long Version { get; private set; }
+
+    /// <summary>Counts a write (see <see cref="Version"/>); called under the owner's op lock.</summary>
+    internal void Touch() => Version++;
+
     /// <summary>The device's weak handle on this buffer (so a forgotten buffer can still be finalised).</summary>
     internal WeakReference<DeviceBuffer> Registration { get; }
 

@@ -87,6 +87,9 @@ public interface IDevice : IDisposable
     /// <summary>y[r, j] += bias[j] for rows × cols.</summary>
     void AddBiasRows(int rows, int cols, DeviceBuffer bias, DeviceBuffer y);
 
+    /// <summary>y[r, j] = f(y[r, j] + bias[j]): a dense layer's bias with its activation fused (one pass over y on the cpu device).</summary>
+    void AddBiasRows(int rows, int cols, DeviceBuffer bias, DeviceBuffer y, Activation activation);
+
     /// <summary>sums[j] += Σ_r x[r, j] (the bias gradient of a dense layer).</summary>
     void SumRows(int rows, int cols, DeviceBuffer x, DeviceBuffer sums);
 
@@ -94,6 +97,12 @@ public interface IDevice : IDisposable
 
     /// <summary>y = conv(x, w) + bias (bias may be null). Cross-correlation, zero padding, as in every CNN library.</summary>
     void Conv2dForward(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y);
+
+    /// <summary>
+    /// y = f(conv(x, w) + bias): the convolution with its activation fused, the same values as
+    /// <see cref="ActivationForward"/> on its output (the cpu device applies ReLU in the convolution's store).
+    /// </summary>
+    void Conv2dForward(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, Activation activation);
 
     /// <summary>dx = gradient of the loss with respect to x (overwritten).</summary>
     void Conv2dBackwardData(in Conv2dGeometry g, DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx);

@@ -103,9 +103,17 @@ internal ref struct OpCheck
 
     /// <summary>
     /// Throws unless <paramref name="buffer"/> is non-null, not disposed, owned by this device and holds at least
-    /// <paramref name="needed"/> elements.
+    /// <paramref name="needed"/> elements; then counts the op as a write of it (<see cref="DeviceBuffer.Version"/>):
+    /// every buffer an op takes is taken as written unless the op names it an <see cref="Input"/>.
     /// </summary>
     public readonly void Buffer(DeviceBuffer? buffer, long needed, [CallerArgumentExpression(nameof(buffer))] string name = "")
+    {
+        Input(buffer, needed, name);
+        buffer!.Touch();
+    }
+
+    /// <summary><see cref="Buffer"/> for a buffer the op only reads: its version stays.</summary>
+    public readonly void Input(DeviceBuffer? buffer, long needed, [CallerArgumentExpression(nameof(buffer))] string name = "")
     {
         if (buffer is null) throw new ArgumentNullException(name, $"{_op}: buffer '{name}' is null.");
         if (buffer.IsDisposed) ThrowDisposed(buffer, name);

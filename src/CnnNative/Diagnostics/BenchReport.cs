@@ -26,7 +26,11 @@ public sealed record ModelResult(
     [property: JsonPropertyName("infer_batch256_images_per_second")] double InferBatch256ImagesPerSecond,
     [property: JsonPropertyName("max_abs_difference")] double? MaxAbsDifference = null);
 
-/// <summary>Everything one benchmark run measured, with the machine and the FMA peak measured in the same run.</summary>
+/// <summary>
+/// Everything one benchmark run measured, with the machine and the FMA peak measured in the same run.
+/// <see cref="PeakGflops"/> is the widest vectors' peak (what every percent of peak divides by); the two widths'
+/// peaks, the processor's model and the cpu device's instruction set follow it.
+/// </summary>
 public sealed record BenchReport(
     [property: JsonPropertyName("date")] DateTime Date,
     [property: JsonPropertyName("machine")] string Machine,
@@ -34,4 +38,8 @@ public sealed record BenchReport(
     [property: JsonPropertyName("peak_gflops")] double PeakGflops,
     [property: JsonPropertyName("ops")] IReadOnlyList<OpResult> Ops,
     [property: JsonPropertyName("models")] IReadOnlyList<ModelResult> Models,
-    [property: JsonPropertyName("skipped")] IReadOnlyList<string> Skipped);
+    [property: JsonPropertyName("skipped")] IReadOnlyList<string> Skipped,
+    [property: JsonPropertyName("peak_gflops_vector256")] double? PeakGflopsVector256 = null,
+    [property: JsonPropertyName("peak_gflops_vector512")] double? PeakGflopsVector512 = null,
+    [property: JsonPropertyName("cpu_model")] string? CpuModel = null,
+    [property: JsonPropertyName("isa")] string? Isa = null);

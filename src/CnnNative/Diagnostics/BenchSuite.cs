@@ -1,5 +1,6 @@
 using CnnNative.Data;
 using CnnNative.Devices;
+using CnnNative.Devices.Cpu;
 using CnnNative.Models;
 using CnnNative.Tensors;
 using CnnNative.Training;
@@ -23,7 +24,8 @@ public sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Action<
     public BenchReport Run(IEnumerable<string> deviceNames, bool ops = true, bool models = true)
     {
         progress?.Invoke("measuring the FMA peak");
-        double peak = FmaPeak.Measure(Threads);
+        var peaks = FmaPeak.MeasureWidths(Threads);
+        double peak = peaks.WidestGflops;
         var opResults = new List<OpResult>();
         var modelResults = new List<ModelResult>();
         var skipped = new List<string>();
@@ -43,21 +45,12 @@ public sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Action<
                 if (models) modelResults.AddRange(MeasureModels(device));
             }
         }
-        return new BenchReport(DateTime.UtcNow, MachineDescription(), Threads, peak, opResults, modelResults, skipped);
+        return new BenchReport(DateTime.UtcNow, MachineDescription(), Threads, peak, opResults, modelResults, skipped,
+                               peaks.Vector256Gflops, peaks.Vector512Gflops, CpuProcessor.Model(), CpuProcessor.Isa(CpuIsa.Auto));
     }
 
     private static string MachineDescription()
-    {
-        string cpu = "unknown processor";
-        try
-        {
-            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"));
-            if (line is not null) cpu = line[(line.IndexOf(':') + 1)..].Trim();
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return $"{cpu}, {Environment.ProcessorCount} logical cores, {Environment.OSVersion}";
-    }
+        => $"{CpuProcessor.Model()}, {Environment.ProcessorCount} logical cores, {Environment.OSVersion}";
 
     private IEnumerable<OpResult> MeasureOps(IDevice device, double peak)
     {

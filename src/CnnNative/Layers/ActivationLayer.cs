@@ -11,6 +11,12 @@ public abstract class ActivationLayer(Activation function) : Layer
 
     public Activation Function { get; } = function;
 
+    /// <summary>
+    /// Whether the layer before applies this activation in its own forward (<see cref="Layer.TryFuse"/>): forward
+    /// then returns its input, which already is f(…); backward still computes dx from that output.
+    /// </summary>
+    internal bool FusedIntoPrevious { get; set; }
+
     public override string Spec => Function.ToString().ToLowerInvariant();
 
     protected override Shape Initialize(Shape input, Random rng)
@@ -23,6 +29,11 @@ public abstract class ActivationLayer(Activation function) : Layer
     public override Tensor Forward(Tensor x, bool training)
     {
         CheckInput(x);
+        if (FusedIntoPrevious)
+        {
+            _lastOutput = x;
+            return x;
+        }
         var y = _output.Get(x.Shape);
         Device.ActivationForward(Function, x.Length, x.Buffer, y.Buffer);
         _lastOutput = y;

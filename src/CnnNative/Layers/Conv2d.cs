@@ -14,6 +14,7 @@ public sealed class Conv2d : Layer
     private Workspace _output = null!, _inputGradient = null!;
     private Conv2dGeometry _geometry;
     private Tensor? _lastInput;
+    private Activation? _fused;
 
     /// <summary>Square kernel, stride and padding.</summary>
     public Conv2d(int filters, int kernel, int stride = 1, int padding = 0, bool bias = true, Initializer init = Initializer.He)
@@ -96,6 +97,14 @@ public sealed class Conv2d : Layer
         return new Shape(Filters, _geometry.P, _geometry.Q);
     }
 
+    /// <summary>Takes a following ReLU into the convolution's store (see <see cref="Layer.TryFuse"/>).</summary>
+    internal override bool TryFuse(ActivationLayer next)
+    {
+        if (next.Function != Activation.ReLU || _fused is not null) return false;
+        _fused = next.Function;
+        return true;
+    }
+
     private Conv2dGeometry Geometry(int n) => n == _geometry.N ? _geometry : _geometry = _geometry.WithBatch(n);
 
     public override Tensor Forward(Tensor x, bool training)
@@ -103,7 +112,8 @@ public sealed class Conv2d : Layer
         CheckInput(x);
         var g = Geometry(x.Shape[0]);
         var y = _output.Get(OutputShape.WithBatch(g.N));
-        Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer);
+        if (_fused is { } f) Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer, f);
+        else Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer);
         _lastInput = x;
         return y;
     }

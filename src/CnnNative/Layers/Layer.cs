@@ -48,6 +48,13 @@ public abstract class Layer : IDisposable
         OutputShape = Initialize(inputShape, rng);
     }
 
+    /// <summary>
+    /// Asks the layer to apply <paramref name="next"/>'s activation in its own forward (Conv2d and Linear take
+    /// ReLU into the device op's store); true when it will, and <paramref name="next"/> then passes its input
+    /// through. Called by <see cref="Training.Sequential.Add"/> for a layer and the activation that follows it.
+    /// </summary>
+    internal virtual bool TryFuse(ActivationLayer next) => false;
+
     /// <summary>Checks the input shape, creates parameters and workspaces, returns the output shape.</summary>
     protected abstract Shape Initialize(Shape input, Random rng);
 

@@ -1,3 +1,4 @@
+using CnnNative.Devices;
 using CnnNative.Tensors;
 
 namespace CnnNative.Layers;
@@ -12,6 +13,7 @@ public sealed class Linear : Layer
     private Parameter? _bias;
     private Workspace _output = null!, _inputGradient = null!;
     private Tensor? _lastInput;
+    private Activation? _fused;
     private int _features;
 
     public Linear(int units, bool bias = true, Initializer init = Initializer.He)
@@ -39,13 +41,26 @@ public sealed class Linear : Layer
         return new Shape(Units);
     }
 
+    /// <summary>Takes a following ReLU into the bias pass (see <see cref="Layer.TryFuse"/>).</summary>
+    internal override bool TryFuse(ActivationLayer next)
+    {
+        if (next.Function != Activation.ReLU || _fused is not null) return false;
+        _fused = next.Function;
+        return true;
+    }
+
     public override Tensor Forward(Tensor x, bool training)
     {
         CheckInput(x);
         int n = x.Shape[0];
         var y = _output.Get(new Shape(n, Units));
         Device.Gemm(false, true, n, Units, _features, 1f, x.Buffer, _weight.Value.Buffer, 0f, y.Buffer);
-        if (_bias is not null) Device.AddBiasRows(n, Units, _bias.Value.Buffer, y.Buffer);
+        if (_fused is { } f)
+        {
+            if (_bias is not null) Device.AddBiasRows(n, Units, _bias.Value.Buffer, y.Buffer, f);
+            else Device.ActivationForward(f, n * Units, y.Buffer, y.Buffer);
+        }
+        else if (_bias is not null) Device.AddBiasRows(n, Units, _bias.Value.Buffer, y.Buffer);
         _lastInput = x;
         return y;
     }

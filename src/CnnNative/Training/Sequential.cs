@@ -75,6 +75,8 @@ public sealed class Sequential : IDisposable
         layer.Name = $"{kind}_{count}";
         layer.Build(Device, OutputShape, new Random(_initRandom.Next()));
         layer.NameParameters();
+        // Conv2d → ReLU and Linear → ReLU: the activation is applied in the layer's device op (one pass less).
+        if (layer is ActivationLayer activation && _layers.Count > 0 && _layers[^1].TryFuse(activation)) activation.FusedIntoPrevious = true;
         _layers.Add(layer);
         return this;
     }

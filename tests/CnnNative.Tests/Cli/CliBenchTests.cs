@@ -17,6 +17,15 @@ public class CliBenchTests
             using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
             var root = doc.RootElement;
             Assert.That(root.GetProperty("peak_gflops").GetDouble(), Is.GreaterThan(0));
+            // The widest width's peak is the one every percentage divides by; both widths, the model and the ISA are named.
+            double v256 = root.GetProperty("peak_gflops_vector256").GetDouble();
+            var v512 = root.GetProperty("peak_gflops_vector512");
+            double widest = v512.ValueKind == JsonValueKind.Null ? v256 : Math.Max(v256, v512.GetDouble());
+            Assert.That(root.GetProperty("peak_gflops").GetDouble(), Is.EqualTo(widest));
+            Assert.That(v512.ValueKind, Is.EqualTo(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? JsonValueKind.Number : JsonValueKind.Null));
+            Assert.That(root.GetProperty("cpu_model").GetString(), Is.Not.Empty);
+            Assert.That(root.GetProperty("isa").GetString(), Does.Contain("Vector"));
+            Assert.That(r.Out, Does.Contain("cpu device ISA:"));
             var ops = root.GetProperty("ops").EnumerateArray().ToList();
             Assert.That(ops.Count(o => o.GetProperty("op").GetString()!.StartsWith("conv2d_")), Is.EqualTo(12));
             Assert.That(ops.Where(o => o.GetProperty("op").GetString()!.StartsWith("batch_norm_")).Select(o => o.GetProperty("gbps").GetDouble()),

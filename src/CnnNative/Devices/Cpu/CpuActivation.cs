@@ -1,15 +1,15 @@
-using System.Runtime.Intrinsics;
+using CnnNative.Devices.Cpu.Simd;
 
 namespace CnnNative.Devices.Cpu;
 
-/// <summary>The activation family (ReLU, sigmoid, tanh) as <see cref="IRangeKernel"/> structs, forward and backward.</summary>
+/// <summary>
+/// The activation family (ReLU, sigmoid, tanh) as <see cref="IRangeKernel"/> structs, forward and backward, over the
+/// device's vector width (per element the same operations at every width, so the same bits).
+/// </summary>
 internal static unsafe class CpuActivation
 {
-    /// <summary>Lanes per vector (a JIT-time constant).</summary>
-    private static int Lanes => Vector256<float>.Count;
-
     /// <summary>y = f(x).</summary>
-    public struct Forward : IRangeKernel
+    public struct Forward<TVec> : IRangeKernel where TVec : unmanaged, IVec<TVec>
     {
         public float* X, Y;
         public Activation F;
@@ -17,30 +17,29 @@ internal static unsafe class CpuActivation
         public readonly void Run(int start, int end, int chunk)
         {
             float* x = X, y = Y;
-            var one = Vector256<float>.One;
+            var one = TVec.One;
             int i = start;
             switch (F)
             {
                 case Activation.ReLU:
-                    for (; i <= end - Lanes; i += Lanes)
+                    for (; i <= end - TVec.Count; i += TVec.Count)
                     {
-                        var v = Vector256.Load(x + i);
-                        Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, Vector256<float>.Zero).Store(y + i);
+                        TVec.Store(TVec.Relu(TVec.Load(x + i)), y + i);
                     }
                     for (; i < end; i++) y[i] = x[i] > 0 ? x[i] : 0;
                     break;
                 case Activation.Sigmoid:
-                    for (; i <= end - Lanes; i += Lanes) (one / (one + Vector256.Exp(-Vector256.Load(x + i)))).Store(y + i);
+                    for (; i <= end - TVec.Count; i += TVec.Count) TVec.Store(one / (one + TVec.Exp(-TVec.Load(x + i))), y + i);
                     for (; i < end; i++) y[i] = 1f / (1f + MathF.Exp(-x[i]));
                     break;
                 default:
                     // tanh(v) = sign(v)·(1 − e)/(1 + e) with e = exp(−2|v|): never overflows.
-                    var two = Vector256.Create(2f);
-                    for (; i <= end - Lanes; i += Lanes)
+                    var two = TVec.Broadcast(2f);
+                    for (; i <= end - TVec.Count; i += TVec.Count)
                     {
-                        var v = Vector256.Load(x + i);
-                        var e = Vector256.Exp(-two * Vector256.Abs(v));
-                        Vector256.CopySign((one - e) / (one + e), v).Store(y + i);
+                        var v = TVec.Load(x + i);
+                        var e = TVec.Exp(-two * TVec.Abs(v));
+                        TVec.Store(TVec.CopySign((one - e) / (one + e), v), y + i);
                     }
                     for (; i < end; i++) y[i] = MathF.Tanh(x[i]);
                     break;
@@ -49,7 +48,7 @@ internal static unsafe class CpuActivation
     }
 
     /// <summary>dx = dy ⊙ f'(y), from the forward output y.</summary>
-    public struct Backward : IRangeKernel
+    public struct Backward<TVec> : IRangeKernel where TVec : unmanaged, IVec<TVec>
     {
         public float* Y, Dy, Dx;
         public Activation F;
@@ -57,31 +56,30 @@ internal static unsafe class CpuActivation
         public readonly void Run(int start, int end, int chunk)
         {
             float* y = Y, dy = Dy, dx = Dx;
-            var one = Vector256<float>.One;
+            var one = TVec.One;
             int i = start;
             switch (F)
             {
                 case Activation.ReLU:
-                    for (; i <= end - Lanes; i += Lanes)
+                    for (; i <= end - TVec.Count; i += TVec.Count)
                     {
-                        var d = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(y + i), Vector256<float>.Zero), one, Vector256<float>.Zero);
-                        (Vector256.Load(dy + i) * d).Store(dx + i);
+                        TVec.Store(TVec.Load(dy + i) * TVec.PositiveMask(TVec.Load(y + i)), dx + i);
                     }
                     for (; i < end; i++) dx[i] = dy[i] * (y[i] > 0 ? 1f : 0f);
                     break;
                 case Activation.Sigmoid:
-                    for (; i <= end - Lanes; i += Lanes)
+                    for (; i <= end - TVec.Count; i += TVec.Count)
                     {
-                        var v = Vector256.Load(y + i);
-                        (Vector256.Load(dy + i) * (v * (one - v))).Store(dx + i);
+                        var v = TVec.Load(y + i);
+                        TVec.Store(TVec.Load(dy + i) * (v * (one - v)), dx + i);
                     }
                     for (; i < end; i++) dx[i] = dy[i] * (y[i] * (1 - y[i]));
                     break;
                 default:
-                    for (; i <= end - Lanes; i += Lanes)
+                    for (; i <= end - TVec.Count; i += TVec.Count)
                     {
-                        var v = Vector256.Load(y + i);
-                        (Vector256.Load(dy + i) * (one - v * v)).Store(dx + i);
+                        var v = TVec.Load(y + i);
+                        TVec.Store(TVec.Load(dy + i) * (one - v * v), dx + i);
                     }
                     for (; i < end; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
                     break;

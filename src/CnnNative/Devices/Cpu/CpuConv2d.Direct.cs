@@ -2,6 +2,8 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
+using CnnNative.Devices.Cpu.Simd;
+
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>
@@ -13,12 +15,14 @@ namespace CnnNative.Devices.Cpu;
 /// with off = c·Hp·Wp + r·Wp + s. Columns q ≥ Q of a wide row are never stored (forward) or carry dy = 0 (backward
 /// filter), so contiguous vectors run straight across row ends.
 /// </summary>
-internal sealed unsafe partial class CpuConv2d
+internal sealed unsafe partial class CpuConv2d<TVec>
 {
-    /// <summary>Filters computed together: 4 filters × 24 wide positions = 12 accumulators (forward).</summary>
-    private const int DirectKb = 4;
-    /// <summary>Wide positions per forward step: 3 vectors.</summary>
-    private const int DirectJb = 24;
+    /// <summary>Filters computed together (forward): 4 × 3 vectors = 12 ymm accumulators, or 8 × 3 = 24 zmm.</summary>
+    private static int DirectKb => TVec.Count == 16 ? 8 : 4;
+    /// <summary>Filters per backward-filter step (4 filters × 3 taps = 12 accumulators), at either width.</summary>
+    private const int DirectFilterKb = 4;
+    /// <summary>Wide positions per forward step: 3 vectors (24 or 48).</summary>
+    private static int DirectJb => 3 * TVec.Count;
     /// <summary>Taps per backward-filter step: 4 filters × 3 taps = 12 accumulators.</summary>
     private const int DirectTb = 3;
     /// <summary>Filters per forward task (a multiple of <see cref="DirectKb"/>), so one image splits over the pool.</summary>
@@ -31,9 +35,14 @@ internal sealed unsafe partial class CpuConv2d
         public int* Offsets;
         public long WorkerStride;
         public int Wp, Hp, Wide, KPad, KTasks, Slots, Taps, TapsPad;
+        /// <summary>Forward: ReLU fused into the store.</summary>
+        public bool Relu;
         /// <summary>C padded planes of Hp·Wp, then zeros for what the last vectors read past the end.</summary>
         public readonly long PlaneFloats => ScratchMemory.Align((long)G.C * Hp * Wp + Wp + G.S + 2 * DirectJb);
     }
+
+    /// <summary>Floats per vector.</summary>
+    private static int L => TVec.Count;
 
     private static DirectJob DirectSetup(in Conv2dGeometry g)
     {
@@ -68,22 +77,29 @@ internal sealed unsafe partial class CpuConv2d
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Fmadd(Vector256<float> a, Vector256<float> b, Vector256<float> c)
-        => CpuGemmMicroKernel.UsesFma ? Fma.MultiplyAdd(a, b, c) : a * b + c;
+    private static TVec Fmadd(TVec a, TVec b, TVec c) => TVec.MulAdd(a, b, c);
+
+    /// <summary>The fused activation of a forward's store: ReLU as the activation op computes it (NaN gives 0), or nothing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Epilogue(TVec v, bool relu) => relu ? TVec.Relu(v) : v;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Epilogue(float v, bool relu) => relu && !(v > 0) ? 0f : v;
 
     // ------------------------------------------------------------------ forward
 
-    private void DirectForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
+    private void DirectForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu, DeviceBuffer filters)
     {
         var m = DirectSetup(g);
-        m.X = x; m.Bias = bias; m.Y = y;
+        m.X = x; m.Bias = bias; m.Y = y; m.Relu = relu;
         int* offsets = stackalloc int[m.TapsPad];
         TapOffsets(ref m, offsets);
         // Weights as [k block][tap][4], zero rows past K.
-        m.PackedW = shared.Ensure((long)m.KPad * m.Taps);
-        for (int k = 0; k < m.KPad; k++)
-            for (int t = 0; t < m.Taps; t++)
-                m.PackedW[(long)(k / DirectKb) * m.Taps * DirectKb + t * DirectKb + k % DirectKb] = k < g.K ? w[(long)k * m.Taps + t] : 0f;
+        m.PackedW = PackedFilters(filters, PackedRole.DirectFilters, g, (long)m.KPad * m.Taps, out bool pack);
+        if (pack)
+            for (int k = 0; k < m.KPad; k++)
+                for (int t = 0; t < m.Taps; t++)
+                    m.PackedW[(long)(k / DirectKb) * m.Taps * DirectKb + t * DirectKb + k % DirectKb] = k < g.K ? w[(long)k * m.Taps + t] : 0f;
         m.KTasks = (m.KPad + DirectKPerTask - 1) / DirectKPerTask;
         m.WorkerStride = m.PlaneFloats + ScratchMemory.Align((long)DirectKb * CpuGemm.RoundUp(m.Wide, DirectJb));
         m.Scratch = perWorker.Ensure(m.WorkerStride * pool.Threads);
@@ -110,45 +126,56 @@ internal sealed unsafe partial class CpuConv2d
                 float b = m->Bias == null ? 0f : m->Bias[k];
                 float* dst = m->Y + ((long)n * g.K + k) * pq;
                 float* src = wide + (long)i * widePad;
-                var vb = Vector256.Create(b);
+                var vb = TVec.Broadcast(b);
+                bool relu = m->Relu;
                 for (int p = 0; p < g.P; p++, dst += g.Q, src += m->Wp)
                 {
                     int q = 0;
-                    for (; q <= g.Q - 8; q += 8) (Vector256.Load(src + q) + vb).Store(dst + q);
-                    for (; q < g.Q; q++) dst[q] = src[q] + b;
+                    for (; q <= g.Q - L; q += L) TVec.Store(Epilogue(TVec.Load(src + q) + vb, relu), dst + q);
+                    // The tail as one vector overlapping the last (the same values again), not up to 15 scalars.
+                    if (q < g.Q && g.Q >= L) TVec.Store(Epilogue(TVec.Load(src + g.Q - L) + vb, relu), dst + g.Q - L);
+                    else for (; q < g.Q; q++) dst[q] = Epilogue(src[q] + b, relu);
                 }
             }
         }
     }
 
-    /// <summary>wide[i][j] = Σ_t w[t][i] · plane[j + off[t]] for 4 filters i, j in [0, widePad), 24 at a time.</summary>
+    /// <summary>
+    /// wide[i][j] = Σ_t w[t][i] · plane[j + off[t]] for DirectKb filters i (4 × 3 ymm or 8 × 3 zmm accumulators: the
+    /// wider vectors' loads cross cache lines at any offset, so each feeds twice the FMAs), j in [0, widePad), 3
+    /// vectors at a time.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DirectForwardBlock(float* plane, float* wk, int* off, int taps, float* wide, int widePad)
     {
         for (int j = 0; j < widePad; j += DirectJb)
         {
-            Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
-            Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+            TVec a00 = TVec.Zero, a01 = TVec.Zero, a02 = TVec.Zero, a10 = TVec.Zero, a11 = TVec.Zero, a12 = TVec.Zero, a20 = TVec.Zero, a21 = TVec.Zero, a22 = TVec.Zero, a30 = TVec.Zero, a31 = TVec.Zero, a32 = TVec.Zero, a40 = TVec.Zero, a41 = TVec.Zero, a42 = TVec.Zero, a50 = TVec.Zero, a51 = TVec.Zero, a52 = TVec.Zero, a60 = TVec.Zero, a61 = TVec.Zero, a62 = TVec.Zero, a70 = TVec.Zero, a71 = TVec.Zero, a72 = TVec.Zero;
             float* src = plane + j;
             float* wt = wk;
             for (int t = 0; t < taps; t++, wt += DirectKb)
             {
                 float* s = src + off[t];
-                var x0 = Vector256.Load(s); var x1 = Vector256.Load(s + 8); var x2 = Vector256.Load(s + 16);
-                var w0 = Vector256.Create(wt[0]);
-                a00 = Fmadd(w0, x0, a00); a01 = Fmadd(w0, x1, a01); a02 = Fmadd(w0, x2, a02);
-                var w1 = Vector256.Create(wt[1]);
-                a10 = Fmadd(w1, x0, a10); a11 = Fmadd(w1, x1, a11); a12 = Fmadd(w1, x2, a12);
-                var w2 = Vector256.Create(wt[2]);
-                a20 = Fmadd(w2, x0, a20); a21 = Fmadd(w2, x1, a21); a22 = Fmadd(w2, x2, a22);
-                var w3 = Vector256.Create(wt[3]);
-                a30 = Fmadd(w3, x0, a30); a31 = Fmadd(w3, x1, a31); a32 = Fmadd(w3, x2, a32);
+                var x0 = TVec.Load(s); var x1 = TVec.Load(s + L); var x2 = TVec.Load(s + 2 * L);
+                TVec w;
+                w = TVec.Broadcast(wt[0]); a00 = Fmadd(w, x0, a00); a01 = Fmadd(w, x1, a01); a02 = Fmadd(w, x2, a02);
+                w = TVec.Broadcast(wt[1]); a10 = Fmadd(w, x0, a10); a11 = Fmadd(w, x1, a11); a12 = Fmadd(w, x2, a12);
+                w = TVec.Broadcast(wt[2]); a20 = Fmadd(w, x0, a20); a21 = Fmadd(w, x1, a21); a22 = Fmadd(w, x2, a22);
+                w = TVec.Broadcast(wt[3]); a30 = Fmadd(w, x0, a30); a31 = Fmadd(w, x1, a31); a32 = Fmadd(w, x2, a32);
+                if (DirectKb > 4) { w = TVec.Broadcast(wt[4]); a40 = Fmadd(w, x0, a40); a41 = Fmadd(w, x1, a41); a42 = Fmadd(w, x2, a42); }
+                if (DirectKb > 5) { w = TVec.Broadcast(wt[5]); a50 = Fmadd(w, x0, a50); a51 = Fmadd(w, x1, a51); a52 = Fmadd(w, x2, a52); }
+                if (DirectKb > 6) { w = TVec.Broadcast(wt[6]); a60 = Fmadd(w, x0, a60); a61 = Fmadd(w, x1, a61); a62 = Fmadd(w, x2, a62); }
+                if (DirectKb > 7) { w = TVec.Broadcast(wt[7]); a70 = Fmadd(w, x0, a70); a71 = Fmadd(w, x1, a71); a72 = Fmadd(w, x2, a72); }
             }
             float* d = wide + j;
-            a00.Store(d); a01.Store(d + 8); a02.Store(d + 16); d += widePad;
-            a10.Store(d); a11.Store(d + 8); a12.Store(d + 16); d += widePad;
-            a20.Store(d); a21.Store(d + 8); a22.Store(d + 16); d += widePad;
-            a30.Store(d); a31.Store(d + 8); a32.Store(d + 16);
+            TVec.Store(a00, d); TVec.Store(a01, d + L); TVec.Store(a02, d + 2 * L);
+            d += widePad; TVec.Store(a10, d); TVec.Store(a11, d + L); TVec.Store(a12, d + 2 * L);
+            d += widePad; TVec.Store(a20, d); TVec.Store(a21, d + L); TVec.Store(a22, d + 2 * L);
+            d += widePad; TVec.Store(a30, d); TVec.Store(a31, d + L); TVec.Store(a32, d + 2 * L);
+            if (DirectKb > 4) { d += widePad; TVec.Store(a40, d); TVec.Store(a41, d + L); TVec.Store(a42, d + 2 * L); }
+            if (DirectKb > 5) { d += widePad; TVec.Store(a50, d); TVec.Store(a51, d + L); TVec.Store(a52, d + 2 * L); }
+            if (DirectKb > 6) { d += widePad; TVec.Store(a60, d); TVec.Store(a61, d + L); TVec.Store(a62, d + 2 * L); }
+            if (DirectKb > 7) { d += widePad; TVec.Store(a70, d); TVec.Store(a71, d + L); TVec.Store(a72, d + 2 * L); }
         }
     }
 
@@ -164,7 +191,7 @@ internal sealed unsafe partial class CpuConv2d
         m.Slots = Math.Min(g.N, Math.Max(FilterSlots, pool.Threads));
         long filterFloats = (long)g.K * m.Taps;
         m.Partials = shared.Ensure(ScratchMemory.Align(m.Slots * filterFloats));
-        int widePad = CpuGemm.RoundUp(m.Wide, 8);
+        int widePad = CpuGemm.RoundUp(m.Wide, L);
         m.WorkerStride = m.PlaneFloats + ScratchMemory.Align((long)m.KPad * widePad);
         m.Scratch = perWorker.Ensure(m.WorkerStride * pool.Threads);
         For(m.Slots, &DirectFilterSlotTask, &m, pool.Threads > 1 && m.Slots > 1);
@@ -181,12 +208,12 @@ internal sealed unsafe partial class CpuConv2d
         ref readonly var g = ref m->G;
         float* plane = m->Scratch + worker * m->WorkerStride;
         float* dyw = plane + m->PlaneFloats;
-        int widePad = CpuGemm.RoundUp(m->Wide, 8), pq = g.P * g.Q;
+        int widePad = CpuGemm.RoundUp(m->Wide, L), pq = g.P * g.Q;
         float* partial = m->Partials + (long)slot * g.K * m->Taps;
         new Span<float>(partial, g.K * m->Taps).Clear();
         // dy rows in the wide layout: zero in columns q ≥ Q, past the end and in the padding filters.
         new Span<float>(dyw, (int)((long)m->KPad * widePad)).Clear();
-        float* sums = stackalloc float[DirectKb * DirectTb];
+        float* sums = stackalloc float[DirectFilterKb * DirectTb];
         int n0 = (int)((long)slot * g.N / m->Slots), n1 = (int)((long)(slot + 1) * g.N / m->Slots);
         for (int n = n0; n < n1; n++)
         {
@@ -198,11 +225,11 @@ internal sealed unsafe partial class CpuConv2d
                 for (int p = 0; p < g.P; p++)
                     Buffer.MemoryCopy(src + (long)p * g.Q, dst + (long)p * m->Wp, g.Q * sizeof(float), g.Q * sizeof(float));
             }
-            for (int kb = 0; kb < m->KPad; kb += DirectKb)
+            for (int kb = 0; kb < m->KPad; kb += DirectFilterKb)
                 for (int tb = 0; tb < m->TapsPad; tb += DirectTb)
                 {
                     DirectFilterBlock(plane, dyw + (long)kb * widePad, widePad, m->Offsets + tb, sums);
-                    for (int i = 0; i < DirectKb && kb + i < g.K; i++)
+                    for (int i = 0; i < DirectFilterKb && kb + i < g.K; i++)
                         for (int t = 0; t < DirectTb && tb + t < m->Taps; t++)
                             partial[(long)(kb + i) * m->Taps + tb + t] += sums[i * DirectTb + t];
                 }
@@ -213,25 +240,25 @@ internal sealed unsafe partial class CpuConv2d
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DirectFilterBlock(float* plane, float* dyw, int widePad, int* off, float* sums)
     {
-        Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
-        Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+        TVec a00 = TVec.Zero, a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
+        TVec a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
         float* x0p = plane + off[0], x1p = plane + off[1], x2p = plane + off[2];
         float* d0p = dyw, d1p = dyw + widePad, d2p = dyw + 2L * widePad, d3p = dyw + 3L * widePad;
-        for (int j = 0; j < widePad; j += 8)
+        for (int j = 0; j < widePad; j += L)
         {
-            var x0 = Vector256.Load(x0p + j); var x1 = Vector256.Load(x1p + j); var x2 = Vector256.Load(x2p + j);
-            var d = Vector256.Load(d0p + j);
+            var x0 = TVec.Load(x0p + j); var x1 = TVec.Load(x1p + j); var x2 = TVec.Load(x2p + j);
+            var d = TVec.Load(d0p + j);
             a00 = Fmadd(d, x0, a00); a01 = Fmadd(d, x1, a01); a02 = Fmadd(d, x2, a02);
-            d = Vector256.Load(d1p + j);
+            d = TVec.Load(d1p + j);
             a10 = Fmadd(d, x0, a10); a11 = Fmadd(d, x1, a11); a12 = Fmadd(d, x2, a12);
-            d = Vector256.Load(d2p + j);
+            d = TVec.Load(d2p + j);
             a20 = Fmadd(d, x0, a20); a21 = Fmadd(d, x1, a21); a22 = Fmadd(d, x2, a22);
-            d = Vector256.Load(d3p + j);
+            d = TVec.Load(d3p + j);
             a30 = Fmadd(d, x0, a30); a31 = Fmadd(d, x1, a31); a32 = Fmadd(d, x2, a32);
         }
-        sums[0] = Vector256.Sum(a00); sums[1] = Vector256.Sum(a01); sums[2] = Vector256.Sum(a02);
-        sums[3] = Vector256.Sum(a10); sums[4] = Vector256.Sum(a11); sums[5] = Vector256.Sum(a12);
-        sums[6] = Vector256.Sum(a20); sums[7] = Vector256.Sum(a21); sums[8] = Vector256.Sum(a22);
-        sums[9] = Vector256.Sum(a30); sums[10] = Vector256.Sum(a31); sums[11] = Vector256.Sum(a32);
+        sums[0] = TVec.Sum(a00); sums[1] = TVec.Sum(a01); sums[2] = TVec.Sum(a02);
+        sums[3] = TVec.Sum(a10); sums[4] = TVec.Sum(a11); sums[5] = TVec.Sum(a12);
+        sums[6] = TVec.Sum(a20); sums[7] = TVec.Sum(a21); sums[8] = TVec.Sum(a22);
+        sums[9] = TVec.Sum(a30); sums[10] = TVec.Sum(a31); sums[11] = TVec.Sum(a32);
     }
 }

@@ -2,27 +2,29 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
+using CnnNative.Devices.Cpu.Simd;
+
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>
 /// Stride-1 forward as an implicit GEMM with the roles of the lowering path swapped: rows are output positions,
 /// columns are filters, Yᵀ (P·Q × K) = X̂ (P·Q × C·R·S) · Wᵀ. Nothing is lowered: the 6×16 register tile broadcasts
 /// its six A values straight from the zero-padded image, x̂[j][t] = xpad[base(j) + off(t)] with
-/// base(j) = p·Wp + q and off(c, r, s) = c·Hp·Wp + r·Wp + s, six independent bases so a tile may cross output
-/// rows. Wᵀ is packed once per call as 16-filter panels. Filters come in multiples of 16 for the networks that
+/// base(j) = p·Wp + q and off(c, r, s) = c·Hp·Wp + r·Wp + s, MR independent bases so a tile may cross output
+/// rows. Wᵀ is packed once per call as NR-filter panels (16 with Vector256, 32 with Vector512; the tile is then 14 × 32). Filters come in multiples of 16 for the networks that
 /// matter (16, 32, 64, 128) and 6-position tiles leave at most 5 positions idle per image, so almost no work is
 /// padding, unlike the lowering path's 6-filter × 16-position tiles on 14×14 outputs (196 = 12·16 + 4).
 /// The tile accumulates into a position-major scratch block, transposed into y (with the bias) at the end.
 /// The same tile serves backward data (a forward with transposed, flipped filters, for same-padded layers) and,
 /// turned around, backward filter (rows = taps, sum over positions); see <see cref="ImplicitBackwardFilter"/>.
 /// </summary>
-internal sealed unsafe partial class CpuConv2d
+internal sealed unsafe partial class CpuConv2d<TVec>
 {
     /// <summary>Taps per k block: a 256 × 16 panel of Wᵀ (16 KiB) stays in L1 across an image's tiles.</summary>
     private const int ImplicitKc = CpuGemm.KC;
 
-    /// <summary>Positions computed together through all k blocks (a multiple of 6).</summary>
-    private const int ImplicitSpan = 96;
+    /// <summary>Positions computed together through all k blocks: a multiple of MR near 96 (96 or 84).</summary>
+    private static int ImplicitSpan => 96 / MR * MR;
 
     private struct ImplicitJob
     {
@@ -31,6 +33,7 @@ internal sealed unsafe partial class CpuConv2d
         public float* PackedW, Bias, Y, Scratch;
         public long WorkerStride;
         public int KPad, Panels, Chunks, ChunkPositions;
+        public bool Relu;
     }
 
     /// <summary>
@@ -38,9 +41,10 @@ internal sealed unsafe partial class CpuConv2d
     /// convolution whose backward data this is (K = g.C, C = g.K), used transposed and flipped; see
     /// <see cref="CpuConv2dPlanner.BackwardData"/>.
     /// </summary>
-    private void ImplicitForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool flipped = false)
+    private void ImplicitForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool flipped = false, bool relu = false,
+                                 DeviceBuffer? filterBuffer = null)
     {
-        var job = new ImplicitJob { G = g, M = DirectSetup(g), Bias = bias, Y = y };
+        var job = new ImplicitJob { G = g, M = DirectSetup(g), Bias = bias, Y = y, Relu = relu };
         job.M.X = x;
         int taps = job.M.Taps;
         int* offsets = stackalloc int[job.M.TapsPad];
@@ -49,7 +53,9 @@ internal sealed unsafe partial class CpuConv2d
         job.Panels = job.KPad / NR;
         // Wᵀ packed per k block: block at pc holds Panels panels of kc × 16, zero past K (filters flipped first if asked).
         long packedFloats = ScratchMemory.Align((long)taps * job.KPad);
-        job.PackedW = shared.Ensure(packedFloats + (flipped ? (long)g.K * taps : 0));
+        bool pack = true;
+        if (flipped) job.PackedW = shared.Ensure(packedFloats + (long)g.K * taps);
+        else job.PackedW = PackedFilters(filterBuffer, PackedRole.ImplicitFilters, g, packedFloats, out pack);
         float* filters = w;
         if (flipped)
         {
@@ -63,8 +69,9 @@ internal sealed unsafe partial class CpuConv2d
                     for (int i = 0; i < rs; i++) dst[i] = src[-i];
                 }
         }
-        for (int pc = 0; pc < taps; pc += ImplicitKc)
-            CpuGemmPacking.PackB(job.PackedW + (long)pc * job.KPad, filters, taps, true, pc, Math.Min(ImplicitKc, taps - pc), 0, g.K);
+        if (pack)
+            for (int pc = 0; pc < taps; pc += ImplicitKc)
+                CpuGemmPacking<TVec>.PackB(job.PackedW + (long)pc * job.KPad, filters, taps, true, pc, Math.Min(ImplicitKc, taps - pc), 0, g.K);
         // Whole images per task when there are enough of them; otherwise positions are split (no sum changes order).
         int pq = g.P * g.Q;
         job.Chunks = g.N >= pool.Threads ? 1 : Math.Min((pool.Threads + g.N - 1) / g.N, (pq + MR - 1) / MR);
@@ -102,25 +109,58 @@ internal sealed unsafe partial class CpuConv2d
                     for (int j = s0; j < s1; j += MR)
                     {
                         int mr = Math.Min(MR, s1 - j);
+                        float* c = tile + (long)(j - s0) * kPad + panel * NR;
+                        if (mr == MR && j / g.Q == (j + MR - 1) / g.Q)
+                        {
+                            ImplicitTileRow(kc, bp, off, plane + j / g.Q * job->M.Wp + j % g.Q, c, kPad, pc == 0 ? 0 : 1);
+                            continue;
+                        }
                         for (int i = 0; i < MR; i++)
                         {
                             int jj = j + Math.Min(i, mr - 1); // idle rows repeat the last position and are not stored
                             a[i] = plane + jj / g.Q * job->M.Wp + jj % g.Q;
                         }
-                        ImplicitTile(kc, bp, off, a, tile + (long)(j - s0) * kPad + panel * NR, kPad, pc == 0 ? 0 : 1, mr);
+                        ImplicitTile(kc, bp, off, a, c, kPad, pc == 0 ? 0 : 1, mr);
                     }
                 }
             }
-            // y[n][k][j] = tile[j − s0][k] + bias[k]
+            // y[n][k][j] = f(tile[j − s0][k] + bias[k]): bias and activation on the tile's contiguous rows, then transposed.
+            if (job->Bias != null || job->Relu)
+                for (int j = s0; j < s1; j++) BiasActivateRow(tile + (long)(j - s0) * kPad, job->Bias, g.K, job->Relu);
             float* y = job->Y + (long)n * g.K * pq;
-            for (int k = 0; k < g.K; k++)
-            {
-                float b = job->Bias == null ? 0f : job->Bias[k];
-                float* dst = y + (long)k * pq;
-                float* src = tile + k;
-                for (int j = s0; j < s1; j++) dst[j] = src[(long)(j - s0) * kPad] + b;
-            }
+            TransposeTile(tile, kPad, y, pq, s0, s1, g.K);
         }
+    }
+
+    /// <summary>
+    /// y[k][j] = tile[j − s0][k] for k &lt; K, j in [s0, s1): 8 × 8 blocks by AVX shuffles (the tile is position-major,
+    /// y filter-major), the edges one by one.
+    /// </summary>
+    private static void TransposeTile(float* tile, int kPad, float* y, int pq, int s0, int s1, int filters)
+    {
+        int k8 = System.Runtime.Intrinsics.X86.Avx.IsSupported ? filters / 8 * 8 : 0, j8 = s0 + (s1 - s0) / 8 * 8;
+        for (int k = 0; k < k8; k += 8)
+        {
+            int j = s0;
+            for (; j < j8; j += 8) CpuGemmPacking<TVec>.Transpose8x8(tile + (long)(j - s0) * kPad + k, kPad, y + (long)k * pq + j, pq);
+            for (int kk = k; kk < k + 8; kk++)
+                for (int jj = j; jj < s1; jj++) y[(long)kk * pq + jj] = tile[(long)(jj - s0) * kPad + kk];
+        }
+        for (int k = k8; k < filters; k++)
+            for (int j = s0; j < s1; j++) y[(long)k * pq + j] = tile[(long)(j - s0) * kPad + k];
+    }
+
+    /// <summary>row[k] = f(row[k] + bias[k]) for k &lt; K (bias may be null): vectors over the filters, the tail one by one.</summary>
+    private static void BiasActivateRow(float* row, float* bias, int k, bool relu)
+    {
+        int i = 0;
+        for (; i <= k - TVec.Count; i += TVec.Count)
+        {
+            var v = TVec.Load(row + i);
+            if (bias != null) v += TVec.Load(bias + i);
+            TVec.Store(Epilogue(v, relu), row + i);
+        }
+        for (; i < k; i++) row[i] = Epilogue(bias == null ? row[i] : row[i] + bias[i], relu);
     }
 
     // ------------------------------------------------------------------ backward filter
@@ -190,7 +230,7 @@ internal sealed unsafe partial class CpuConv2d
             {
                 int kc = Math.Min(ImplicitKc, pq - pc);
                 float* block = dyt + (long)pc * kPad;
-                CpuGemmPacking.PackB(block, dyn, pq, true, pc, kc, 0, g.K); // dyᵀ: position rows of 16 filters
+                CpuGemmPacking<TVec>.PackB(block, dyn, pq, true, pc, kc, 0, g.K); // dyᵀ: position rows of 16 filters
                 for (int panel = 0; panel < job->Panels; panel++)
                 {
                     float* bp = block + (long)panel * kc * NR;
@@ -224,45 +264,136 @@ internal sealed unsafe partial class CpuConv2d
     }
 
     /// <summary>
-    /// C[i][0..16) (+)= Σ_t a_i[off[t]] · bp[t][0..16) for the first <paramref name="mr"/> of 6 positions i: the
-    /// lowering path's 6×16 tile with its A values broadcast from the image instead of a packed panel.
+    /// C[i][0..NR) (+)= Σ_t a_i[off[t]] · bp[t][0..NR) for the first <paramref name="mr"/> of MR positions i: the
+    /// GEMM micro-kernel's MR × NR tile (6 × 16 or 14 × 32) with its A values broadcast from the image instead of a
+    /// packed panel. Rows past the width's MR are folded away by the JIT.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ImplicitTile(int kc, float* bp, int* off, float** a, float* c, int ldc, int addC, int mr)
     {
         float* a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5];
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        float* a6 = MR > 6 ? a[6] : null, a7 = MR > 7 ? a[7] : null, a8 = MR > 8 ? a[8] : null, a9 = MR > 9 ? a[9] : null, a10 = MR > 10 ? a[10] : null, a11 = MR > 11 ? a[11] : null, a12 = MR > 12 ? a[12] : null, a13 = MR > 13 ? a[13] : null;
+        TVec c00 = TVec.Zero, c01 = TVec.Zero;
+        TVec c10 = TVec.Zero, c11 = TVec.Zero;
+        TVec c20 = TVec.Zero, c21 = TVec.Zero;
+        TVec c30 = TVec.Zero, c31 = TVec.Zero;
+        TVec c40 = TVec.Zero, c41 = TVec.Zero;
+        TVec c50 = TVec.Zero, c51 = TVec.Zero;
+        TVec c60 = TVec.Zero, c61 = TVec.Zero;
+        TVec c70 = TVec.Zero, c71 = TVec.Zero;
+        TVec c80 = TVec.Zero, c81 = TVec.Zero;
+        TVec c90 = TVec.Zero, c91 = TVec.Zero;
+        TVec c100 = TVec.Zero, c101 = TVec.Zero;
+        TVec c110 = TVec.Zero, c111 = TVec.Zero;
+        TVec c120 = TVec.Zero, c121 = TVec.Zero;
+        TVec c130 = TVec.Zero, c131 = TVec.Zero;
         for (int t = 0; t < kc; t++)
         {
             int o = off[t];
-            var b0 = Vector256.Load(bp);
-            var b1 = Vector256.Load(bp + 8);
-            var v = Vector256.Create(a0[o]);
-            c00 = Fmadd(v, b0, c00); c01 = Fmadd(v, b1, c01);
-            v = Vector256.Create(a1[o]);
-            c10 = Fmadd(v, b0, c10); c11 = Fmadd(v, b1, c11);
-            v = Vector256.Create(a2[o]);
-            c20 = Fmadd(v, b0, c20); c21 = Fmadd(v, b1, c21);
-            v = Vector256.Create(a3[o]);
-            c30 = Fmadd(v, b0, c30); c31 = Fmadd(v, b1, c31);
-            v = Vector256.Create(a4[o]);
-            c40 = Fmadd(v, b0, c40); c41 = Fmadd(v, b1, c41);
-            v = Vector256.Create(a5[o]);
-            c50 = Fmadd(v, b0, c50); c51 = Fmadd(v, b1, c51);
+            var b0 = TVec.Load(bp);
+            var b1 = TVec.Load(bp + TVec.Count);
+            TVec v;
+            v = TVec.Broadcast(a0[o]); c00 = TVec.MulAdd(v, b0, c00); c01 = TVec.MulAdd(v, b1, c01);
+            v = TVec.Broadcast(a1[o]); c10 = TVec.MulAdd(v, b0, c10); c11 = TVec.MulAdd(v, b1, c11);
+            v = TVec.Broadcast(a2[o]); c20 = TVec.MulAdd(v, b0, c20); c21 = TVec.MulAdd(v, b1, c21);
+            v = TVec.Broadcast(a3[o]); c30 = TVec.MulAdd(v, b0, c30); c31 = TVec.MulAdd(v, b1, c31);
+            v = TVec.Broadcast(a4[o]); c40 = TVec.MulAdd(v, b0, c40); c41 = TVec.MulAdd(v, b1, c41);
+            v = TVec.Broadcast(a5[o]); c50 = TVec.MulAdd(v, b0, c50); c51 = TVec.MulAdd(v, b1, c51);
+            if (MR > 6) { v = TVec.Broadcast(a6[o]); c60 = TVec.MulAdd(v, b0, c60); c61 = TVec.MulAdd(v, b1, c61); }
+            if (MR > 7) { v = TVec.Broadcast(a7[o]); c70 = TVec.MulAdd(v, b0, c70); c71 = TVec.MulAdd(v, b1, c71); }
+            if (MR > 8) { v = TVec.Broadcast(a8[o]); c80 = TVec.MulAdd(v, b0, c80); c81 = TVec.MulAdd(v, b1, c81); }
+            if (MR > 9) { v = TVec.Broadcast(a9[o]); c90 = TVec.MulAdd(v, b0, c90); c91 = TVec.MulAdd(v, b1, c91); }
+            if (MR > 10) { v = TVec.Broadcast(a10[o]); c100 = TVec.MulAdd(v, b0, c100); c101 = TVec.MulAdd(v, b1, c101); }
+            if (MR > 11) { v = TVec.Broadcast(a11[o]); c110 = TVec.MulAdd(v, b0, c110); c111 = TVec.MulAdd(v, b1, c111); }
+            if (MR > 12) { v = TVec.Broadcast(a12[o]); c120 = TVec.MulAdd(v, b0, c120); c121 = TVec.MulAdd(v, b1, c121); }
+            if (MR > 13) { v = TVec.Broadcast(a13[o]); c130 = TVec.MulAdd(v, b0, c130); c131 = TVec.MulAdd(v, b1, c131); }
             bp += NR;
         }
-        CpuGemmMicroKernel.Update(c, c00, c01, addC, null, 0);
+        CpuGemmMicroKernel<TVec>.Update(c, c00, c01, addC, null, 0);
         if (mr == 1) return;
-        c += ldc; CpuGemmMicroKernel.Update(c, c10, c11, addC, null, 1);
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c10, c11, addC, null, 1);
         if (mr == 2) return;
-        c += ldc; CpuGemmMicroKernel.Update(c, c20, c21, addC, null, 2);
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c20, c21, addC, null, 2);
         if (mr == 3) return;
-        c += ldc; CpuGemmMicroKernel.Update(c, c30, c31, addC, null, 3);
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c30, c31, addC, null, 3);
         if (mr == 4) return;
-        c += ldc; CpuGemmMicroKernel.Update(c, c40, c41, addC, null, 4);
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c40, c41, addC, null, 4);
         if (mr == 5) return;
-        c += ldc; CpuGemmMicroKernel.Update(c, c50, c51, addC, null, 5);
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c50, c51, addC, null, 5);
+        if (MR == 6 || mr == 6) return;
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c60, c61, addC, null, 6);
+        if (MR == 7 || mr == 7) return;
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c70, c71, addC, null, 7);
+        if (MR == 8 || mr == 8) return;
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c80, c81, addC, null, 8);
+        if (MR == 9 || mr == 9) return;
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c90, c91, addC, null, 9);
+        if (MR == 10 || mr == 10) return;
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c100, c101, addC, null, 10);
+        if (MR == 11 || mr == 11) return;
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c110, c111, addC, null, 11);
+        if (MR == 12 || mr == 12) return;
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c120, c121, addC, null, 12);
+        if (MR == 13 || mr == 13) return;
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c130, c131, addC, null, 13);
     }
 
+    /// <summary>
+    /// <see cref="ImplicitTile"/> for MR positions on one output row, whose image values are consecutive: one pointer
+    /// instead of MR (which do not all fit the general registers at 14 rows), the rows at fixed displacements.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ImplicitTileRow(int kc, float* bp, int* off, float* a0, float* c, int ldc, int addC)
+    {
+        TVec c00 = TVec.Zero, c01 = TVec.Zero;
+        TVec c10 = TVec.Zero, c11 = TVec.Zero;
+        TVec c20 = TVec.Zero, c21 = TVec.Zero;
+        TVec c30 = TVec.Zero, c31 = TVec.Zero;
+        TVec c40 = TVec.Zero, c41 = TVec.Zero;
+        TVec c50 = TVec.Zero, c51 = TVec.Zero;
+        TVec c60 = TVec.Zero, c61 = TVec.Zero;
+        TVec c70 = TVec.Zero, c71 = TVec.Zero;
+        TVec c80 = TVec.Zero, c81 = TVec.Zero;
+        TVec c90 = TVec.Zero, c91 = TVec.Zero;
+        TVec c100 = TVec.Zero, c101 = TVec.Zero;
+        TVec c110 = TVec.Zero, c111 = TVec.Zero;
+        TVec c120 = TVec.Zero, c121 = TVec.Zero;
+        TVec c130 = TVec.Zero, c131 = TVec.Zero;
+        for (int t = 0; t < kc; t++)
+        {
+            float* x = a0 + off[t];
+            var b0 = TVec.Load(bp);
+            var b1 = TVec.Load(bp + TVec.Count);
+            TVec v;
+            v = TVec.Broadcast(x[0]); c00 = TVec.MulAdd(v, b0, c00); c01 = TVec.MulAdd(v, b1, c01);
+            v = TVec.Broadcast(x[1]); c10 = TVec.MulAdd(v, b0, c10); c11 = TVec.MulAdd(v, b1, c11);
+            v = TVec.Broadcast(x[2]); c20 = TVec.MulAdd(v, b0, c20); c21 = TVec.MulAdd(v, b1, c21);
+            v = TVec.Broadcast(x[3]); c30 = TVec.MulAdd(v, b0, c30); c31 = TVec.MulAdd(v, b1, c31);
+            v = TVec.Broadcast(x[4]); c40 = TVec.MulAdd(v, b0, c40); c41 = TVec.MulAdd(v, b1, c41);
+            v = TVec.Broadcast(x[5]); c50 = TVec.MulAdd(v, b0, c50); c51 = TVec.MulAdd(v, b1, c51);
+            if (MR > 6) { v = TVec.Broadcast(x[6]); c60 = TVec.MulAdd(v, b0, c60); c61 = TVec.MulAdd(v, b1, c61); }
+            if (MR > 7) { v = TVec.Broadcast(x[7]); c70 = TVec.MulAdd(v, b0, c70); c71 = TVec.MulAdd(v, b1, c71); }
+            if (MR > 8) { v = TVec.Broadcast(x[8]); c80 = TVec.MulAdd(v, b0, c80); c81 = TVec.MulAdd(v, b1, c81); }
+            if (MR > 9) { v = TVec.Broadcast(x[9]); c90 = TVec.MulAdd(v, b0, c90); c91 = TVec.MulAdd(v, b1, c91); }
+            if (MR > 10) { v = TVec.Broadcast(x[10]); c100 = TVec.MulAdd(v, b0, c100); c101 = TVec.MulAdd(v, b1, c101); }
+            if (MR > 11) { v = TVec.Broadcast(x[11]); c110 = TVec.MulAdd(v, b0, c110); c111 = TVec.MulAdd(v, b1, c111); }
+            if (MR > 12) { v = TVec.Broadcast(x[12]); c120 = TVec.MulAdd(v, b0, c120); c121 = TVec.MulAdd(v, b1, c121); }
+            if (MR > 13) { v = TVec.Broadcast(x[13]); c130 = TVec.MulAdd(v, b0, c130); c131 = TVec.MulAdd(v, b1, c131); }
+            bp += NR;
+        }
+        CpuGemmMicroKernel<TVec>.Update(c, c00, c01, addC, null, 0);
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c10, c11, addC, null, 1);
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c20, c21, addC, null, 2);
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c30, c31, addC, null, 3);
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c40, c41, addC, null, 4);
+        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c50, c51, addC, null, 5);
+        if (MR > 6) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c60, c61, addC, null, 6); }
+        if (MR > 7) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c70, c71, addC, null, 7); }
+        if (MR > 8) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c80, c81, addC, null, 8); }
+        if (MR > 9) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c90, c91, addC, null, 9); }
+        if (MR > 10) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c100, c101, addC, null, 10); }
+        if (MR > 11) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c110, c111, addC, null, 11); }
+        if (MR > 12) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c120, c121, addC, null, 12); }
+        if (MR > 13) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c130, c131, addC, null, 13); }
+    }
 }

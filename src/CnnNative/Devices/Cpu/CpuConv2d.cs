@@ -1,5 +1,7 @@
 using System.Runtime.Intrinsics;
 
+using CnnNative.Devices.Cpu.Simd;
+
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>
@@ -21,9 +23,13 @@ namespace CnnNative.Devices.Cpu;
 /// With fewer images than threads, the work inside an image is split instead (GEMM tiles, lowering rows,
 /// col2im channels). Every output is summed in the same order on either schedule and for any thread count.
 /// </summary>
-internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory shared, ScratchMemory perWorker, CpuPaths paths)
+internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMemory shared, ScratchMemory perWorker, CpuPaths paths,
+                                                     CpuPackedWeights? packed)
+    where TVec : unmanaged, IVec<TVec>
 {
-    private const int MR = CpuGemm.MR, NR = CpuGemm.NR, KC = CpuGemm.KC;
+    private static int MR => CpuGemm<TVec>.MR;
+    private static int NR => CpuGemm<TVec>.NR;
+    private const int KC = CpuGemm.KC;
     /// <summary>Most output positions lowered at once: 256 (= KC, one k block of the backward-filter GEMM).</summary>
     public const int Chunk = 256;
     /// <summary>Target size of one lowered chunk.</summary>
@@ -61,6 +67,8 @@ internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory sh
         /// is still summed over k in the same order, so the chunking changes no bits.
         /// </summary>
         public bool SplitSingleImage;
+        /// <summary>Forward: ReLU applied to each chunk's outputs right after its GEMM, while they are in cache.</summary>
+        public bool Relu;
         public readonly int Chunks => (Pq + MaxChunkCols - 1) / MaxChunkCols;
         /// <summary>
         /// Width of every chunk but the last: P·Q split evenly (to multiples of 16), so no thin last chunk
@@ -73,6 +81,26 @@ internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory sh
 
     private static readonly long ColFloats = Chunk; // per CRS row
 
+    /// <summary>The width this instance runs, for the planner.</summary>
+    private static CpuIsa Isa => TVec.Count == 16 ? CpuIsa.Vector512 : CpuIsa.Vector256;
+
+    /// <summary>
+    /// Where a forward packs its filters: the device's cached copy of <paramref name="filters"/> for this layout
+    /// (pack false: it holds this version's packing already), or the shared scratch (pack true) the first time a
+    /// version is seen or without a cache. The scratch is the shared block's start, which the forward paths leave
+    /// to the filters.
+    /// </summary>
+    private float* PackedFilters(DeviceBuffer? filters, PackedRole role, in Conv2dGeometry g, long floats, out bool pack)
+    {
+        if (packed is not null && filters is not null)
+        {
+            float* cached = packed.Find(filters, new PackKey(role, NR, false, g.K, g.C * g.R * g.S), floats, out pack);
+            if (cached != null) return cached;
+        }
+        pack = true;
+        return shared.Ensure(floats);
+    }
+
     private bool Parallel(long multiplyAdds) => pool.Threads > 1 && multiplyAdds >= CpuGemm.ParallelThreshold;
 
     private void For(int count, delegate*<void*, int, int, void> body, void* context, bool parallel)
@@ -83,19 +111,25 @@ internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory sh
 
     // ------------------------------------------------------------------ forward
 
-    public void Forward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y)
+    /// <summary>
+    /// y = conv(x, w) + bias, with ReLU applied in the store when <paramref name="relu"/>. The filters' packed copy
+    /// comes from the device's cache when <paramref name="filters"/> was packed before at its current version.
+    /// </summary>
+    public void Forward(in Conv2dGeometry g, float* x, DeviceBuffer filters, float* bias, float* y, bool relu = false)
     {
-        switch (CpuConv2dPlanner.Forward(g, paths))
+        float* w = ((HostBuffer)filters).Pointer;
+        switch (CpuConv2dPlanner.Forward(g, paths, Isa))
         {
-            case Conv2dAlgorithm.Direct: DirectForward(g, x, w, bias, y); return;
-            case Conv2dAlgorithm.Implicit: ImplicitForward(g, x, w, bias, y); return;
+            case Conv2dAlgorithm.Direct: DirectForward(g, x, w, bias, y, relu, filters); return;
+            case Conv2dAlgorithm.Implicit: ImplicitForward(g, x, w, bias, y, relu: relu, filterBuffer: filters); return;
         }
-        var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, SplitSingleImage = (paths & CpuPaths.SplitSingleImage) != 0 };
+        var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, Relu = relu, SplitSingleImage = (paths & CpuPaths.SplitSingleImage) != 0 };
         int crs = job.Crs, mPad = CpuGemm.RoundUp(g.K, MR);
-        job.PackedW = shared.Ensure((long)mPad * crs);
-        for (int pc = 0; pc < crs; pc += KC)
-            CpuGemmPacking.PackA(job.PackedW + (long)pc * mPad, w, crs, false, 0, g.K, pc, Math.Min(KC, crs - pc));
-        job.SliceFloats = g.StrideH == 1 && g.StrideW == 1 ? ScratchMemory.Align(CpuIm2Col.SliceFloats(g, job.ChunkCols)) : 0;
+        job.PackedW = PackedFilters(filters, PackedRole.LoweringFilters, g, (long)mPad * crs, out bool pack);
+        if (pack)
+            for (int pc = 0; pc < crs; pc += KC)
+                CpuGemmPacking<TVec>.PackA(job.PackedW + (long)pc * mPad, w, crs, false, 0, g.K, pc, Math.Min(KC, crs - pc));
+        job.SliceFloats = g.StrideH == 1 && g.StrideW == 1 ? ScratchMemory.Align(CpuIm2Col<TVec>.SliceFloats(g, job.ChunkCols)) : 0;
         job.WorkerStride = ScratchMemory.Align(crs * ColFloats) + Chunk + 2 * NR + job.SliceFloats;
         job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
         For(g.N * job.Chunks, &ForwardChunkTask, &job, Parallel((long)g.K * crs * job.Pq * g.N));
@@ -111,24 +145,34 @@ internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory sh
         if (job->SliceFloats > 0)
         {
             float* slice = tmp + Chunk + 2 * NR;
-            CpuIm2Col.PaddedSlice(job->X + n * job->ImageIn, g, slice, j0, j1);
-            CpuIm2Col.PackedRowsFromSlice(slice, g, col, j0, j1, tmp);
+            CpuIm2Col<TVec>.PaddedSlice(job->X + n * job->ImageIn, g, slice, j0, j1);
+            CpuIm2Col<TVec>.PackedRowsFromSlice(slice, g, col, j0, j1, tmp);
         }
-        else CpuIm2Col.PackedRows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1, tmp);
+        else CpuIm2Col<TVec>.PackedRows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1, tmp);
         var gp = new GemmProblem
         {
             M = g.K, N = j1 - j0, K = job->Crs, Alpha = 1f, Beta = 0f,
             C = job->Y + n * job->ImageOut + j0, Ldc = job->Pq,
             RowBias = job->Bias, PackedA = job->PackedW, PackedB = col,
         };
-        CpuGemm.RunSerial(ref gp, null, null);
+        CpuGemm<TVec>.RunSerial(ref gp, null, null);
+        if (job->Relu)
+            for (int k = 0; k < g.K; k++) ReluInPlace(gp.C + (long)k * job->Pq, j1 - j0);
+    }
+
+    /// <summary>x = max(x, 0) as the activation op computes it (NaN gives 0), n floats.</summary>
+    private static void ReluInPlace(float* x, int n)
+    {
+        int i = 0;
+        for (; i <= n - TVec.Count; i += TVec.Count) TVec.Store(TVec.Relu(TVec.Load(x + i)), x + i);
+        for (; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0f;
     }
 
     // ------------------------------------------------------------------ backward data
 
     public void BackwardData(in Conv2dGeometry g, float* dy, float* w, float* dx)
     {
-        if (CpuConv2dPlanner.BackwardData(g, paths, out var transposed) == Conv2dAlgorithm.Implicit)
+        if (CpuConv2dPlanner.BackwardData(g, paths, out var transposed, Isa) == Conv2dAlgorithm.Implicit)
         {
             ImplicitForward(transposed, dy, w, null, dx, flipped: true);
             return;
@@ -142,7 +186,7 @@ internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory sh
         float* sh = shared.Ensure(packedFloats + bpFloats);
         job.PackedW = sh;
         for (int pc = 0; pc < g.K; pc += KC)
-            CpuGemmPacking.PackA(job.PackedW + (long)pc * crsPad, w, crs, true, 0, crs, pc, Math.Min(KC, g.K - pc));
+            CpuGemmPacking<TVec>.PackA(job.PackedW + (long)pc * crsPad, w, crs, true, 0, crs, pc, Math.Min(KC, g.K - pc));
 
         job.WorkerStride = ScratchMemory.Align(crs * ColFloats) + bpFloats;
         if (splitImages)
@@ -161,7 +205,7 @@ internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory sh
             {
                 job.J1 = Math.Min(job.Pq, job.J0 + job.ChunkCols);
                 var gp = BackwardDataGemm(ref job, n, job.J0, job.J1, job.Col);
-                CpuGemm.RunParallel(pool, paths, ref gp, null, sh + packedFloats);
+                CpuGemm<TVec>.RunParallel(pool, paths, ref gp, null, sh + packedFloats);
                 pool.For(g.C, &AddBackChannelTask, &job);
             }
         }
@@ -187,22 +231,22 @@ internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory sh
         {
             int j1 = Math.Min(job->Pq, j0 + job->ChunkCols);
             var gp = BackwardDataGemm(ref *job, n, j0, j1, dcol);
-            CpuGemm.RunSerial(ref gp, null, bp);
-            for (int c = 0; c < g.C; c++) CpuIm2Col.AddBackChannel(dcol, g, dx, c, j0, j1);
+            CpuGemm<TVec>.RunSerial(ref gp, null, bp);
+            for (int c = 0; c < g.C; c++) CpuIm2Col<TVec>.AddBackChannel(dcol, g, dx, c, j0, j1);
         }
     }
 
     private static void AddBackChannelTask(void* context, int c, int worker)
     {
         var job = (Job*)context;
-        CpuIm2Col.AddBackChannel(job->Col, job->G, job->Dx + job->Image * job->ImageIn, c, job->J0, job->J1);
+        CpuIm2Col<TVec>.AddBackChannel(job->Col, job->G, job->Dx + job->Image * job->ImageIn, c, job->J0, job->J1);
     }
 
     // ------------------------------------------------------------------ backward filter
 
     public void BackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
     {
-        switch (CpuConv2dPlanner.BackwardFilter(g, paths))
+        switch (CpuConv2dPlanner.BackwardFilter(g, paths, Isa))
         {
             case Conv2dAlgorithm.Direct: DirectBackwardFilter(g, x, dy, dw, db); return;
             case Conv2dAlgorithm.Implicit: ImplicitBackwardFilter(g, x, dy, dw, db); return;
@@ -215,14 +259,14 @@ internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory sh
         bool splitSlots = pool.Threads > 1 && job.Slots >= pool.Threads;
         bool split = !splitSlots && Parallel(filterFloats * job.Pq);
         long partialFloats = ScratchMemory.Align(job.Slots * filterFloats);
-        long apAll = ScratchMemory.Align((long)CpuGemm.RoundUp(Math.Min(g.K, CpuGemm.MB), MR) * KC);
-        long bpAll = (long)KC * CpuGemm.RoundUp(Math.Min(crs, CpuGemm.NC), NR);
+        long apAll = ScratchMemory.Align((long)CpuGemm.RoundUp(Math.Min(g.K, CpuGemm<TVec>.MB), MR) * KC);
+        long bpAll = (long)KC * CpuGemm.RoundUp(Math.Min(crs, CpuGemm<TVec>.NC), NR);
         float* sh = shared.Ensure(partialFloats + (split ? apAll + bpAll : 0));
         job.Partials = sh;
 
-        job.SliceFloats = g.StrideH == 1 && g.StrideW == 1 && (paths & CpuPaths.LowerFromPaddedSlice) != 0 ? ScratchMemory.Align(CpuIm2Col.SliceFloats(g, job.ChunkCols)) : 0;
+        job.SliceFloats = g.StrideH == 1 && g.StrideW == 1 && (paths & CpuPaths.LowerFromPaddedSlice) != 0 ? ScratchMemory.Align(CpuIm2Col<TVec>.SliceFloats(g, job.ChunkCols)) : 0;
         // The padded slice sits after the GEMM's scratch; the col region keeps 16 floats of room for vector spill.
-        job.WorkerStride = ScratchMemory.Align(crs * ColFloats + 2 * NR) + CpuGemm.SerialWorkspaceFloats + job.SliceFloats;
+        job.WorkerStride = ScratchMemory.Align(crs * ColFloats + 2 * NR) + CpuGemm<TVec>.SerialWorkspaceFloats + job.SliceFloats;
         if (splitSlots)
         {
             job.Scratch = perWorker.Ensure(job.WorkerStride * pool.Threads);
@@ -247,7 +291,7 @@ internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory sh
                         job.J1 = Math.Min(job.Pq, job.J0 + job.ChunkCols);
                         pool.For((crs + RowsPerTask - 1) / RowsPerTask, &LowerRowsTask, &job);
                         var gp = FilterGemm(ref job, n, job.J0, job.J1, job.Col, slot, n == n0 && job.J0 == 0);
-                        CpuGemm.RunParallel(pool, paths, ref gp, sh + partialFloats, sh + partialFloats + apAll);
+                        CpuGemm<TVec>.RunParallel(pool, paths, ref gp, sh + partialFloats, sh + partialFloats + apAll);
                     }
                 }
             }
@@ -273,8 +317,8 @@ internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory sh
         var job = (Job*)context;
         ref readonly var g = ref job->G;
         float* col = job->Scratch + worker * job->WorkerStride;
-        float* ap = col + ScratchMemory.Align(job->Crs * ColFloats + 2 * NR), bp = ap + (long)CpuGemm.MC * KC;
-        float* slice = ap + CpuGemm.SerialWorkspaceFloats;
+        float* ap = col + ScratchMemory.Align(job->Crs * ColFloats + 2 * NR), bp = ap + (long)CpuGemm<TVec>.MC * KC;
+        float* slice = ap + CpuGemm<TVec>.SerialWorkspaceFloats;
         var (n0, n1) = SlotImages(ref *job, slot);
         for (int n = n0; n < n1; n++)
             for (int j0 = 0; j0 < job->Pq; j0 += job->ChunkCols)
@@ -282,12 +326,12 @@ internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory sh
                 int j1 = Math.Min(job->Pq, j0 + job->ChunkCols);
                 if (job->SliceFloats > 0)
                 {
-                    CpuIm2Col.PaddedSlice(job->X + n * job->ImageIn, g, slice, j0, j1);
-                    CpuIm2Col.RowsFromSlice(slice, g, col, j0, j1);
+                    CpuIm2Col<TVec>.PaddedSlice(job->X + n * job->ImageIn, g, slice, j0, j1);
+                    CpuIm2Col<TVec>.RowsFromSlice(slice, g, col, j0, j1);
                 }
-                else CpuIm2Col.Rows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1);
+                else CpuIm2Col<TVec>.Rows(job->X + n * job->ImageIn, g, col, 0, job->Crs, j0, j1);
                 var gp = FilterGemm(ref *job, n, j0, j1, col, slot, n == n0 && j0 == 0);
-                CpuGemm.RunSerial(ref gp, ap, bp);
+                CpuGemm<TVec>.RunSerial(ref gp, ap, bp);
             }
     }
 
@@ -295,7 +339,7 @@ internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory sh
     {
         var job = (Job*)context;
         int r0 = task * RowsPerTask, r1 = Math.Min(job->Crs, r0 + RowsPerTask);
-        CpuIm2Col.Rows(job->X + job->Image * job->ImageIn, job->G, job->Col, r0, r1, job->J0, job->J1);
+        CpuIm2Col<TVec>.Rows(job->X + job->Image * job->ImageIn, job->G, job->Col, r0, r1, job->J0, job->J1);
     }
 
     private static void AddPartialsTask(void* context, int task, int worker)
@@ -304,11 +348,11 @@ internal sealed unsafe partial class CpuConv2d(WorkerPool pool, ScratchMemory sh
         long length = (long)job->G.K * job->Crs;
         long start = (long)task * ParallelRange.Chunk, end = Math.Min(length, start + ParallelRange.Chunk);
         long i = start;
-        for (; i <= end - 8; i += 8)
+        for (; i <= end - TVec.Count; i += TVec.Count)
         {
-            var sum = Vector256.Load(job->Partials + i);
-            for (int s = 1; s < job->Slots; s++) sum += Vector256.Load(job->Partials + s * length + i);
-            (Vector256.Load(job->Dw + i) + sum).Store(job->Dw + i);
+            var sum = TVec.Load(job->Partials + i);
+            for (int s = 1; s < job->Slots; s++) sum += TVec.Load(job->Partials + s * length + i);
+            TVec.Store(TVec.Load(job->Dw + i) + sum, job->Dw + i);
         }
         for (; i < end; i++)
         {

@@ -1,6 +1,6 @@
 namespace CnnNative.Devices.Cpu;
 
-/// <summary>The cpu device's convolution algorithms (see <see cref="CpuConv2d"/>).</summary>
+/// <summary>The cpu device's convolution algorithms (see <see cref="CpuConv2d{TVec}"/>).</summary>
 public enum Conv2dAlgorithm
 {
     /// <summary>Lowering (im2col) + the packed GEMM, chunk by chunk: any geometry.</summary>
@@ -11,8 +11,16 @@ public enum Conv2dAlgorithm
     Implicit,
 }
 
-/// <summary>Which algorithm each of a convolution's three ops runs.</summary>
-public readonly record struct Conv2dPlan(Conv2dAlgorithm Forward, Conv2dAlgorithm BackwardData, Conv2dAlgorithm BackwardFilter);
+/// <summary>Which algorithm each of a convolution's three ops runs, and at which vector width.</summary>
+public readonly record struct Conv2dPlan(Conv2dAlgorithm Forward, Conv2dAlgorithm BackwardData, Conv2dAlgorithm BackwardFilter)
+{
+    /// <summary>The width the forward runs at (<see cref="CpuConv2dPlanner.Width"/>).</summary>
+    public CpuIsa ForwardIsa { get; init; }
+    /// <summary>The width the backward data runs at.</summary>
+    public CpuIsa BackwardDataIsa { get; init; }
+    /// <summary>The width the backward filter runs at.</summary>
+    public CpuIsa BackwardFilterIsa { get; init; }
+}
 
 /// <summary>
 /// Chooses the cpu device's convolution algorithms from the geometry and the paths a device allows: a pure function,
@@ -50,18 +58,45 @@ public static class CpuConv2dPlanner
     /// </summary>
     private const int ImplicitMaxFilters = 128;
 
-    /// <summary>The algorithms of all three ops.</summary>
-    public static Conv2dPlan Plan(in Conv2dGeometry g, CpuPaths allowed)
-        => new(Forward(g, allowed), BackwardData(g, allowed, out _), BackwardFilter(g, allowed));
+    /// <summary>
+    /// The algorithms and widths of all three ops on a device of width <paramref name="isa"/>: each op runs at the
+    /// width <see cref="Width"/> picks for its panel dimension, with the algorithm for that width (its tiles' filter
+    /// panels are 16 or 32 wide).
+    /// </summary>
+    public static Conv2dPlan Plan(in Conv2dGeometry g, CpuPaths allowed, CpuIsa isa = CpuIsa.Auto)
+    {
+        CpuIsa fw = Width(g.K, isa), bd = Width(g.C, isa), bf = Width(g.K, isa);
+        return new(Forward(g, allowed, fw), BackwardData(g, allowed, out _, bd), BackwardFilter(g, allowed, bf))
+        {
+            ForwardIsa = fw, BackwardDataIsa = bd, BackwardFilterIsa = bf,
+        };
+    }
+
+    /// <summary>
+    /// The width an op runs at on a device of width <paramref name="isa"/>, from the size of the dimension its tiles
+    /// cut into panels of two vectors (filters K for forward and backward filter, channels C for backward data,
+    /// columns N for a GEMM): 512-bit vectors unless their 32-wide panels would pad that dimension by a fifth more
+    /// than 16-wide ones (K = 6, 16, 48 or 80 run at 256 bits; 32, 64, 96 or 128 at 512). An AVX-512 processor runs
+    /// the 256-bit kernels at their full rate, so a narrow layer loses nothing by them and idles no lanes.
+    /// </summary>
+    public static CpuIsa Width(int panelDimension, CpuIsa isa)
+    {
+        var resolved = CpuProcessor.Resolve(isa);
+        if (resolved != CpuIsa.Vector512) return resolved;
+        return 5L * CpuGemm.RoundUp(panelDimension, 32) >= 6L * CpuGemm.RoundUp(panelDimension, 16) ? CpuIsa.Vector256 : CpuIsa.Vector512;
+    }
+
+    /// <summary>Filters per panel of the implicit path: two vectors of the width.</summary>
+    private static int PanelWidth(CpuIsa isa) => CpuProcessor.Resolve(isa) == CpuIsa.Vector512 ? 32 : 16;
 
     /// <summary>Direct for one channel or a few channels on wide-enough rows; else implicit; else lowering.</summary>
-    public static Conv2dAlgorithm Forward(in Conv2dGeometry g, CpuPaths allowed)
+    public static Conv2dAlgorithm Forward(in Conv2dGeometry g, CpuPaths allowed, CpuIsa isa = CpuIsa.Auto)
     {
         if (Allows(allowed, CpuPaths.DirectConv2d) && Stride1(g)
             && (g.C == 1 || (g.C <= DirectForwardMaxChannels && (long)g.P * PaddedWidth(g) >= DirectForwardMinWide
                              && 10 * g.Q >= 9 * PaddedWidth(g))))
             return Conv2dAlgorithm.Direct;
-        return Implicit(g, allowed) ? Conv2dAlgorithm.Implicit : Conv2dAlgorithm.Lowering;
+        return Implicit(g, allowed, PanelWidth(isa)) ? Conv2dAlgorithm.Implicit : Conv2dAlgorithm.Lowering;
     }
 
     /// <summary>
@@ -70,32 +105,32 @@ public static class CpuConv2dPlanner
     /// (<paramref name="transposed"/>), the same work as the product it replaces when the layer keeps its size,
     /// otherwise more (LeNet's unpadded 5×5: twice). Else lowering.
     /// </summary>
-    public static Conv2dAlgorithm BackwardData(in Conv2dGeometry g, CpuPaths allowed, out Conv2dGeometry transposed)
+    public static Conv2dAlgorithm BackwardData(in Conv2dGeometry g, CpuPaths allowed, out Conv2dGeometry transposed, CpuIsa isa = CpuIsa.Auto)
     {
         transposed = default;
         if (!Stride1(g) || g.PadH > g.R - 1 || g.PadW > g.S - 1 || 10L * g.H * g.W > 11L * g.P * g.Q) return Conv2dAlgorithm.Lowering;
         transposed = new Conv2dGeometry(g.N, g.K, g.P, g.Q, g.C, g.R, g.S, 1, 1, g.R - 1 - g.PadH, g.S - 1 - g.PadW);
-        return transposed.P == g.H && transposed.Q == g.W && Implicit(transposed, allowed) ? Conv2dAlgorithm.Implicit : Conv2dAlgorithm.Lowering;
+        return transposed.P == g.H && transposed.Q == g.W && Implicit(transposed, allowed, PanelWidth(isa)) ? Conv2dAlgorithm.Implicit : Conv2dAlgorithm.Lowering;
     }
 
     /// <summary>Direct for one channel; else implicit; else direct on wide-enough rows; else lowering.</summary>
-    public static Conv2dAlgorithm BackwardFilter(in Conv2dGeometry g, CpuPaths allowed)
+    public static Conv2dAlgorithm BackwardFilter(in Conv2dGeometry g, CpuPaths allowed, CpuIsa isa = CpuIsa.Auto)
     {
         bool direct = Allows(allowed, CpuPaths.DirectConv2d) && Stride1(g);
         if (direct && g.C == 1) return Conv2dAlgorithm.Direct;
-        if (Implicit(g, allowed)) return Conv2dAlgorithm.Implicit;
+        if (Implicit(g, allowed, PanelWidth(isa))) return Conv2dAlgorithm.Implicit;
         return direct && g.C * g.R * g.S <= MaxTaps && (long)g.P * PaddedWidth(g) >= DirectFilterMinWide
             ? Conv2dAlgorithm.Direct : Conv2dAlgorithm.Lowering;
     }
 
     /// <summary>
-    /// Stride 1, at most <see cref="ImplicitMaxFilters"/> filters with at most an eighth of the 16-filter panels idle
-    /// (K = 16, 32, 64, 128; not K = 20 or 40, whose idle panel columns made it 9–14 % slower than lowering + GEMM),
-    /// and tap offsets that fit the stack.
+    /// Stride 1, at most <see cref="ImplicitMaxFilters"/> filters with at most an eighth of the filter panels (16 or
+    /// 32 wide) idle (K = 16, 32, 64, 128 at 16; not K = 20 or 40, whose idle panel columns made it 9–14 % slower
+    /// than lowering + GEMM), and tap offsets that fit the stack.
     /// </summary>
-    private static bool Implicit(in Conv2dGeometry g, CpuPaths allowed)
+    private static bool Implicit(in Conv2dGeometry g, CpuPaths allowed, int panel)
     {
-        int kPad = CpuGemm.RoundUp(g.K, CpuGemm.NR);
+        int kPad = CpuGemm.RoundUp(g.K, panel);
         return Allows(allowed, CpuPaths.ImplicitConv2d) && Stride1(g) && g.K <= ImplicitMaxFilters
                && 8 * (kPad - g.K) <= kPad && g.C * g.R * g.S <= MaxTaps;
     }

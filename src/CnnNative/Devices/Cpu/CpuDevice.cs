@@ -1,10 +1,13 @@
 using CnnNative.Devices.Cpu;
+using CnnNative.Devices.Cpu.Simd;
 
 namespace CnnNative.Devices;
 
 /// <summary>
-/// The C# compute device: AVX2+FMA kernels through System.Runtime.Intrinsics (a portable Vector256 path where the
-/// processor lacks them), a BLIS-style packed GEMM with a 6×16 register-blocked micro-kernel, convolution by the
+/// The C# compute device: kernels written once over the vector width and compiled for 512-bit vectors (AVX-512F,
+/// where present) or 256-bit ones (AVX2+FMA; a portable path where the processor lacks them), chosen once at
+/// creation (<see cref="CpuDeviceOptions.Isa"/>); a BLIS-style packed GEMM with a 14×32 (Vector512) or 6×16
+/// (Vector256) register-blocked micro-kernel, convolution by the
 /// fastest of three algorithms for its shape (direct on wide rows, implicit GEMM, or lowering + GEMM, chosen by
 /// <see cref="CpuConv2dPlanner"/>) with the bias fused into the store, and a persistent pool of <see cref="Threads"/>
 /// workers. Each op family's kernels live in Cpu/Cpu&lt;Family&gt;.cs.
@@ -23,7 +26,10 @@ public sealed unsafe class CpuDevice : HostDeviceBase
     private readonly ScratchMemory _shared = new();
     private readonly ScratchMemory _perWorker = new();
     private readonly ScratchMemory _partials = new();
-    private readonly CpuConv2d _conv;
+    private readonly CpuPackedWeights _packed = new();
+    private readonly CpuKernels _kernels;
+    /// <summary>The 256-bit kernels: <see cref="_kernels"/> itself on a 256-bit device, else for the ops whose panels would idle 512-bit lanes.</summary>
+    private readonly CpuKernels _kernels256;
     private readonly CpuPaths _paths;
 
     /// <param name="threads">Worker threads, the caller included; 0 means <see cref="Environment.ProcessorCount"/>.</param>
@@ -39,14 +45,19 @@ public sealed unsafe class CpuDevice : HostDeviceBase
         Threads = options.Threads == 0 ? Environment.ProcessorCount : options.Threads;
         _paths = options.Paths;
         _pool = new WorkerPool(Threads);
-        _conv = new CpuConv2d(_pool, _shared, _perWorker, _paths);
-        string isa = CpuProcessor.Isa();
+        _kernels = CpuKernels.Create(options.Isa, _pool, _shared, _perWorker, _paths, _packed);
+        _kernels256 = _kernels.Isa == CpuIsa.Vector256 ? _kernels : CpuKernels.Create(CpuIsa.Vector256, _pool, _shared, _perWorker, _paths, _packed);
+        Isa = _kernels.Isa;
+        string isa = CpuProcessor.Isa(Isa);
         Info = new DeviceInfo("cpu", "cpu", $"{CpuProcessor.Model()} ({isa})", Threads, 0,
                               new Dictionary<string, string> { ["isa"] = isa, ["threads"] = Threads.ToString(), ["paths"] = _paths.ToString() });
     }
 
     /// <summary>Threads the device computes with.</summary>
     public int Threads { get; }
+
+    /// <summary>The vector width the kernels run at (<see cref="CpuDeviceOptions.Isa"/>, Auto resolved).</summary>
+    public CpuIsa Isa { get; }
 
     /// <summary>What the device was created with.</summary>
     public CpuDeviceOptions Options { get; }
@@ -55,7 +66,10 @@ public sealed unsafe class CpuDevice : HostDeviceBase
     public override DeviceInfo Info { get; }
 
     /// <summary>The convolution algorithms this device runs for <paramref name="g"/>.</summary>
-    public Conv2dPlan PlanConv2d(in Conv2dGeometry g) => CpuConv2dPlanner.Plan(g, _paths);
+    public Conv2dPlan PlanConv2d(in Conv2dGeometry g) => CpuConv2dPlanner.Plan(g, _paths, Isa);
+
+    /// <summary>The kernels of the width <see cref="CpuConv2dPlanner.Width"/> picks for an op's panel dimension.</summary>
+    private CpuKernels For(int panelDimension) => CpuConv2dPlanner.Width(panelDimension, Isa) == Isa ? _kernels : _kernels256;
 
     private void Run<TKernel>(TKernel kernel, int length, int chunk = ParallelRange.Chunk) where TKernel : unmanaged, IRangeKernel
         => ParallelRange.Run(_pool, ref kernel, length, chunk);
@@ -76,6 +90,7 @@ public sealed unsafe class CpuDevice : HostDeviceBase
         _shared.Dispose();
         _perWorker.Dispose();
         _partials.Dispose();
+        _packed.Dispose();
     }
 
     // ---------------------------------------------------------------- elementwise (CpuElementwise.cs)
@@ -87,13 +102,13 @@ public sealed unsafe class CpuDevice : HostDeviceBase
         => Run(new CpuElementwise.Copy { Source = Ptr(source), Destination = Ptr(destination) }, length);
 
     protected override void AxpyCore(int length, float alpha, DeviceBuffer x, DeviceBuffer y)
-        => Run(new CpuElementwise.Axpy { X = Ptr(x), Y = Ptr(y), Alpha = alpha }, length);
+        => _kernels.Axpy(length, alpha, Ptr(x), Ptr(y));
 
     protected override void ScaleCore(int length, float alpha, DeviceBuffer x)
-        => Run(new CpuElementwise.Scale { X = Ptr(x), Alpha = alpha }, length);
+        => _kernels.Scale(length, alpha, Ptr(x));
 
     protected override void MultiplyCore(int length, DeviceBuffer a, DeviceBuffer b, DeviceBuffer y)
-        => Run(new CpuElementwise.Multiply { A = Ptr(a), B = Ptr(b), Y = Ptr(y) }, length);
+        => _kernels.Multiply(length, Ptr(a), Ptr(b), Ptr(y));
 
     protected override void DropoutForwardCore(int length, float rate, uint seed, DeviceBuffer x, DeviceBuffer y, DeviceBuffer mask)
         => Run(new CpuElementwise.Dropout { X = Ptr(x), Y = Ptr(y), Mask = Ptr(mask), Rate = rate, Seed = seed }, length);
@@ -101,35 +116,60 @@ public sealed unsafe class CpuDevice : HostDeviceBase
     // ---------------------------------------------------------------- activation (CpuActivation.cs)
 
     protected override void ActivationForwardCore(Activation f, int length, DeviceBuffer x, DeviceBuffer y)
-        => Run(new CpuActivation.Forward { X = Ptr(x), Y = Ptr(y), F = f }, length);
+        => _kernels.ActivationForward(f, length, Ptr(x), Ptr(y));
 
     protected override void ActivationBackwardCore(Activation f, int length, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx)
-        => Run(new CpuActivation.Backward { Y = Ptr(y), Dy = Ptr(dy), Dx = Ptr(dx), F = f }, length);
+        => _kernels.ActivationBackward(f, length, Ptr(y), Ptr(dy), Ptr(dx));
 
     // ---------------------------------------------------------------- gemm (CpuGemm.cs, CpuGemm.Rows.cs)
 
     protected override void GemmCore(bool transA, bool transB, int m, int n, int k, float alpha, DeviceBuffer a, DeviceBuffer b, float beta, DeviceBuffer c)
     {
         var g = GemmProblem.Create(transA, transB, m, n, k, alpha, Ptr(a), Ptr(b), beta, Ptr(c));
-        CpuGemm.Run(_pool, _paths, _shared, ref g);
+        // A few rows are dot products along k (no panels): the widest vectors serve them; otherwise N is cut in panels.
+        var kernels = m <= CpuGemm.SmallM ? _kernels : For(n);
+        if (m > CpuGemm.SmallM && k > 0 && (_paths & CpuPaths.PackedWeights) != 0)
+        {
+            // B read again unchanged (a dense layer's weights in inference): packed once, then taken as it is.
+            int nr = kernels.PanelWidth;
+            float* packed = _packed.Find(b, new PackKey(PackedRole.GemmB, nr, transB, k, n), (long)k * CpuGemm.RoundUp(n, nr), out bool pack);
+            if (packed != null)
+            {
+                if (pack) kernels.PackWholeB(ref g, packed);
+                g.PackedB = packed;
+            }
+        }
+        kernels.Gemm(ref g);
     }
 
     protected override void AddBiasRowsCore(int rows, int cols, DeviceBuffer bias, DeviceBuffer y)
-        => CpuGemm.AddBiasRows(Ptr(bias), Ptr(y), rows, cols);
+        => _kernels.AddBiasRows(Ptr(bias), Ptr(y), rows, cols, relu: false);
+
+    protected override void AddBiasRowsCore(int rows, int cols, DeviceBuffer bias, DeviceBuffer y, Activation activation)
+    {
+        if (activation == Activation.ReLU && (_paths & CpuPaths.FusedActivation) != 0) _kernels.AddBiasRows(Ptr(bias), Ptr(y), rows, cols, relu: true);
+        else base.AddBiasRowsCore(rows, cols, bias, y, activation);
+    }
 
     protected override void SumRowsCore(int rows, int cols, DeviceBuffer x, DeviceBuffer sums)
-        => CpuGemm.SumRows(Ptr(x), rows, cols, Ptr(sums));
+        => CpuGemm<V256>.SumRows(Ptr(x), rows, cols, Ptr(sums));
 
     // ---------------------------------------------------------------- conv2d (CpuConv2d*.cs)
 
     protected override void Conv2dForwardCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y)
-        => _conv.Forward(g, Ptr(x), Ptr(w), Ptr(bias), Ptr(y));
+        => For(g.K).Conv2dForward(g, Ptr(x), w, Ptr(bias), Ptr(y), relu: false);
+
+    protected override void Conv2dForwardCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, Activation activation)
+    {
+        if (activation == Activation.ReLU && (_paths & CpuPaths.FusedActivation) != 0) For(g.K).Conv2dForward(g, Ptr(x), w, Ptr(bias), Ptr(y), relu: true);
+        else base.Conv2dForwardCore(g, x, w, bias, y, activation);
+    }
 
     protected override void Conv2dBackwardDataCore(in Conv2dGeometry g, DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx)
-        => _conv.BackwardData(g, Ptr(dy), Ptr(w), Ptr(dx));
+        => For(g.C).Conv2dBackwardData(g, Ptr(dy), Ptr(w), Ptr(dx));
 
     protected override void Conv2dBackwardFilterCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? db)
-        => _conv.BackwardFilter(g, Ptr(x), Ptr(dy), Ptr(dw), Ptr(db));
+        => For(g.K).Conv2dBackwardFilter(g, Ptr(x), Ptr(dy), Ptr(dw), Ptr(db));
 
     // ---------------------------------------------------------------- pool2d (CpuPool2d.cs)
 
@@ -218,13 +258,9 @@ public sealed unsafe class CpuDevice : HostDeviceBase
 
     protected override void SgdStepCore(int length, DeviceBuffer param, DeviceBuffer grad, DeviceBuffer? velocity,
                                         float lr, float momentum, float weightDecay, bool nesterov)
-        => Run(new CpuOptimizer.Sgd
-        {
-            Param = Ptr(param), Grad = Ptr(grad), Velocity = Ptr(velocity),
-            LearningRate = lr, Momentum = momentum, WeightDecay = weightDecay, Nesterov = nesterov,
-        }, length);
+        => _kernels.Sgd(length, Ptr(param), Ptr(grad), Ptr(velocity), lr, momentum, weightDecay, nesterov);
 
     protected override void AdamStepCore(int length, DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v,
                                          float lr, float beta1, float beta2, float eps, float weightDecay, int step)
-        => Run(CpuOptimizer.Adam.Create(Ptr(param), Ptr(grad), Ptr(m), Ptr(v), lr, beta1, beta2, eps, weightDecay, step), length);
+        => _kernels.Adam(length, Ptr(param), Ptr(grad), Ptr(m), Ptr(v), lr, beta1, beta2, eps, weightDecay, step);
 }

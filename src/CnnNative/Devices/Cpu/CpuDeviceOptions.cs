@@ -8,4 +8,7 @@ public sealed record CpuDeviceOptions
 
     /// <summary>Which optional fast paths the device may take (all by default).</summary>
     public CpuPaths Paths { get; init; } = CpuPaths.All;
+
+    /// <summary>The vector width the kernels run at: the widest in hardware by default (<see cref="CpuIsa.Auto"/>).</summary>
+    public CpuIsa Isa { get; init; } = CpuIsa.Auto;
 }

@@ -1,11 +1,14 @@
 using System.Runtime.Intrinsics;
+using CnnNative.Devices.Cpu.Simd;
 
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>
 /// The elementwise family as <see cref="IRangeKernel"/> structs (fill, copy, axpy, scale, multiply, dropout): vector
 /// bodies with scalar tails, each computing per element exactly what <see cref="Reference.ReferenceDevice"/> computes
-/// in float. Loops step by <see cref="Lanes"/>, so a wider vector type can replace Vector256 alone.
+/// in float. Axpy, scale and multiply are written over the device's vector width (TVec
+/// of <see cref="IVec{TSelf}"/>): per element the same operations, so every width gives the same bits. Dropout's
+/// hash and the double-precision sum stay on Vector256 (bit-exact integer lanes; memory-bound either way).
 /// </summary>
 internal static unsafe class CpuElementwise
 {
@@ -31,46 +34,46 @@ internal static unsafe class CpuElementwise
     }
 
     /// <summary>y += alpha·x; multiply then add, as the reference rounds.</summary>
-    public struct Axpy : IRangeKernel
+    public struct Axpy<TVec> : IRangeKernel where TVec : unmanaged, IVec<TVec>
     {
         public float* X, Y;
         public float Alpha;
 
         public readonly void Run(int start, int end, int chunk)
         {
-            var va = Vector256.Create(Alpha);
+            var va = TVec.Broadcast(Alpha);
             int i = start;
-            for (; i <= end - Lanes; i += Lanes)
-                (Vector256.Load(Y + i) + va * Vector256.Load(X + i)).Store(Y + i);
+            for (; i <= end - TVec.Count; i += TVec.Count)
+                TVec.Store(TVec.Load(Y + i) + va * TVec.Load(X + i), Y + i);
             for (; i < end; i++) Y[i] += Alpha * X[i];
         }
     }
 
     /// <summary>x *= alpha.</summary>
-    public struct Scale : IRangeKernel
+    public struct Scale<TVec> : IRangeKernel where TVec : unmanaged, IVec<TVec>
     {
         public float* X;
         public float Alpha;
 
         public readonly void Run(int start, int end, int chunk)
         {
-            var va = Vector256.Create(Alpha);
+            var va = TVec.Broadcast(Alpha);
             int i = start;
-            for (; i <= end - Lanes; i += Lanes) (Vector256.Load(X + i) * va).Store(X + i);
+            for (; i <= end - TVec.Count; i += TVec.Count) TVec.Store(TVec.Load(X + i) * va, X + i);
             for (; i < end; i++) X[i] *= Alpha;
         }
     }
 
     /// <summary>y = a ⊙ b.</summary>
-    public struct Multiply : IRangeKernel
+    public struct Multiply<TVec> : IRangeKernel where TVec : unmanaged, IVec<TVec>
     {
         public float* A, B, Y;
 
         public readonly void Run(int start, int end, int chunk)
         {
             int i = start;
-            for (; i <= end - Lanes; i += Lanes)
-                (Vector256.Load(A + i) * Vector256.Load(B + i)).Store(Y + i);
+            for (; i <= end - TVec.Count; i += TVec.Count)
+                TVec.Store(TVec.Load(A + i) * TVec.Load(B + i), Y + i);
             for (; i < end; i++) Y[i] = A[i] * B[i];
         }
     }

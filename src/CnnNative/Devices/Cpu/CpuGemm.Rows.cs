@@ -3,17 +3,23 @@ using System.Runtime.Intrinsics;
 namespace CnnNative.Devices.Cpu;
 
 // The gemm family's row ops: a dense layer's bias add and its bias gradient (column sums).
-internal static unsafe partial class CpuGemm
+internal static unsafe partial class CpuGemm<TVec>
 {
-    /// <summary>y[r, j] += bias[j] for rows × cols.</summary>
-    public static void AddBiasRows(float* bias, float* y, int rows, int cols)
+    /// <summary>y[r, j] += bias[j] for rows × cols, then ReLU (as the activation op: NaN gives 0) when <paramref name="relu"/>.</summary>
+    public static void AddBiasRows(float* bias, float* y, int rows, int cols, bool relu)
     {
-        int lanes = Vector256<float>.Count;
+        int lanes = TVec.Count;
         for (int r = 0; r < rows; r++)
         {
             float* row = y + (long)r * cols;
             int c = 0;
-            for (; c <= cols - lanes; c += lanes) (Vector256.Load(row + c) + Vector256.Load(bias + c)).Store(row + c);
+            if (relu)
+            {
+                for (; c <= cols - lanes; c += lanes) TVec.Store(TVec.Relu(TVec.Load(row + c) + TVec.Load(bias + c)), row + c);
+                for (; c < cols; c++) { float v = row[c] + bias[c]; row[c] = v > 0 ? v : 0f; }
+                continue;
+            }
+            for (; c <= cols - lanes; c += lanes) TVec.Store(TVec.Load(row + c) + TVec.Load(bias + c), row + c);
             for (; c < cols; c++) row[c] += bias[c];
         }
     }

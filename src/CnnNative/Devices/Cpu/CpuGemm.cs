@@ -1,3 +1,5 @@
+using CnnNative.Devices.Cpu.Simd;
+
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>One GEMM, C = alpha · op(A) · op(B) + beta · C (row-major), as the blocked drivers see it.</summary>
@@ -28,7 +30,7 @@ internal unsafe struct GemmProblem
 }
 
 /// <summary>
-/// BLIS-style GEMM drivers around <see cref="CpuGemmMicroKernel"/>: k is cut into KC-deep blocks so a kc×16 B panel
+/// BLIS-style GEMM drivers around <see cref="CpuGemmMicroKernel{TVec}"/>: k is cut into KC-deep blocks so a kc×NR B panel
 /// (16 KiB) stays in L1, rows into MC-high blocks so a packed A block (144 KiB) stays in L2, columns into NC-wide
 /// blocks so the packed B block stays in L3. Within a block, each B panel is reused across every A panel.
 /// </summary>
@@ -36,22 +38,22 @@ internal unsafe struct GemmProblem
 /// Every element of C is summed in the same order (k blocks in order, k ascending inside the kernel) whichever
 /// driver and however many threads compute it, so results are bitwise identical across thread counts.
 /// </remarks>
-internal static unsafe partial class CpuGemm
+internal static unsafe partial class CpuGemm<TVec> where TVec : unmanaged, IVec<TVec>
 {
-    public const int MR = CpuGemmMicroKernel.MR;
-    public const int NR = CpuGemmMicroKernel.NR;
-    public const int KC = 256;
-    public const int MC = 24 * MR;   // 144 rows
+    public static int MR => CpuGemmMicroKernel<TVec>.MR;
+    public static int NR => CpuGemmMicroKernel<TVec>.NR;
+    public const int KC = CpuGemm.KC;
+    /// <summary>Rows of one packed A block: 144 (Vector256) or 336 (Vector512), 144 or 336 KiB, in L2.</summary>
+    public static int MC => 24 * MR;
     public const int NC = 3072;      // columns of one packed B block
     /// <summary>Rows of A packed at once by the parallel driver (bounds its workspace).</summary>
-    public const int MB = 16 * MC;
-    /// <summary>Below this many multiply-adds a GEMM runs on the calling thread only (waking workers costs more).</summary>
-    public const long ParallelThreshold = 1L << 20;
+    public static int MB => 16 * MC;
+    private const long ParallelThreshold = CpuGemm.ParallelThreshold;
 
     /// <summary>Floats of scratch the serial driver needs (packed A block + packed B block).</summary>
-    public const long SerialWorkspaceFloats = (long)MC * KC + (long)KC * NC;
+    public static long SerialWorkspaceFloats => (long)MC * KC + (long)KC * NC;
 
-    public static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+    private static int RoundUp(int value, int multiple) => CpuGemm.RoundUp(value, multiple);
 
     /// <summary>Runs a GEMM with the calling thread alone or with the pool, whichever suits its size.</summary>
     public static void Run(WorkerPool pool, CpuPaths paths, ScratchMemory scratch, ref GemmProblem g)
@@ -63,7 +65,7 @@ internal static unsafe partial class CpuGemm
             RunSmallM(pool, ref g);
             return;
         }
-        if (pool.Threads > 1 && (long)g.M * g.N * g.K >= ParallelThreshold && (paths & CpuPaths.FewRowsGemm) != 0 && g.M <= MC
+        if (pool.Threads > 1 && (long)g.M * g.N * g.K >= ParallelThreshold && (paths & CpuPaths.FewRowsGemm) != 0 && g.M <= FewRowsMaxRows
             && g.PackedA == null && g.PackedB == null && g.K > 0)
         {
             RunFewRows(pool, scratch, ref g);
@@ -81,6 +83,17 @@ internal static unsafe partial class CpuGemm
             float* ws = scratch.Ensure(SerialWorkspaceFloats);
             RunSerial(ref g, ws, ws + (long)MC * KC);
         }
+    }
+
+    /// <summary>
+    /// op(B) packed for every k block into <paramref name="dst"/> (K × RoundUp(N, NR) floats), the layout
+    /// <see cref="GemmProblem.PackedB"/> names: block at p0 starts at dst + p0·RoundUp(N, NR).
+    /// </summary>
+    public static void PackWholeB(ref GemmProblem g, float* dst)
+    {
+        int nPad = RoundUp(g.N, NR);
+        for (int pc = 0; pc < g.K; pc += KC)
+            CpuGemmPacking<TVec>.PackB(dst + (long)pc * nPad, g.B, g.Ldb, g.TransB, pc, Math.Min(KC, g.K - pc), 0, g.N);
     }
 
     /// <summary>C = beta · C (or 0) when k = 0: the product is empty.</summary>
@@ -110,7 +123,7 @@ internal static unsafe partial class CpuGemm
                 int kc = Math.Min(KC, g.K - pc);
                 float* bp;
                 if (g.PackedB != null) bp = g.PackedB + (long)pc * nPad + (long)jc * kc;
-                else { CpuGemmPacking.PackB(bpWork, g.B, g.Ldb, g.TransB, pc, kc, jc, nc); bp = bpWork; }
+                else { CpuGemmPacking<TVec>.PackB(bpWork, g.B, g.Ldb, g.TransB, pc, kc, jc, nc); bp = bpWork; }
                 float beta = pc == 0 ? g.Beta : 1f;
                 float* bias = pc == 0 ? g.RowBias : null;
                 for (int ic = 0; ic < g.M; ic += MC)
@@ -118,7 +131,7 @@ internal static unsafe partial class CpuGemm
                     int mc = Math.Min(MC, g.M - ic);
                     float* ap;
                     if (g.PackedA != null) ap = g.PackedA + (long)pc * mPad + (long)ic * kc;
-                    else { CpuGemmPacking.PackA(apWork, g.A, g.Lda, g.TransA, ic, mc, pc, kc); ap = apWork; }
+                    else { CpuGemmPacking<TVec>.PackA(apWork, g.A, g.Lda, g.TransA, ic, mc, pc, kc); ap = apWork; }
                     Macro(mc, nc, kc, ap, bp, g.C + (long)ic * g.Ldc + jc, g.Ldc, g.Alpha, beta, bias == null ? null : bias + ic);
                 }
             }
@@ -135,7 +148,7 @@ internal static unsafe partial class CpuGemm
             for (int ir = 0; ir < mc; ir += MR)
             {
                 int mr = Math.Min(MR, mc - ir);
-                CpuGemmMicroKernel.Run(kc, ap + (long)ir * kc, b, c + (long)ir * ldc + jr, ldc, alpha, beta,
+                CpuGemmMicroKernel<TVec>.Run(kc, ap + (long)ir * kc, b, c + (long)ir * ldc + jr, ldc, alpha, beta,
                                     rowBias == null ? null : rowBias + ir, mr, nr);
             }
         }
@@ -153,7 +166,7 @@ internal static unsafe partial class CpuGemm
         public float* Bias;
     }
 
-    private const int PackColumnsPerTask = 16 * NR;
+    private static int PackColumnsPerTask => 16 * NR;
 
     /// <summary>
     /// Multi-threaded: per block, the workers first pack A (MC rows per task) and B (256 columns per task)
@@ -207,12 +220,12 @@ internal static unsafe partial class CpuGemm
         if (task < ph->ATasks)
         {
             int ic = task * MC;
-            CpuGemmPacking.PackA(ph->Ap + (long)ic * ph->Kc, g->A, g->Lda, g->TransA, ph->I0 + ic, Math.Min(MC, ph->Mb - ic), ph->Pc, ph->Kc);
+            CpuGemmPacking<TVec>.PackA(ph->Ap + (long)ic * ph->Kc, g->A, g->Lda, g->TransA, ph->I0 + ic, Math.Min(MC, ph->Mb - ic), ph->Pc, ph->Kc);
         }
         else
         {
             int j = (task - ph->ATasks) * PackColumnsPerTask;
-            CpuGemmPacking.PackB(ph->Bp + (long)j * ph->Kc, g->B, g->Ldb, g->TransB, ph->Pc, ph->Kc, ph->Jc + j, Math.Min(PackColumnsPerTask, ph->Nc - j));
+            CpuGemmPacking<TVec>.PackB(ph->Bp + (long)j * ph->Kc, g->B, g->Ldb, g->TransB, ph->Pc, ph->Kc, ph->Jc + j, Math.Min(PackColumnsPerTask, ph->Nc - j));
         }
     }
 
@@ -227,6 +240,12 @@ internal static unsafe partial class CpuGemm
         Macro(mc, nc, ph->Kc, ph->Ap + (long)ic * ph->Kc, ph->Bp + (long)jt * ph->Kc, c, g->Ldc, g->Alpha, ph->Beta,
               ph->Bias == null ? null : ph->Bias + ic);
     }
+
+    /// <summary>
+    /// Most rows the few-rows driver takes (144, the 256-bit MC): its column tiles are the only parallelism, so a
+    /// taller GEMM with few columns (a 256-image batch through a 10-wide layer) runs on the blocked driver's row tiles.
+    /// </summary>
+    private const int FewRowsMaxRows = 144;
 
     /// <summary>Widest column tile of the few-rows driver: its packed B (KC × 256, 256 KiB) stays in L2.</summary>
     private const int FewRowsTileCols = 256;
@@ -265,7 +284,7 @@ internal static unsafe partial class CpuGemm
         var job = (FewRows*)context;
         var g = job->G;
         int pc = task * KC;
-        CpuGemmPacking.PackA(job->Ap + (long)pc * job->MPad, g->A, g->Lda, g->TransA, 0, g->M, pc, Math.Min(KC, g->K - pc));
+        CpuGemmPacking<TVec>.PackA(job->Ap + (long)pc * job->MPad, g->A, g->Lda, g->TransA, 0, g->M, pc, Math.Min(KC, g->K - pc));
     }
 
     private static void FewRowsTile(void* context, int task, int worker)
@@ -277,14 +296,14 @@ internal static unsafe partial class CpuGemm
         for (int pc = 0; pc < g->K; pc += KC)
         {
             int kc = Math.Min(KC, g->K - pc);
-            CpuGemmPacking.PackB(bp, g->B, g->Ldb, g->TransB, pc, kc, j0, nc);
+            CpuGemmPacking<TVec>.PackB(bp, g->B, g->Ldb, g->TransB, pc, kc, j0, nc);
             Macro(g->M, nc, kc, job->Ap + (long)pc * job->MPad, bp, g->C + j0, g->Ldc, g->Alpha, pc == 0 ? g->Beta : 1f,
                   pc == 0 ? g->RowBias : null);
         }
     }
 
     /// <summary>Most rows of C the dot-product path takes (batch-1..4 inference through a Linear layer).</summary>
-    public const int SmallM = 4;
+    public const int SmallM = CpuGemm.SmallM;
     private const int SmallMColumnsPerTask = 64;
 
     /// <summary>
@@ -350,19 +369,19 @@ internal static unsafe partial class CpuGemm
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static float Dot(float* a, float* b, int k)
     {
-        var s0 = System.Runtime.Intrinsics.Vector256<float>.Zero;
+        var s0 = TVec.Zero;
         var s1 = s0; var s2 = s0; var s3 = s0;
         int p = 0;
-        for (; p <= k - 32; p += 32)
+        for (; p <= k - 4 * L; p += 4 * L)
         {
-            s0 = MulAdd(System.Runtime.Intrinsics.Vector256.Load(a + p), System.Runtime.Intrinsics.Vector256.Load(b + p), s0);
-            s1 = MulAdd(System.Runtime.Intrinsics.Vector256.Load(a + p + 8), System.Runtime.Intrinsics.Vector256.Load(b + p + 8), s1);
-            s2 = MulAdd(System.Runtime.Intrinsics.Vector256.Load(a + p + 16), System.Runtime.Intrinsics.Vector256.Load(b + p + 16), s2);
-            s3 = MulAdd(System.Runtime.Intrinsics.Vector256.Load(a + p + 24), System.Runtime.Intrinsics.Vector256.Load(b + p + 24), s3);
+            s0 = MulAdd(TVec.Load(a + p), TVec.Load(b + p), s0);
+            s1 = MulAdd(TVec.Load(a + p + L), TVec.Load(b + p + L), s1);
+            s2 = MulAdd(TVec.Load(a + p + 2 * L), TVec.Load(b + p + 2 * L), s2);
+            s3 = MulAdd(TVec.Load(a + p + 3 * L), TVec.Load(b + p + 3 * L), s3);
         }
-        for (; p <= k - 8; p += 8)
-            s0 = MulAdd(System.Runtime.Intrinsics.Vector256.Load(a + p), System.Runtime.Intrinsics.Vector256.Load(b + p), s0);
-        float sum = System.Runtime.Intrinsics.Vector256.Sum((s0 + s1) + (s2 + s3));
+        for (; p <= k - L; p += L)
+            s0 = MulAdd(TVec.Load(a + p), TVec.Load(b + p), s0);
+        float sum = TVec.Sum((s0 + s1) + (s2 + s3));
         for (; p < k; p++) sum += a[p] * b[p];
         return sum;
     }
@@ -374,80 +393,95 @@ internal static unsafe partial class CpuGemm
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void DotPair(float* a, float* b0, float* b1, int k, out float d0, out float d1)
     {
-        var s0 = System.Runtime.Intrinsics.Vector256<float>.Zero;
+        var s0 = TVec.Zero;
         var s1 = s0; var s2 = s0; var s3 = s0;
         var t0 = s0; var t1 = s0; var t2 = s0; var t3 = s0;
         int p = 0;
-        for (; p <= k - 32; p += 32)
+        for (; p <= k - 4 * L; p += 4 * L)
         {
-            var a0 = System.Runtime.Intrinsics.Vector256.Load(a + p);
-            var a1 = System.Runtime.Intrinsics.Vector256.Load(a + p + 8);
-            var a2 = System.Runtime.Intrinsics.Vector256.Load(a + p + 16);
-            var a3 = System.Runtime.Intrinsics.Vector256.Load(a + p + 24);
-            s0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b0 + p), s0);
-            t0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b1 + p), t0);
-            s1 = MulAdd(a1, System.Runtime.Intrinsics.Vector256.Load(b0 + p + 8), s1);
-            t1 = MulAdd(a1, System.Runtime.Intrinsics.Vector256.Load(b1 + p + 8), t1);
-            s2 = MulAdd(a2, System.Runtime.Intrinsics.Vector256.Load(b0 + p + 16), s2);
-            t2 = MulAdd(a2, System.Runtime.Intrinsics.Vector256.Load(b1 + p + 16), t2);
-            s3 = MulAdd(a3, System.Runtime.Intrinsics.Vector256.Load(b0 + p + 24), s3);
-            t3 = MulAdd(a3, System.Runtime.Intrinsics.Vector256.Load(b1 + p + 24), t3);
+            var a0 = TVec.Load(a + p);
+            var a1 = TVec.Load(a + p + L);
+            var a2 = TVec.Load(a + p + 2 * L);
+            var a3 = TVec.Load(a + p + 3 * L);
+            s0 = MulAdd(a0, TVec.Load(b0 + p), s0);
+            t0 = MulAdd(a0, TVec.Load(b1 + p), t0);
+            s1 = MulAdd(a1, TVec.Load(b0 + p + L), s1);
+            t1 = MulAdd(a1, TVec.Load(b1 + p + L), t1);
+            s2 = MulAdd(a2, TVec.Load(b0 + p + 2 * L), s2);
+            t2 = MulAdd(a2, TVec.Load(b1 + p + 2 * L), t2);
+            s3 = MulAdd(a3, TVec.Load(b0 + p + 3 * L), s3);
+            t3 = MulAdd(a3, TVec.Load(b1 + p + 3 * L), t3);
         }
-        for (; p <= k - 8; p += 8)
+        for (; p <= k - L; p += L)
         {
-            var a0 = System.Runtime.Intrinsics.Vector256.Load(a + p);
-            s0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b0 + p), s0);
-            t0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b1 + p), t0);
+            var a0 = TVec.Load(a + p);
+            s0 = MulAdd(a0, TVec.Load(b0 + p), s0);
+            t0 = MulAdd(a0, TVec.Load(b1 + p), t0);
         }
-        float sum0 = System.Runtime.Intrinsics.Vector256.Sum((s0 + s1) + (s2 + s3));
-        float sum1 = System.Runtime.Intrinsics.Vector256.Sum((t0 + t1) + (t2 + t3));
+        float sum0 = TVec.Sum((s0 + s1) + (s2 + s3));
+        float sum1 = TVec.Sum((t0 + t1) + (t2 + t3));
         for (; p < k; p++) { sum0 += a[p] * b0[p]; sum1 += a[p] * b1[p]; }
         d0 = sum0; d1 = sum1;
     }
 
-    /// <summary><see cref="DotPair"/> for three weight rows (12 accumulators + 4 of a: all 16 vector registers), Dot's order each.</summary>
+    /// <summary><see cref="DotPair"/> for three weight rows (12 accumulators + 4 of a: all 16 ymm registers), Dot's order each.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void DotTriple(float* a, float* b0, float* b1, float* b2, int k, out float d0, out float d1, out float d2)
     {
-        var s0 = System.Runtime.Intrinsics.Vector256<float>.Zero;
+        var s0 = TVec.Zero;
         var s1 = s0; var s2 = s0; var s3 = s0;
         var t0 = s0; var t1 = s0; var t2 = s0; var t3 = s0;
         var u0 = s0; var u1 = s0; var u2 = s0; var u3 = s0;
         int p = 0;
-        for (; p <= k - 32; p += 32)
+        for (; p <= k - 4 * L; p += 4 * L)
         {
-            var a0 = System.Runtime.Intrinsics.Vector256.Load(a + p);
-            s0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b0 + p), s0);
-            t0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b1 + p), t0);
-            u0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b2 + p), u0);
-            var a1 = System.Runtime.Intrinsics.Vector256.Load(a + p + 8);
-            s1 = MulAdd(a1, System.Runtime.Intrinsics.Vector256.Load(b0 + p + 8), s1);
-            t1 = MulAdd(a1, System.Runtime.Intrinsics.Vector256.Load(b1 + p + 8), t1);
-            u1 = MulAdd(a1, System.Runtime.Intrinsics.Vector256.Load(b2 + p + 8), u1);
-            var a2 = System.Runtime.Intrinsics.Vector256.Load(a + p + 16);
-            s2 = MulAdd(a2, System.Runtime.Intrinsics.Vector256.Load(b0 + p + 16), s2);
-            t2 = MulAdd(a2, System.Runtime.Intrinsics.Vector256.Load(b1 + p + 16), t2);
-            u2 = MulAdd(a2, System.Runtime.Intrinsics.Vector256.Load(b2 + p + 16), u2);
-            var a3 = System.Runtime.Intrinsics.Vector256.Load(a + p + 24);
-            s3 = MulAdd(a3, System.Runtime.Intrinsics.Vector256.Load(b0 + p + 24), s3);
-            t3 = MulAdd(a3, System.Runtime.Intrinsics.Vector256.Load(b1 + p + 24), t3);
-            u3 = MulAdd(a3, System.Runtime.Intrinsics.Vector256.Load(b2 + p + 24), u3);
+            var a0 = TVec.Load(a + p);
+            s0 = MulAdd(a0, TVec.Load(b0 + p), s0);
+            t0 = MulAdd(a0, TVec.Load(b1 + p), t0);
+            u0 = MulAdd(a0, TVec.Load(b2 + p), u0);
+            var a1 = TVec.Load(a + p + L);
+            s1 = MulAdd(a1, TVec.Load(b0 + p + L), s1);
+            t1 = MulAdd(a1, TVec.Load(b1 + p + L), t1);
+            u1 = MulAdd(a1, TVec.Load(b2 + p + L), u1);
+            var a2 = TVec.Load(a + p + 2 * L);
+            s2 = MulAdd(a2, TVec.Load(b0 + p + 2 * L), s2);
+            t2 = MulAdd(a2, TVec.Load(b1 + p + 2 * L), t2);
+            u2 = MulAdd(a2, TVec.Load(b2 + p + 2 * L), u2);
+            var a3 = TVec.Load(a + p + 3 * L);
+            s3 = MulAdd(a3, TVec.Load(b0 + p + 3 * L), s3);
+            t3 = MulAdd(a3, TVec.Load(b1 + p + 3 * L), t3);
+            u3 = MulAdd(a3, TVec.Load(b2 + p + 3 * L), u3);
         }
-        for (; p <= k - 8; p += 8)
+        for (; p <= k - L; p += L)
         {
-            var a0 = System.Runtime.Intrinsics.Vector256.Load(a + p);
-            s0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b0 + p), s0);
-            t0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b1 + p), t0);
-            u0 = MulAdd(a0, System.Runtime.Intrinsics.Vector256.Load(b2 + p), u0);
+            var a0 = TVec.Load(a + p);
+            s0 = MulAdd(a0, TVec.Load(b0 + p), s0);
+            t0 = MulAdd(a0, TVec.Load(b1 + p), t0);
+            u0 = MulAdd(a0, TVec.Load(b2 + p), u0);
         }
-        float sum0 = System.Runtime.Intrinsics.Vector256.Sum((s0 + s1) + (s2 + s3));
-        float sum1 = System.Runtime.Intrinsics.Vector256.Sum((t0 + t1) + (t2 + t3));
-        float sum2 = System.Runtime.Intrinsics.Vector256.Sum((u0 + u1) + (u2 + u3));
+        float sum0 = TVec.Sum((s0 + s1) + (s2 + s3));
+        float sum1 = TVec.Sum((t0 + t1) + (t2 + t3));
+        float sum2 = TVec.Sum((u0 + u1) + (u2 + u3));
         for (; p < k; p++) { sum0 += a[p] * b0[p]; sum1 += a[p] * b1[p]; sum2 += a[p] * b2[p]; }
         d0 = sum0; d1 = sum1; d2 = sum2;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static System.Runtime.Intrinsics.Vector256<float> MulAdd(System.Runtime.Intrinsics.Vector256<float> a, System.Runtime.Intrinsics.Vector256<float> b, System.Runtime.Intrinsics.Vector256<float> c)
-        => CpuGemmMicroKernel.UsesFma ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : a * b + c;
+    private static TVec MulAdd(TVec a, TVec b, TVec c) => TVec.MulAdd(a, b, c);
+
+    /// <summary>Floats per vector.</summary>
+    private static int L => TVec.Count;
+}
+
+/// <summary>The GEMM's blocking constants that do not depend on the vector width.</summary>
+internal static class CpuGemm
+{
+    /// <summary>Depth of a k block: a kc × NR panel of B stays in L1.</summary>
+    public const int KC = 256;
+    /// <summary>Below this many multiply-adds a GEMM runs on the calling thread only (waking workers costs more).</summary>
+    public const long ParallelThreshold = 1L << 20;
+    /// <summary>Most rows of C the dot-product path takes (batch-1..4 inference through a Linear layer).</summary>
+    public const int SmallM = 4;
+
+    public static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }

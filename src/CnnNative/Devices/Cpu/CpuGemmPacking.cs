@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using CnnNative.Devices.Cpu.Simd;
 
 namespace CnnNative.Devices.Cpu;
 
@@ -8,12 +9,14 @@ namespace CnnNative.Devices.Cpu;
 /// A as consecutive kc×MR panels (element (i, p) of a panel at p·MR + i), B as consecutive kc×NR panels
 /// (element (p, j) at p·NR + j). Rows or columns past the matrix edge are zero, so the kernel needs no tails.
 /// A block of mc rows starting at a multiple of MR therefore puts row block i at offset i·kc, and a block of
-/// nc columns puts column j (a multiple of NR) at j·kc: the drivers rely on that.
+/// nc columns puts column j (a multiple of NR) at j·kc: the drivers rely on that. MR and NR are the micro-kernel's
+/// for the width (6 × 16 with Vector256, 14 × 32 with Vector512); the AVX transposes serve both.
 /// </summary>
-internal static unsafe class CpuGemmPacking
+internal static unsafe class CpuGemmPacking<TVec> where TVec : unmanaged, IVec<TVec>
 {
-    private const int MR = CpuGemmMicroKernel.MR;
-    private const int NR = CpuGemmMicroKernel.NR;
+    private static int MR => CpuGemmMicroKernel<TVec>.MR;
+    private static int NR => CpuGemmMicroKernel<TVec>.NR;
+    private static int L => TVec.Count;
 
     /// <summary>Packs rows [i0, i0+mc) × k-range [p0, p0+kc) of op(A); A is m×k (lda) or, when transposed, stored k×m.</summary>
     public static void PackA(float* dst, float* a, int lda, bool trans, int i0, int mc, int p0, int kc)
@@ -26,13 +29,23 @@ internal static unsafe class CpuGemmPacking
             {
                 // op(A)(i, p) = A[p, i]: each step of p is MR consecutive floats of one stored row.
                 float* src = a + (long)p0 * lda + i0 + ib;
-                if (rows == MR)
+                if (rows == 6 && MR == 6)
                 {
                     // 4 + 2 floats per step: one 128-bit and one 64-bit move, never reading past the 6.
                     for (int p = 0; p < kc; p++, src += lda, panel += MR)
                     {
                         Vector128.Load(src).Store(panel);
                         *(long*)(panel + 4) = *(long*)(src + 4);
+                    }
+                }
+                else if (rows == 14 && MR == 14)
+                {
+                    // 8 + 4 + 2 floats per step, never reading past the 14.
+                    for (int p = 0; p < kc; p++, src += lda, panel += MR)
+                    {
+                        Vector256.Load(src).Store(panel);
+                        Vector128.Load(src + 8).Store(panel + 8);
+                        *(long*)(panel + 12) = *(long*)(src + 12);
                     }
                 }
                 else
@@ -45,7 +58,7 @@ internal static unsafe class CpuGemmPacking
             {
                 // op(A)(i, p) = A[i, p]: interleave MR row streams.
                 float* r0 = a + (long)(i0 + ib) * lda + p0;
-                if (rows == MR)
+                if (rows == MR && MR == 6)
                 {
                     float* r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
                     int p = 0;
@@ -57,6 +70,20 @@ internal static unsafe class CpuGemmPacking
                         panel[0] = r0[p]; panel[1] = r1[p]; panel[2] = r2[p];
                         panel[3] = r3[p]; panel[4] = r4[p]; panel[5] = r5[p];
                     }
+                }
+                else if (rows == MR && Avx.IsSupported)
+                {
+                    // Wider tiles: 8×8 transposes of 8 rows at a time, the last rows (MR mod 8) one by one.
+                    int p = 0;
+                    for (; p <= kc - 8; p += 8, panel += 8 * MR)
+                    {
+                        int i = 0;
+                        for (; i <= MR - 8; i += 8) Transpose8x8(r0 + (long)i * lda + p, lda, panel + i, MR);
+                        for (; i < MR; i++)
+                            for (int q = 0; q < 8; q++) panel[q * MR + i] = r0[(long)i * lda + p + q];
+                    }
+                    for (; p < kc; p++, panel += MR)
+                        for (int i = 0; i < MR; i++) panel[i] = r0[(long)i * lda + p];
                 }
                 else
                 {
@@ -82,8 +109,8 @@ internal static unsafe class CpuGemmPacking
                 {
                     for (int p = 0; p < kc; p++, src += ldb, panel += NR)
                     {
-                        Vector256.Store(Vector256.Load(src), panel);
-                        Vector256.Store(Vector256.Load(src + 8), panel + 8);
+                        TVec.Store(TVec.Load(src), panel);
+                        TVec.Store(TVec.Load(src + L), panel + L);
                     }
                 }
                 else
@@ -101,7 +128,8 @@ internal static unsafe class CpuGemmPacking
                     for (int p = 0; p < kc; p += 8)
                     {
                         int steps = Math.Min(8, kc - p);
-                        if (steps == 8) Transpose8x16(src + p, ldb, panel + (long)p * NR);
+                        if (steps == 8)
+                            for (int j = 0; j < NR; j += 8) Transpose8x8(src + (long)j * ldb + p, ldb, panel + (long)p * NR + j, NR);
                         else
                             for (int q = 0; q < steps; q++)
                                 for (int j = 0; j < NR; j++) panel[(long)(p + q) * NR + j] = src[(long)j * ldb + p + q];
@@ -151,14 +179,8 @@ internal static unsafe class CpuGemmPacking
         *(double*)(dst + 46) = last.GetUpper().AsDouble().ToScalar();
     }
 
-    /// <summary>dst[q·16 + j] = src[j·ld + q] for q &lt; 8, j &lt; 16: two 8×8 transposes with Vector256 shuffles.</summary>
-    private static void Transpose8x16(float* src, int ld, float* dst)
-    {
-        Transpose8x8(src, ld, dst);
-        Transpose8x8(src + 8L * ld, ld, dst + 8);
-    }
-
-    private static void Transpose8x8(float* src, int ld, float* dst)
+    /// <summary>dst[q·ldd + j] = src[j·ld + q] for q, j &lt; 8: an 8×8 transpose with Vector256 shuffles (also the implicit convolution's output transpose).</summary>
+    internal static void Transpose8x8(float* src, int ld, float* dst, int ldd)
     {
         var r0 = Vector256.Load(src); var r1 = Vector256.Load(src + ld);
         var r2 = Vector256.Load(src + 2L * ld); var r3 = Vector256.Load(src + 3L * ld);
@@ -183,16 +205,16 @@ internal static unsafe class CpuGemmPacking
             var t6 = Avx.Shuffle(V, T, 0x44);
             var t7 = Avx.Shuffle(V, T, 0xEE);
             Vector256.Store(Avx.Permute2x128(t0, t4, 0x20), dst);
-            Vector256.Store(Avx.Permute2x128(t1, t5, 0x20), dst + 16);
-            Vector256.Store(Avx.Permute2x128(t2, t6, 0x20), dst + 32);
-            Vector256.Store(Avx.Permute2x128(t3, t7, 0x20), dst + 48);
-            Vector256.Store(Avx.Permute2x128(t0, t4, 0x31), dst + 64);
-            Vector256.Store(Avx.Permute2x128(t1, t5, 0x31), dst + 80);
-            Vector256.Store(Avx.Permute2x128(t2, t6, 0x31), dst + 96);
-            Vector256.Store(Avx.Permute2x128(t3, t7, 0x31), dst + 112);
+            Vector256.Store(Avx.Permute2x128(t1, t5, 0x20), dst + ldd);
+            Vector256.Store(Avx.Permute2x128(t2, t6, 0x20), dst + 2 * ldd);
+            Vector256.Store(Avx.Permute2x128(t3, t7, 0x20), dst + 3 * ldd);
+            Vector256.Store(Avx.Permute2x128(t0, t4, 0x31), dst + 4 * ldd);
+            Vector256.Store(Avx.Permute2x128(t1, t5, 0x31), dst + 5 * ldd);
+            Vector256.Store(Avx.Permute2x128(t2, t6, 0x31), dst + 6 * ldd);
+            Vector256.Store(Avx.Permute2x128(t3, t7, 0x31), dst + 7 * ldd);
             return;
         }
         for (int q = 0; q < 8; q++)
-            for (int j = 0; j < 8; j++) dst[q * 16 + j] = src[(long)j * ld + q];
+            for (int j = 0; j < 8; j++) dst[q * ldd + j] = src[(long)j * ld + q];
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using CnnNative.Devices.Cpu.Simd;
 
 namespace CnnNative.Devices.Cpu;
 
@@ -9,9 +10,10 @@ namespace CnnNative.Devices.Cpu;
 /// stays in L2 instead of a whole image. Output rows are built as zeros at the padded edges and one contiguous
 /// copy (stride 1) or a strided gather in between. col2im is the adjoint: it adds the chunk back into the image.
 /// </summary>
-internal static unsafe class CpuIm2Col
+internal static unsafe class CpuIm2Col<TVec> where TVec : unmanaged, IVec<TVec>
 {
-    private const int NR = CpuGemmMicroKernel.NR;
+    /// <summary>Columns of the GEMM's B panels for the width (16 or 32).</summary>
+    private static int NR => CpuGemmMicroKernel<TVec>.NR;
 
     /// <summary>Outputs q whose input column q·stride − pad + s lies inside [0, W): [lo, hi).</summary>
     private static (int Lo, int Hi) ValidColumns(in Conv2dGeometry g, int s)
@@ -94,8 +96,8 @@ internal static unsafe class CpuIm2Col
 
     /// <summary>
     /// Rows [r0, r1) for outputs [j0, j1), written straight into the GEMM's packed-B layout (k blocks of
-    /// <see cref="CpuGemm.KC"/> rows, each as kc×16 panels, zero-padded to RoundUp(j1 − j0, 16) columns), so the
-    /// forward GEMM needs no packing pass. tmp holds RoundUp(j1 − j0, 16) floats.
+    /// <see cref="CpuGemm.KC"/> rows, each as kc×NR panels, zero-padded to RoundUp(j1 − j0, NR) columns), so the
+    /// forward GEMM needs no packing pass. tmp holds RoundUp(j1 − j0, NR) floats.
     /// </summary>
     public static void PackedRows(float* x, in Conv2dGeometry g, float* packed, int r0, int r1, int j0, int j1, float* tmp)
     {
@@ -111,8 +113,8 @@ internal static unsafe class CpuIm2Col
             float* dst = packed + (long)pc * ncPad + (long)(i - pc) * NR;
             for (int j = 0; j < ncPad; j += NR, dst += (long)kc * NR)
             {
-                Vector256.Load(tmp + j).Store(dst);
-                Vector256.Load(tmp + j + 8).Store(dst + 8);
+                TVec.Store(TVec.Load(tmp + j), dst);
+                TVec.Store(TVec.Load(tmp + j + TVec.Count), dst + TVec.Count);
             }
         }
     }
@@ -185,7 +187,7 @@ internal static unsafe class CpuIm2Col
     /// <summary>
     /// <see cref="PackedRows"/> for stride 1 from a <see cref="PaddedSlice"/>: each output row's run is copied in whole
     /// vectors of 8, the last one running into the next row's place (rewritten next) or the zero padding columns
-    /// (cleared again after every row). tmp holds RoundUp(j1 − j0, 16) + 16 floats.
+    /// (cleared again after every row). tmp holds RoundUp(j1 − j0, NR) + NR floats.
     /// </summary>
     public static void PackedRowsFromSlice(float* slice, in Conv2dGeometry g, float* packed, int j0, int j1, float* tmp)
     {
@@ -202,16 +204,16 @@ internal static unsafe class CpuIm2Col
                 float* dst = tmp + (p * g.Q - j0 + qa);
                 for (int q = 0; q < qb - qa; q += 8) Vector256.Load(src + q).Store(dst + q);
             }
-            Vector256<float>.Zero.Store(tmp + nc);
-            Vector256<float>.Zero.Store(tmp + nc + 8);
+            TVec.Store(TVec.Zero, tmp + nc);
+            TVec.Store(TVec.Zero, tmp + nc + TVec.Count);
             if (++s == g.S) { s = 0; if (++r == g.R) { r = 0; c++; } }
             int pc = i / CpuGemm.KC * CpuGemm.KC;
             int kc = Math.Min(CpuGemm.KC, crs - pc);
             float* dstPanel = packed + (long)pc * ncPad + (long)(i - pc) * NR;
             for (int j = 0; j < ncPad; j += NR, dstPanel += (long)kc * NR)
             {
-                Vector256.Load(tmp + j).Store(dstPanel);
-                Vector256.Load(tmp + j + 8).Store(dstPanel + 8);
+                TVec.Store(TVec.Load(tmp + j), dstPanel);
+                TVec.Store(TVec.Load(tmp + j + TVec.Count), dstPanel + TVec.Count);
             }
         }
     }

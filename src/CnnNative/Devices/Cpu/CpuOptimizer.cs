@@ -1,15 +1,15 @@
-using System.Runtime.Intrinsics;
+using CnnNative.Devices.Cpu.Simd;
 
 namespace CnnNative.Devices.Cpu;
 
-/// <summary>The optimizer family: SGD (momentum, Nesterov, L2 weight decay) and Adam as <see cref="IRangeKernel"/> structs.</summary>
+/// <summary>
+/// The optimizer family: SGD (momentum, Nesterov, L2 weight decay) and Adam as <see cref="IRangeKernel"/> structs
+/// over the device's vector width (per element the same operations at every width, so the same bits).
+/// </summary>
 internal static unsafe class CpuOptimizer
 {
-    /// <summary>Lanes per vector (a JIT-time constant).</summary>
-    private static int Lanes => Vector256<float>.Count;
-
     /// <summary>PyTorch's SGD; the same float operations, in the same order, as the reference.</summary>
-    public struct Sgd : IRangeKernel
+    public struct Sgd<TVec> : IRangeKernel where TVec : unmanaged, IVec<TVec>
     {
         public float* Param, Grad;
         /// <summary>Null when <see cref="Momentum"/> is 0 (then never touched).</summary>
@@ -21,27 +21,27 @@ internal static unsafe class CpuOptimizer
         {
             float* p = Param, g = Grad, v = Velocity;
             float lr = LearningRate, mu = Momentum, wd = WeightDecay;
-            var vlr = Vector256.Create(lr); var vmu = Vector256.Create(mu); var vwd = Vector256.Create(wd);
+            var vlr = TVec.Broadcast(lr); var vmu = TVec.Broadcast(mu); var vwd = TVec.Broadcast(wd);
             int i = start;
             if (mu == 0)
             {
-                for (; i <= end - Lanes; i += Lanes)
+                for (; i <= end - TVec.Count; i += TVec.Count)
                 {
-                    var pi = Vector256.Load(p + i);
-                    var gi = Vector256.Load(g + i) + vwd * pi;
-                    (pi - vlr * gi).Store(p + i);
+                    var pi = TVec.Load(p + i);
+                    var gi = TVec.Load(g + i) + vwd * pi;
+                    TVec.Store(pi - vlr * gi, p + i);
                 }
                 for (; i < end; i++) p[i] -= lr * (g[i] + wd * p[i]);
                 return;
             }
-            for (; i <= end - Lanes; i += Lanes)
+            for (; i <= end - TVec.Count; i += TVec.Count)
             {
-                var pi = Vector256.Load(p + i);
-                var gi = Vector256.Load(g + i) + vwd * pi;
-                var vi = vmu * Vector256.Load(v + i) + gi;
-                vi.Store(v + i);
+                var pi = TVec.Load(p + i);
+                var gi = TVec.Load(g + i) + vwd * pi;
+                var vi = vmu * TVec.Load(v + i) + gi;
+                TVec.Store(vi, v + i);
                 gi = Nesterov ? gi + vmu * vi : vi;
-                (pi - vlr * gi).Store(p + i);
+                TVec.Store(pi - vlr * gi, p + i);
             }
             for (; i < end; i++)
             {
@@ -54,7 +54,7 @@ internal static unsafe class CpuOptimizer
     }
 
     /// <summary>Adam with the bias corrections folded into two factors computed once per step (in double).</summary>
-    public struct Adam : IRangeKernel
+    public struct Adam<TVec> : IRangeKernel where TVec : unmanaged, IVec<TVec>
     {
         public float* Param, Grad, M, V;
         /// <summary>lr / (1 − β1^step).</summary>
@@ -63,11 +63,11 @@ internal static unsafe class CpuOptimizer
         /// <summary>1 / (1 − β2^step).</summary>
         public float InvBias2;
 
-        public static Adam Create(float* param, float* grad, float* m, float* v,
+        public static Adam<TVec> Create(float* param, float* grad, float* m, float* v,
                                   float lr, float beta1, float beta2, float eps, float weightDecay, int step)
         {
             double c1 = 1 - Math.Pow(beta1, step), c2 = 1 - Math.Pow(beta2, step);
-            return new Adam
+            return new Adam<TVec>
             {
                 Param = param, Grad = grad, M = m, V = v, StepSize = (float)(lr / c1), Beta1 = beta1, Beta2 = beta2,
                 Eps = eps, WeightDecay = weightDecay, InvBias2 = (float)(1 / c2),
@@ -79,19 +79,19 @@ internal static unsafe class CpuOptimizer
             float* p = Param, g = Grad, m = M, v = V;
             float step = StepSize, b1 = Beta1, b2 = Beta2, eps = Eps, wd = WeightDecay, invC2 = InvBias2;
             float c1m = 1 - b1, c2m = 1 - b2;
-            var vstep = Vector256.Create(step); var vb1 = Vector256.Create(b1); var vb2 = Vector256.Create(b2);
-            var veps = Vector256.Create(eps); var vwd = Vector256.Create(wd); var vinvC2 = Vector256.Create(invC2);
-            var vc1m = Vector256.Create(c1m); var vc2m = Vector256.Create(c2m);
+            var vstep = TVec.Broadcast(step); var vb1 = TVec.Broadcast(b1); var vb2 = TVec.Broadcast(b2);
+            var veps = TVec.Broadcast(eps); var vwd = TVec.Broadcast(wd); var vinvC2 = TVec.Broadcast(invC2);
+            var vc1m = TVec.Broadcast(c1m); var vc2m = TVec.Broadcast(c2m);
             int i = start;
-            for (; i <= end - Lanes; i += Lanes)
+            for (; i <= end - TVec.Count; i += TVec.Count)
             {
-                var pi = Vector256.Load(p + i);
-                var gi = Vector256.Load(g + i) + vwd * pi;
-                var mi = vb1 * Vector256.Load(m + i) + vc1m * gi;
-                var vi = vb2 * Vector256.Load(v + i) + vc2m * gi * gi;
-                mi.Store(m + i);
-                vi.Store(v + i);
-                (pi - vstep * mi / (Vector256.Sqrt(vi * vinvC2) + veps)).Store(p + i);
+                var pi = TVec.Load(p + i);
+                var gi = TVec.Load(g + i) + vwd * pi;
+                var mi = vb1 * TVec.Load(m + i) + vc1m * gi;
+                var vi = vb2 * TVec.Load(v + i) + vc2m * gi * gi;
+                TVec.Store(mi, m + i);
+                TVec.Store(vi, v + i);
+                TVec.Store(pi - vstep * mi / (TVec.Sqrt(vi * vinvC2) + veps), p + i);
             }
             for (; i < end; i++)
             {

@@ -24,6 +24,17 @@ public enum CpuPaths
     GroupedDotProducts = 1 << 5,
     /// <summary>GEMM: the parallel driver cuts columns into blocks of even width instead of full blocks and a remainder.</summary>
     EvenColumnBlocks = 1 << 6,
+    /// <summary>
+    /// A fused activation (Conv2dForward and AddBiasRows with an activation) applied in the op's store (ReLU) instead
+    /// of a second pass over the output; the same bits either way.
+    /// </summary>
+    FusedActivation = 1 << 7,
+    /// <summary>
+    /// GEMM: a B operand read again at the same buffer version (a dense layer's weights in inference) is packed once
+    /// into a per-device cache and reused, not packed per call (Cpu/CpuPackedWeights.cs); the same bits.
+    /// </summary>
+    PackedWeights = 1 << 8,
     /// <summary>Every path (the default).</summary>
-    All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks,
+    All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks
+          | FusedActivation | PackedWeights,
 }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace CnnNative.Devices.Cpu;
@@ -20,10 +21,16 @@ internal static class CpuProcessor
         return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
     }
 
-    /// <summary>"AVX2+FMA" plus ", AVX-512" when present (detected, not used: on Zen 4 it does not raise the FMA rate), or the fallback.</summary>
-    public static string Isa()
+    /// <summary>The width <see cref="CpuIsa.Auto"/> stands for here: Vector512 where the processor runs it in hardware (AVX-512F).</summary>
+    public static CpuIsa Resolve(CpuIsa isa)
+        => isa != CpuIsa.Auto ? isa : Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? CpuIsa.Vector512 : CpuIsa.Vector256;
+
+    /// <summary>What the kernels of a device created with <paramref name="isa"/> run: the width and whether it is in hardware, with FMA.</summary>
+    public static string Isa(CpuIsa isa) => Resolve(isa) switch
     {
-        if (!CpuGemmMicroKernel.UsesFma) return "portable Vector256 (no AVX2+FMA)";
-        return Avx512F.IsSupported ? "AVX2+FMA, AVX-512" : "AVX2+FMA";
-    }
+        CpuIsa.Vector512 when Avx512F.IsSupported => "AVX-512F (Vector512)",
+        CpuIsa.Vector512 => "Vector512 in software (no AVX-512F)",
+        _ when Fma.IsSupported && Avx2.IsSupported => Avx512F.IsSupported ? "AVX2+FMA (Vector256; AVX-512F present, not used)" : "AVX2+FMA (Vector256)",
+        _ => "portable Vector256 (no AVX2+FMA)",
+    };
 }

@@ -55,8 +55,10 @@ public class ContractValidationTests(string deviceName)
         yield return new("ActivationBackward", ["y", "dy", "dx"], [4, 4, 4], (d, b) => d.ActivationBackward(Activation.ReLU, 4, b[0]!, b[1]!, b[2]!));
         yield return new("Gemm", ["a", "b", "c"], [8, 12, 6], (d, b) => d.Gemm(false, true, 2, 3, 4, 1f, b[0]!, b[1]!, 0f, b[2]!));
         yield return new("AddBiasRows", ["bias", "y"], [3, 6], (d, b) => d.AddBiasRows(2, 3, b[0]!, b[1]!));
+        yield return new("AddBiasRows", ["bias", "y"], [3, 6], (d, b) => d.AddBiasRows(2, 3, b[0]!, b[1]!, Activation.ReLU));
         yield return new("SumRows", ["x", "sums"], [6, 3], (d, b) => d.SumRows(2, 3, b[0]!, b[1]!));
         yield return new("Conv2dForward", ["x", "w", "bias", "y"], [32, 54, 3, 48], (d, b) => d.Conv2dForward(Conv, b[0]!, b[1]!, b[2], b[3]!), [2]);
+        yield return new("Conv2dForward", ["x", "w", "bias", "y"], [32, 54, 3, 48], (d, b) => d.Conv2dForward(Conv, b[0]!, b[1]!, b[2], b[3]!, Activation.ReLU), [2]);
         yield return new("Conv2dBackwardData", ["dy", "w", "dx"], [48, 54, 32], (d, b) => d.Conv2dBackwardData(Conv, b[0]!, b[1]!, b[2]!));
         yield return new("Conv2dBackwardFilter", ["x", "dy", "dw", "db"], [32, 48, 54, 3], (d, b) => d.Conv2dBackwardFilter(Conv, b[0]!, b[1]!, b[2]!, b[3]), [3]);
         yield return new("Pool2dForward", ["x", "y"], [32, 8], (d, b) => d.Pool2dForward(Pool, PoolMode.Max, b[0]!, b[1]!));
@@ -263,6 +265,8 @@ public class ContractValidationTests(string deviceName)
         var range = typeof(ArgumentOutOfRangeException);
         yield return Case("activation 42 forward", range, "f", (d, b) => d.ActivationForward((Activation)42, 4, b, b));
         yield return Case("activation -1 backward", range, "f", (d, b) => d.ActivationBackward((Activation)(-1), 4, b, b, b));
+        yield return Case("fused activation 9 in conv forward", range, "activation", (d, b) => d.Conv2dForward(Conv, b, b, null, b, (Activation)9));
+        yield return Case("fused activation -3 in bias rows", range, "activation", (d, b) => d.AddBiasRows(2, 3, b, b, (Activation)(-3)));
         yield return Case("pool mode 7 forward", range, "mode", (d, b) => d.Pool2dForward(Pool, (PoolMode)7, b, b));
         yield return Case("pool mode 2 backward", range, "mode", (d, b) => d.Pool2dBackward(Pool, (PoolMode)2, b, b, b));
         yield return Case("dropout rate 1", range, "rate", (d, b) => d.DropoutForward(4, 1f, 1, b, b, b));

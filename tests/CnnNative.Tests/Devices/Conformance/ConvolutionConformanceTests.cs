@@ -40,6 +40,30 @@ public class ConvolutionConformanceTests(string device) : DeviceFixture(device)
         Pair.AssertClose(y, 1e-4f, Atol(g, g.C * g.R * g.S), $"Conv2dForward {g}");
     }
 
+    /// <summary>
+    /// Conv2dForward with a fused activation: the reference's convolution then activation, and bitwise the device's
+    /// own two ops (the cpu device applies ReLU in its store; other devices run the two ops).
+    /// </summary>
+    [TestCaseSource(nameof(Shapes))]
+    public void ForwardWithAFusedActivationIsTheTwoOps(Conv2dGeometry g)
+    {
+        foreach (var f in Enum.GetValues<Activation>())
+            foreach (bool bias in new[] { true, false })
+            {
+                var x = Pair.Put(Compare.Random(g.InputLength, 11));
+                var w = Pair.Put(Compare.Random(g.FilterLength, 12));
+                var b = Pair.Put(Compare.Random(g.K, 13));
+                var y = Pair.Put(Compare.Random(g.OutputLength, 14, 100, 200), slack: 5);
+                var twoOps = Pair.Put(new float[g.OutputLength], slack: 5);
+                Pair.Device.Conv2dForward(g, x.dev, w.dev, bias ? b.dev : null, y.dev, f);
+                Pair.Device.Conv2dForward(g, x.dev, w.dev, bias ? b.dev : null, twoOps.dev);
+                Pair.Device.ActivationForward(f, g.OutputLength, twoOps.dev, twoOps.dev);
+                Pair.Reference.Conv2dForward(g, x.reference, w.reference, bias ? b.reference : null, y.reference, f);
+                Pair.AssertClose(y, 1e-4f, Atol(g, g.C * g.R * g.S), $"Conv2dForward {f} bias={bias} {g}");
+                Compare.BitwiseEqual([DevicePair.Read(Pair.Device, y.dev)], [DevicePair.Read(Pair.Device, twoOps.dev)], $"fused {f} vs the two ops, bias={bias}, {g}");
+            }
+    }
+
     [TestCaseSource(nameof(Shapes))]
     public void ForwardWithoutBiasMatchesReference(Conv2dGeometry g)
     {

@@ -1,3 +1,4 @@
+using CnnNative.Devices;
 namespace CnnNative.Tests.Devices.Conformance;
 
 [TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Fixtures))]
@@ -39,6 +40,28 @@ public class DenseConformanceTests(string device) : DeviceFixture(device)
         Pair.Device.Gemm(false, false, 2, 2, 3, 1, a.dev, b.dev, 0, c.dev);
         Pair.Reference.Gemm(false, false, 2, 2, 3, 1, a.reference, b.reference, 0, c.reference);
         Pair.AssertClose(c, 1e-5f, 1e-6f, "Gemm beta=0 over NaN");
+    }
+
+    [TestCase(1, 10)]
+    [TestCase(64, 1024)]
+    [TestCase(7, 13)]
+    [TestCase(3, 1)]
+    public void BiasRowsWithAFusedActivationAreTheTwoOps(int rows, int cols)
+    {
+        foreach (var f in Enum.GetValues<Activation>())
+        {
+            var bias = Pair.Put(Compare.Random(cols, 21));
+            var start = Compare.Random(rows * cols, 22);
+            start[0] = float.NaN; // NaN + bias through ReLU gives 0, as the activation op
+            var y = Pair.Put(start, slack: 3);
+            var twoOps = Pair.Put(start, slack: 3);
+            Pair.Device.AddBiasRows(rows, cols, bias.dev, y.dev, f);
+            Pair.Device.AddBiasRows(rows, cols, bias.dev, twoOps.dev);
+            Pair.Device.ActivationForward(f, rows * cols, twoOps.dev, twoOps.dev);
+            Pair.Reference.AddBiasRows(rows, cols, bias.reference, y.reference, f);
+            Pair.AssertClose(y, 1e-6f, 1e-6f, $"AddBiasRows {f} {rows}x{cols}");
+            Compare.BitwiseEqual([DevicePair.Read(Pair.Device, y.dev)], [DevicePair.Read(Pair.Device, twoOps.dev)], $"fused {f} vs the two ops {rows}x{cols}");
+        }
     }
 
     [TestCase(1, 10)]

@@ -20,17 +20,27 @@ public class CpuConvolutionTests
     private const CpuPaths LoweringOnly = CpuPaths.All & ~(CpuPaths.DirectConv2d | CpuPaths.ImplicitConv2d);
 
     /// <summary>
-    /// A shape, the paths its device may take, and the algorithms its name promises (null: not the point of the case).
+    /// A shape, the paths its device may take, the vector width (Width: the case's own; null: it runs at both widths),
+    /// and the algorithms its name promises (null: not the point of the case).
     /// <see cref="ThePlanTakesThePathTheCaseIsNamedFor"/> holds every case to its name.
     /// </summary>
     public sealed record ConvCase(string Name, Conv2dGeometry G, Conv2dAlgorithm? Forward = null, Conv2dAlgorithm? Data = null,
-                                  Conv2dAlgorithm? Filter = null, CpuPaths Paths = CpuPaths.All)
+                                  Conv2dAlgorithm? Filter = null, CpuPaths Paths = CpuPaths.All, CpuIsa? Width = null)
     {
-        public override string ToString() => Name;
-        public CpuDevice Device(int threads) => new(new CpuDeviceOptions { Threads = threads, Paths = Paths });
+        public override string ToString() => Width is { } w ? $"{Name} [{w}]" : Name;
+        public CpuDevice Device(int threads) => new(new CpuDeviceOptions { Threads = threads, Paths = Paths, Isa = Width ?? CpuIsa.Auto });
     }
 
-    public static IEnumerable<ConvCase> Cases() =>
+    /// <summary>
+    /// Every case at both vector widths (the 512-bit kernels run in software where the processor lacks AVX-512), except
+    /// those whose path depends on the filter panel's width (16 or 32), which name their width.
+    /// </summary>
+    public static IEnumerable<ConvCase> Cases()
+        => BaseCases().SelectMany(c => c.Width is null ? [c with { Width = CpuIsa.Vector256 }, c with { Width = CpuIsa.Vector512 }] : new[] { c });
+
+    private const CpuIsa V256 = CpuIsa.Vector256, V512 = CpuIsa.Vector512;
+
+    private static IEnumerable<ConvCase> BaseCases() =>
     [
         new("mono 5x5 pad 2", new(2, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2), Direct, Filter: Direct),
         new("rgb 3x3 stride 2 pad 1", new(3, 3, 17, 19, 5, 3, 3, 2, 2, 1, 1), Lowering, Lowering, Lowering),
@@ -67,11 +77,16 @@ public class CpuConvolutionTests
         new("direct forward and backward filter, C > 1: rectangular kernel, uneven padding", new(3, 7, 30, 21, 6, 3, 2, 1, 1, 1, 0), Direct, Filter: Direct),
         new("direct forward, C = 3: K not a multiple of 4", new(2, 3, 30, 30, 5, 3, 3, 1, 1, 1, 1), Direct),
         new("implicit forward: taps across k blocks (270), positions not a multiple of 6, K = 30", new(3, 30, 9, 11, 30, 3, 3, 1, 1, 1, 1), Implicit),
-        new("implicit forward: LeNet's second layer, no padding", new(4, 6, 14, 14, 16, 5, 5), Implicit),
-        new("implicit backward data (flipped filters): rectangular kernel, same padding", new(2, 16, 9, 13, 8, 3, 5, 1, 1, 1, 2), Data: Implicit),
+        new("implicit forward: LeNet's second layer, no padding", new(4, 6, 14, 14, 16, 5, 5), Implicit, Width: V256),
+        new("16 filters at Vector512: the 256-bit implicit tile (a 32-wide panel would idle half)", new(4, 6, 14, 14, 16, 5, 5), Implicit, Width: V512),
+        new("implicit backward data (flipped filters): rectangular kernel, same padding", new(2, 16, 9, 13, 8, 3, 5, 1, 1, 1, 2), Data: Implicit, Width: V256),
         new("implicit backward data: 30 channels in 32-wide panels, taps across k blocks (360)", new(3, 30, 11, 10, 40, 3, 3, 1, 1, 1, 1), Data: Implicit),
-        new("implicit backward filter: positions across k blocks (400), taps not a multiple of 6", new(2, 3, 20, 20, 16, 3, 3, 1, 1, 1, 1), Filter: Implicit),
-        new("implicit backward filter: batch 1, K = 15 (one idle filter), uneven padding", new(1, 4, 17, 15, 15, 3, 3, 1, 1, 0, 1), Filter: Implicit),
+        new("implicit backward filter: positions across k blocks (400), taps not a multiple of 6", new(2, 3, 20, 20, 16, 3, 3, 1, 1, 1, 1), Filter: Implicit, Width: V256),
+        new("implicit backward filter: batch 1, K = 15 (one idle filter), uneven padding", new(1, 4, 17, 15, 15, 3, 3, 1, 1, 0, 1), Filter: Implicit, Width: V256),
+        new("implicit, 14 × 32 tiles: convnet's second layer, one output row per tile", new(2, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2), Implicit, Implicit, Implicit, Width: V512),
+        new("implicit, 14 × 32 tiles: backward filter across k blocks (400), taps not a multiple of 14", new(2, 3, 20, 20, 32, 3, 3, 1, 1, 1, 1), Filter: Implicit, Width: V512),
+        new("implicit, 14 × 32 tiles: batch 1, K = 31 (one idle filter), uneven padding", new(1, 4, 17, 15, 31, 3, 3, 1, 1, 0, 1), Filter: Implicit, Width: V512),
+        new("implicit, 14 × 32 tiles: K = 60, positions not a multiple of 14, backward data of 30 channels", new(3, 30, 9, 11, 60, 3, 3, 1, 1, 1, 1), Implicit, Implicit, Width: V512),
         new("direct forward, C = 16: batch 1, K past one task (37)", new(1, 16, 24, 26, 37, 3, 3, 1, 1, 1, 1), Direct),
         new("lowering: batch 1 in one chunk (no single-image split)", new(1, 16, 20, 20, 32, 3, 3, 1, 1, 1, 1), Lowering,
             Paths: LoweringOnly & ~CpuPaths.SplitSingleImage),
@@ -86,6 +101,25 @@ public class CpuConvolutionTests
         if (c.Data is { } d) Assert.That(plan.BackwardData, Is.EqualTo(d), "backward data");
         if (c.Filter is { } b) Assert.That(plan.BackwardFilter, Is.EqualTo(b), "backward filter");
         Assert.That(new[] { c.Forward, c.Data, c.Filter }, Has.Some.Not.Null, "every case names a path");
+    }
+
+    [TestCase(1, CpuIsa.Vector256)]
+    [TestCase(6, CpuIsa.Vector256)]
+    [TestCase(16, CpuIsa.Vector256)]
+    [TestCase(30, CpuIsa.Vector512)]
+    [TestCase(32, CpuIsa.Vector512)]
+    [TestCase(48, CpuIsa.Vector256)]
+    [TestCase(64, CpuIsa.Vector512)]
+    [TestCase(80, CpuIsa.Vector256)]
+    [TestCase(112, CpuIsa.Vector512)]
+    public void AVector512DeviceRunsNarrowPanelsAt256Bits(int filters, CpuIsa expected)
+    {
+        Assert.That(CpuConv2dPlanner.Width(filters, CpuIsa.Vector512), Is.EqualTo(expected));
+        Assert.That(CpuConv2dPlanner.Width(filters, CpuIsa.Vector256), Is.EqualTo(CpuIsa.Vector256), "a 256-bit device never runs 512");
+        var g = new Conv2dGeometry(2, 3, 14, 14, filters, 5, 5);
+        using var cpu = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512 });
+        var plan = cpu.PlanConv2d(g);
+        Assert.That((plan.ForwardIsa, plan.BackwardFilterIsa, plan.BackwardDataIsa), Is.EqualTo((expected, expected, CpuIsa.Vector256)), "backward data's panels are the 3 channels");
     }
 
     private static float Tolerance(in Conv2dGeometry g) => 1e-5f * MathF.Sqrt(g.C * g.R * g.S + g.K + g.N * g.P * g.Q);

@@ -15,7 +15,7 @@ public class CpuGemmTests
 
     private static readonly (float Alpha, float Beta)[] Scalars = [(1f, 0f), (0.5f, 1f), (-1.5f, 0.25f), (2f, 0f)];
 
-    /// <summary>Sizes 1..37 in every position (odd ones, just under/over MR = 6 and NR = 16), for all four transposes.</summary>
+    /// <summary>Sizes 1..37 in every position (odd ones, just under/over MR = 6 or 14 and NR = 16 or 32), for all four transposes.</summary>
     public static IEnumerable<GemmCase> SmallCases()
     {
         int index = 0;
@@ -28,7 +28,7 @@ public class CpuGemmTests
                 }
     }
 
-    /// <summary>Sizes at and around KC = 256, MC = 144, NC = 3072, MB = 2304, and big enough to run on the worker pool.</summary>
+    /// <summary>Sizes at and around KC = 256, MC = 144 (336 at Vector512), NC = 3072, MB = 2304, and big enough to run on the worker pool.</summary>
     public static IEnumerable<GemmCase> BlockEdgeCases()
     {
         int[][] shapes =
@@ -43,6 +43,8 @@ public class CpuGemmTests
             [1, 1024, 3136], [4, 130, 2600], [2, 65, 33], [3, 129, 7],
             // Linear at batch 64 in miniature: whole A panels with k past and off the 8-step vector packing.
             [64, 100, 313], [12, 40, 17], [66, 48, 8],
+            // Around the 512-bit blocks: MC = 336 rows (24 tiles of 14), whole 14-row panels with k off the 8-step packing.
+            [337, 33, 20], [28, 64, 19], [14, 32, 256],
         ];
         int index = 0;
         foreach (var s in shapes)
@@ -73,22 +75,29 @@ public class CpuGemmTests
         var (a, b, cInit) = Operands(c);
         using var reference = new ReferenceDevice();
         var expected = Gemm(reference, c, a, b, cInit)[2];
-        foreach (int threads in new[] { 1, 2 })
-        {
-            using var cpu = new CpuDevice(threads);
-            var actual = Gemm(cpu, c, a, b, cInit)[2];
-            Compare.Close(actual, expected, 1e-5 * Math.Sqrt(c.K + 1), $"{c} threads={threads}");
-        }
+        foreach (var isa in Widths)
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var cpu = new CpuDevice(new CpuDeviceOptions { Threads = threads, Isa = isa });
+                var actual = Gemm(cpu, c, a, b, cInit)[2];
+                Compare.Close(actual, expected, 1e-5 * Math.Sqrt(c.K + 1), $"{c} {isa} threads={threads}");
+            }
     }
+
+    /// <summary>Both vector widths: the 512-bit kernels run in software where the processor lacks AVX-512.</summary>
+    private static readonly CpuIsa[] Widths = [CpuIsa.Vector256, CpuIsa.Vector512];
 
     [TestCaseSource(nameof(BlockEdgeCases))]
     public void OneAndTwoThreadsGiveIdenticalBits(GemmCase c)
     {
         var (a, b, cInit) = Operands(c);
-        using var one = new CpuDevice(1);
-        using var two = new CpuDevice(2);
-        Compare.BitwiseEqual(Gemm(two, c, a, b, cInit), Gemm(one, c, a, b, cInit), c.ToString());
-        Compare.BitwiseEqual(Gemm(two, c, a, b, cInit), Gemm(two, c, a, b, cInit), c + " (rerun)");
+        foreach (var isa in Widths)
+        {
+            using var one = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = isa });
+            using var two = new CpuDevice(new CpuDeviceOptions { Threads = 2, Isa = isa });
+            Compare.BitwiseEqual(Gemm(two, c, a, b, cInit), Gemm(one, c, a, b, cInit), $"{c} {isa}");
+            Compare.BitwiseEqual(Gemm(two, c, a, b, cInit), Gemm(two, c, a, b, cInit), $"{c} {isa} (rerun)");
+        }
     }
 
     [Test]
