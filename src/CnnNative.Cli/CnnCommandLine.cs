@@ -29,7 +29,8 @@ public static class CnnCommandLine
     /// <summary>`cnn help [COMMAND]`: the same as `cnn [COMMAND] --help`, for those who type it that way.</summary>
     public static Command Help { get; } = new("help", "help of cnn or of one command") { Hidden = true };
 
-    private static readonly Argument<string> HelpTopic = new("COMMAND") { Arity = ArgumentArity.ZeroOrOne, Description = "the command to explain" };
+    /// <summary>The COMMAND of `cnn help COMMAND`.</summary>
+    public static Argument<string> HelpTopic { get; } = new("COMMAND") { Arity = ArgumentArity.ZeroOrOne, Description = "the command to explain" };
 
     /// <summary>The root command, "cnn".</summary>
     public static RootCommand Root { get; } = CreateRoot();

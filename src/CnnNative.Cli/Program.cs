@@ -65,7 +65,7 @@ public static class Program
         bool verbose = parse.GetResult(CnnCommandLine.Verbose) is { Implicit: false };
 
         // --help, --version and the [suggest] directive are System.CommandLine's own actions.
-        if (parse.Action is { } own and not ParseErrorAction)
+        if (parse.Action is not (null or ParseErrorAction))
             return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
         var definition = parse.CommandResult.Command;
         if (UsageErrors.Describe(parse, args) is { } problem)
@@ -108,7 +108,7 @@ public static class Program
     {
         if (CnnCommandLine.HelpTarget(parse) is not { } target)
         {
-            stderr.WriteLine($"cnn: unknown command '{parse.GetValue<string>("COMMAND")}'; commands: {string.Join(", ", Commands.Select(c => c.Name))}");
+            stderr.WriteLine($"cnn: unknown command '{parse.GetValue(CnnCommandLine.HelpTopic)}'; commands: {string.Join(", ", Commands.Select(c => c.Name))}");
             return UsageError;
         }
         CnnCommandLine.WriteHelp(target, stdout);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using CnnNative.Cli.Bench;
 using CnnNative.Cli.Options;
+using CnnNative.Cli.Output;
 using CnnNative.Diagnostics;
 using CnnNative.Serialization;
 using Spectre.Console;
@@ -50,7 +51,7 @@ public static class BenchCommand
                                    [new OnnxRuntimeEngine()]);
         var report = suite.Run(devices, ops: !a.GetValue(ModelsOnly), models: !a.GetValue(OpsOnly));
 
-        ctx.Out.WriteLine($"{report.Machine}; {report.Threads} threads; FMA peak {report.PeakGflops:F0} GFLOP/s (measured now)");
+        ctx.Out.WriteLine($"{report.Machine}; {Counts.Of(report.Threads, "thread")}; FMA peak {report.PeakGflops:F0} GFLOP/s (measured now)");
         if (report.Ops.Count > 0)
         {
             var table = new Table().AddColumns("op", "shape", "device", "ms", "GFLOP/s", "% of peak", "GB/s");
@@ -67,7 +68,7 @@ public static class BenchCommand
                              m.MaxAbsDifference is { } d ? d.ToString("0.0E+0", CultureInfo.InvariantCulture) : "-");
             ctx.Console.Write(table);
             if (report.Models.Any(m => m.Device == OnnxRuntimeEngine.EngineName))
-                ctx.Out.WriteLine($"onnxruntime: ONNX Runtime {OnnxRuntimeEngine.Version}, CPU execution provider, ORT_ENABLE_ALL, {report.Threads} intra-op threads, " +
+                ctx.Out.WriteLine($"onnxruntime: ONNX Runtime {OnnxRuntimeEngine.Version}, CPU execution provider, ORT_ENABLE_ALL, {Counts.Of(report.Threads, "intra-op thread")}, " +
                                   "on the exported models (same weights and images as the devices)");
         }
         foreach (var s in report.Skipped) ctx.Out.WriteLine($"skipped {s}");

@@ -37,7 +37,7 @@ public static class EvaluateCommand
         var names = saved.ClassNames;
         var matrix = result.Confusion!;
         ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"accuracy {EpochLine.Percent(result.Accuracy)} on {result.Count:N0} test images (loss {result.Loss:F4}), {modelPath} on {device.Name}"));
+            $"accuracy {EpochLine.Percent(result.Accuracy)} on {Counts.Of(result.Count, "test image")} (loss {result.Loss:F4}), {modelPath} on {device.Name}"));
 
         var perClass = new Table().Title("accuracy per class")
             .AddColumn("class").AddColumn(new TableColumn("images").RightAligned()).AddColumn(new TableColumn("accuracy").RightAligned());

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CnnNative.Cli.Options;
+using CnnNative.Cli.Output;
 using CnnNative.Onnx;
 using CnnNative.Serialization;
 
@@ -28,7 +29,7 @@ public static class ExportCommand
         using var device = DeviceOption.Open("reference", 0, ctx);
         using var saved = SavedModel.Load(modelPath, device, ctx.LoggerFactory);
         saved.Model.ExportOnnx(onnxPath);
-        ctx.Out.WriteLine($"wrote {onnxPath} ({new FileInfo(onnxPath).Length:N0} bytes, opset {OnnxFormat.Opset}): {saved.Model.Spec}, input (N, {string.Join(", ", saved.Model.InputShape.ToArray())})");
+        ctx.Out.WriteLine($"wrote {onnxPath} ({Counts.Of(new FileInfo(onnxPath).Length, "byte")}, opset {OnnxFormat.Opset}): {saved.Model.Spec}, input (N, {string.Join(", ", saved.Model.InputShape.ToArray())})");
         return Program.Ok;
     }
 }

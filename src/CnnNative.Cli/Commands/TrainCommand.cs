@@ -50,7 +50,7 @@ public static class TrainCommand
             ? $"{Counts.Of(train.Count, "image")} less a {s.ValidationSplit:0.###} validation split, {Counts.Of(test.Count, "test image")}"
             : $"{Counts.Of(train.Count, "training image")} and {Counts.Of(test.Count, "test image")}";
         ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{recipe}training {s.ModelName} ({model.ParameterCount:N0} parameters) on {device.Name}: {data}, {Counts.Of(s.Epochs, "epoch")}, batch {s.Batch}, {optimizer.Spec}, {s.Schedule.Spec} schedule, augmentation {s.Augmentation?.Spec ?? "none"}"));
+            $"{recipe}training {s.ModelName} ({Counts.Of(model.ParameterCount, "parameter")}) on {device.Name}: {data}, {Counts.Of(s.Epochs, "epoch")}, batch {s.Batch}, {optimizer.Spec}, {s.Schedule.Spec} schedule, augmentation {s.Augmentation?.Spec ?? "none"}"));
 
         string? resumeFrom = ResumeFrom(s, ctx);
         var progress = TrainingProgress.For(ctx, split ? "validation" : "test");

@@ -54,13 +54,12 @@ internal static class UsageErrors
 
     private static string? OptionTakenAsArgument(ParseResult parse)
     {
-        int end = parse.Tokens.Select((t, i) => (t, i)).FirstOrDefault(x => x.t.Type == TokenType.DoubleDash, (null!, int.MaxValue)).Item2;
+        // Only what stands before "--" can be a mistyped option; after it every word is an argument.
+        var beforeDashes = parse.Tokens.TakeWhile(t => t.Type != TokenType.DoubleDash).ToHashSet(ReferenceEqualityComparer.Instance);
         foreach (var argument in parse.CommandResult.Command.Arguments)
             foreach (var token in parse.GetResult(argument)?.Tokens ?? [])
-            {
-                int at = IndexOf(parse.Tokens, token);
-                if (at < end && CliOptions.LooksLikeOption(token.Value)) return UnknownOption(token.Value, parse.CommandResult.Command);
-            }
+                if (beforeDashes.Contains(token) && CliOptions.LooksLikeOption(token.Value))
+                    return UnknownOption(token.Value, parse.CommandResult.Command);
         return null;
     }
 
@@ -109,11 +108,4 @@ internal static class UsageErrors
     }
 
     private static string Article(string word) => ("AEIOU".Contains(char.ToUpperInvariant(word[0])) ? "an " : "a ") + word;
-
-    private static int IndexOf(IReadOnlyList<Token> tokens, Token token)
-    {
-        for (int i = 0; i < tokens.Count; i++)
-            if (ReferenceEquals(tokens[i], token)) return i;
-        return int.MaxValue;
-    }
 }

@@ -1,3 +1,4 @@
+using CnnNative.Cli.Output;
 using CnnNative.Training;
 using ScottPlot;
 
@@ -31,7 +32,7 @@ public static class CurvePicture
         var header = ChartLook.NewPlot();
         header.HideAxesAndGrid();
         header.Axes.Title.IsVisible = true;
-        header.Title($"{title}: {epochs.Count} epoch{(epochs.Count == 1 ? "" : "s")}", size: 17);
+        header.Title($"{title}: {Counts.Of(epochs.Count, "epoch")}", size: 17);
 
         double[] x = epochs.Select(e => (double)e.Epoch).ToArray();
         var loss = Panel("loss", "cross-entropy loss", x);

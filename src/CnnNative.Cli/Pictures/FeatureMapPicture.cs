@@ -1,3 +1,4 @@
+using CnnNative.Cli.Output;
 using ScottPlot;
 
 namespace CnnNative.Cli.Pictures;
@@ -35,7 +36,7 @@ public static class FeatureMapPicture
             throw new ArgumentException($"The input image ({imageChannels}, {imageH}, {imageW}) needs that many values, got {image.Length}.", nameof(image));
         activations = activations[..(c * h * w)];
 
-        string title = $"{layer} of {source}: {c} feature map{(c == 1 ? "" : "s")} of {h}×{w}"
+        string title = $"{layer} of {source}: {Counts.Of(c, "feature map")} of {h}×{w}"
                      + (TileGrid.AnyNotFinite(activations) ? " (magenta: NaN or infinite)" : "");
         var plot = TileGrid.NewPlot(title);
 

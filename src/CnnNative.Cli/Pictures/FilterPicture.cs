@@ -1,3 +1,4 @@
+using CnnNative.Cli.Output;
 using ScottPlot;
 
 namespace CnnNative.Cli.Pictures;
@@ -37,7 +38,7 @@ public static class FilterPicture
             groups.Add(new TileGrid.Group($"{f + 1}", channels));
         }
 
-        string title = $"{layer} of {source}: {k} filter{(k == 1 ? "" : "s")} of {c}×{r}×{s}"
+        string title = $"{layer} of {source}: {Counts.Of(k, "filter")} of {c}×{r}×{s}"
                      + (c > 1 ? ", input channels left to right" : "")
                      + (TileGrid.AnyNotFinite(weights) ? " (magenta: NaN or infinite)" : "");
         var plot = TileGrid.NewPlot(title);
