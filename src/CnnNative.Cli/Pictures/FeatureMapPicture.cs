@@ -39,6 +39,8 @@ public static class FeatureMapPicture
         string title = $"{layer} of {source}: {Counts.Of(c, "feature map")} of {h}×{w}"
                      + (TileGrid.AnyNotFinite(activations) ? " (magenta: NaN or infinite)" : "");
         var plot = TileGrid.NewPlot(title);
+        int columns = TileGrid.SquareColumns(c);
+        var scale = TileGrid.Scale.For(Math.Max(h, w), c, columns, w, h);
 
         // The input, as the model saw it, on the left.
         var grey = new double[imageH, imageW];
@@ -46,8 +48,8 @@ public static class FeatureMapPicture
             for (int y = 0; y < imageH; y++)
                 for (int x = 0; x < imageW; x++)
                     grey[y, x] += image[(ch * imageH + y) * imageW + x] / imageChannels;
-        ChartLook.Label(plot, imageChannels == 1 ? "input" : $"input (mean of {imageChannels} channels)", imageW / 2.0, -TileGrid.LabelRoom + 0.3);
-        TileGrid.Place(plot, grey, 0, -TileGrid.LabelRoom, new ScottPlot.Colormaps.Grayscale(), new ScottPlot.Range(0, 1));
+        TileGrid.Label(plot, imageChannels == 1 ? "input" : $"input (mean of {imageChannels} channels)", imageW / 2.0, 0, scale);
+        TileGrid.Place(plot, grey, 0, -scale.LabelRoom, new ScottPlot.Colormaps.Grayscale(), new ScottPlot.Range(0, 1));
 
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         foreach (float v in activations)
@@ -59,10 +61,10 @@ public static class FeatureMapPicture
 
         var groups = new List<TileGrid.Group>(c);
         for (int m = 0; m < c; m++) groups.Add(new TileGrid.Group($"{m + 1}", [TileGrid.Slice(activations, m * h * w, h, w)]));
-        double left = imageW + 3 * TileGrid.Gap;
-        var (any, width, height) = TileGrid.Add(plot, groups, TileGrid.SquareColumns(c), left, 0, colormap, range);
+        double left = imageW + 3 * scale.Gap;
+        var (any, width, height) = TileGrid.Add(plot, groups, columns, left, 0, colormap, range, scale);
         plot.Add.ColorBar(any).Label = "activation";
-        return TileGrid.ToChart(plot, title, left + width, Math.Max(height, imageH + TileGrid.LabelRoom), Math.Max(h, w));
+        return TileGrid.ToChart(plot, title, left + width, Math.Max(height, imageH + scale.LabelRoom), scale);
     }
 
     /// <summary>Draws the feature maps and writes them to <paramref name="path"/> (PNG, atomically).</summary>

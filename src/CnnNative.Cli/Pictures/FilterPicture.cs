@@ -43,10 +43,11 @@ public static class FilterPicture
                      + (TileGrid.AnyNotFinite(weights) ? " (magenta: NaN or infinite)" : "");
         var plot = TileGrid.NewPlot(title);
         double limit = TileGrid.MaxMagnitude(weights);
-        var (any, width, height) = TileGrid.Add(plot, groups, TileGrid.SquareColumns(k), 0, 0,
-                                                 new ScottPlot.Colormaps.Balance(), new ScottPlot.Range(-limit, limit));
+        int columns = TileGrid.SquareColumns(k);
+        var scale = TileGrid.Scale.For(Math.Max(r, s), k, columns, TileGrid.GroupWidth(c, s), r);
+        var (any, width, height) = TileGrid.Add(plot, groups, columns, 0, 0, new ScottPlot.Colormaps.Balance(), new ScottPlot.Range(-limit, limit), scale);
         plot.Add.ColorBar(any).Label = "weight";
-        return TileGrid.ToChart(plot, title, width, height, Math.Max(r, s));
+        return TileGrid.ToChart(plot, title, width, height, scale);
     }
 
     /// <summary>Draws the filters and writes them to <paramref name="path"/> (PNG, atomically).</summary>

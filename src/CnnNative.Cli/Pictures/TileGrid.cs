@@ -14,8 +14,36 @@ namespace CnnNative.Cli.Pictures;
 /// </remarks>
 internal static class TileGrid
 {
-    /// <summary>Space between groups and the room for a label above each, in data units (one unit is one value).</summary>
-    public const double Gap = 1, LabelRoom = 2.2, ChannelGap = 0.3;
+    /// <summary>Space between the channels of a filter, in values.</summary>
+    public const double ChannelGap = 0.3;
+
+    /// <summary>Pixels between groups, and for the label above each (a 12-pixel label and some air).</summary>
+    private const double GapPixels = 10, LabelPixels = 22;
+
+    /// <summary>
+    /// How big a value is drawn, in pixels, and so how many data units (values) the pixel-sized gaps and labels take.
+    /// </summary>
+    public readonly record struct Scale(double PixelsPerValue)
+    {
+        /// <summary>Space between groups, in values.</summary>
+        public double Gap => GapPixels / PixelsPerValue;
+
+        /// <summary>Room for a label above a group, in values.</summary>
+        public double LabelRoom => LabelPixels / PixelsPerValue;
+
+        /// <summary>
+        /// About 60 pixels a tile side (at most 16 pixels a value, at least 3); smaller when the grid would be more
+        /// than about 4000 pixels a side, so that a huge layer still fits a screen or two.
+        /// </summary>
+        public static Scale For(int tileSide, int groups, int columns, double groupWidth, double groupHeight)
+        {
+            int rows = (groups + columns - 1) / columns;
+            double unit = Math.Clamp(60.0 / tileSide, 3, 16);
+            unit = Math.Min(unit, (4000 - columns * GapPixels) / (columns * groupWidth));
+            unit = Math.Min(unit, (4000 - rows * (GapPixels + LabelPixels)) / (rows * groupHeight));
+            return new Scale(Math.Max(unit, 1));
+        }
+    }
 
     /// <summary>The colour of NaN and infinite values.</summary>
     public static readonly Color NotFinite = Colors.Magenta;
@@ -28,21 +56,28 @@ internal static class TileGrid
     /// (<paramref name="left"/>, <paramref name="top"/>); returns one of the heatmaps (for a colour bar) and the size taken.
     /// </summary>
     public static (Heatmap Any, double Width, double Height) Add(Plot plot, IReadOnlyList<Group> groups, int columns, double left, double top,
-                                                                 IColormap colormap, ScottPlot.Range range)
+                                                                 IColormap colormap, ScottPlot.Range range, Scale scale)
     {
         int rows = groups[0].Tiles[0].GetLength(0), cols = groups[0].Tiles[0].GetLength(1), tiles = groups[0].Tiles.Count;
-        double groupWidth = tiles * cols + (tiles - 1) * ChannelGap, groupHeight = LabelRoom + rows;
+        double groupWidth = GroupWidth(tiles, cols), groupHeight = scale.LabelRoom + rows;
         Heatmap? any = null;
         for (int g = 0; g < groups.Count; g++)
         {
-            double x = left + (g % columns) * (groupWidth + Gap), y = top - (g / columns) * (groupHeight + Gap);
-            ChartLook.Label(plot, groups[g].Label, x + groupWidth / 2, y - LabelRoom + 0.3);
+            double x = left + (g % columns) * (groupWidth + scale.Gap), y = top - (g / columns) * (groupHeight + scale.Gap);
+            Label(plot, groups[g].Label, x + groupWidth / 2, y, scale);
             for (int t = 0; t < tiles; t++)
-                any = Place(plot, groups[g].Tiles[t], x + t * (cols + ChannelGap), y - LabelRoom, colormap, range);
+                any = Place(plot, groups[g].Tiles[t], x + t * (cols + ChannelGap), y - scale.LabelRoom, colormap, range);
         }
         int gridRows = (groups.Count + columns - 1) / columns;
-        return (any!, Math.Min(columns, groups.Count) * (groupWidth + Gap) - Gap, gridRows * (groupHeight + Gap) - Gap);
+        return (any!, Math.Min(columns, groups.Count) * (groupWidth + scale.Gap) - scale.Gap, gridRows * (groupHeight + scale.Gap) - scale.Gap);
     }
+
+    /// <summary>Width in values of a group of <paramref name="tiles"/> tiles <paramref name="columns"/> values wide.</summary>
+    public static double GroupWidth(int tiles, int columns) => tiles * columns + (tiles - 1) * ChannelGap;
+
+    /// <summary>A label centred at <paramref name="x"/> in the label room below <paramref name="top"/>, just above the tile.</summary>
+    public static void Label(Plot plot, string text, double x, double top, Scale scale)
+        => ChartLook.Label(plot, text, x, top - scale.LabelRoom + 4 / scale.PixelsPerValue);
 
     /// <summary>One heatmap of <paramref name="values"/> (rows, columns) with its top-left corner at (left, top).</summary>
     public static Heatmap Place(Plot plot, double[,] values, double left, double top, IColormap colormap, ScottPlot.Range range)
@@ -103,15 +138,16 @@ internal static class TileGrid
     }
 
     /// <summary>
-    /// A chart big enough to see single values: about 60 pixels a tile side (at most 16 pixels a value, at least 3),
-    /// plus room for the title and the colour bar, never narrower than the title.
+    /// A chart of the tiles laid out from (0, 0) over <paramref name="width"/> values right and <paramref name="height"/>
+    /// values down at <paramref name="scale"/>, plus room for the title and the colour bar, never narrower than the title.
     /// </summary>
-    public static Chart ToChart(Plot plot, string title, double width, double height, int tileSide)
+    public static Chart ToChart(Plot plot, string title, double width, double height, Scale scale)
     {
-        double unit = Math.Clamp(60.0 / tileSide, 3, 16);
-        unit = Math.Min(unit, Math.Max(1, 4000 / Math.Max(width, height))); // a huge layer still fits a screen or two
-        int pixelsWide = Math.Max((int)(width * unit) + 170, title.Length * 9 + 220); // the title is centred over the tiles, not the colour bar
-        int pixelsHigh = Math.Max((int)(height * unit) + 90, 220);
+        int pixelsWide = Math.Max((int)(width * scale.PixelsPerValue) + 170, title.Length * 9 + 220); // the title is centred over the tiles, not the colour bar
+        int pixelsHigh = Math.Max((int)(height * scale.PixelsPerValue) + 90, 220);
+        // The labels above the top row belong to the picture: without these limits the axes would fit the tiles
+        // alone and the first row's labels would run into the title.
+        plot.Axes.SetLimits(-0.5, width + 0.5, -height - 0.5, 0.5);
         return new Chart(new Multiplot(plot), pixelsWide, pixelsHigh);
     }
 
