@@ -9,7 +9,7 @@ namespace CnnNative.Cli.Options;
 /// </summary>
 /// <remarks>
 /// System.CommandLine finds the problems; its messages are rewritten here where the CLI has always said more
-/// ("unknown option '--epoch' for 'cnn train'; did you mean --epochs? valid options: ...") and kept where they
+/// ("unknown option '--epoch' for 'cnn train' (did you mean --epochs?); valid options: ...") and kept where they
 /// already name what is wrong. Two checks are the CLI's own because the parser lets them pass: a value given to a
 /// switch ("--resume=yes") and an option-like word taken as a positional argument ("cnn predict --modle m x.png"
 /// would otherwise classify a file named "--modle").
