@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
 using System.Reflection;
 using System.Text;
 using CnnNative.Cli.Commands;
@@ -7,28 +9,29 @@ using Spectre.Console;
 namespace CnnNative.Cli;
 
 /// <summary>
-/// The `cnn` command: picks the subcommand and turns every failure into one "cnn: message" line on stderr with
-/// exit code 2 (the command line is wrong) or 1 (the run failed). Stack traces only with --verbose: a user who
-/// mistyped a path needs the path, not forty frames of the data loader.
+/// The `cnn` command: System.CommandLine reads the arguments (<see cref="CnnCommandLine"/>), then the subcommand runs
+/// here, and every failure becomes one "cnn: message" line on stderr with exit code 2 (the command line is wrong)
+/// or 1 (the run failed). Stack traces only with --verbose: a user who mistyped a path needs the path, not forty
+/// frames of the data loader.
 /// </summary>
 public static class Program
 {
     public const int Ok = 0, Failure = 1, UsageError = 2;
 
     /// <summary>
-    /// Every command. Adding one is one line here plus its file in Commands/.
+    /// Every command. Adding one is one line here plus its file in Commands/ (its options and its run).
     /// </summary>
     public static IReadOnlyList<CommandInfo> Commands { get; } =
     [
-        new("train", "train a model on MNIST-format data and save it", TrainCommand.Run),
-        new("evaluate", "accuracy, per-class accuracy and confusion matrix of a saved model", EvaluateCommand.Run),
-        new("predict", "classify an IDX images file or a PNG/PGM picture", PredictCommand.Run),
-        new("summary", "layers, output shapes and parameter counts of a model", SummaryCommand.Run),
-        new("devices", "the compute devices this machine can open", DevicesCommand.Run),
-        new("filters", "picture of the first layer's filters (and feature maps of an image)", FiltersCommand.Run),
-        new("bench", "time every op and the built-in models on each device (GFLOP/s, % of peak)", BenchCommand.Run),
-        new("export", "write a saved model as an ONNX file", ExportCommand.Run),
-        new("import", "read an ONNX model and save it as a model file", ImportCommand.Run),
+        new(TrainCommand.Definition, TrainCommand.Run),
+        new(EvaluateCommand.Definition, EvaluateCommand.Run),
+        new(PredictCommand.Definition, PredictCommand.Run),
+        new(SummaryCommand.Definition, SummaryCommand.Run),
+        new(DevicesCommand.Definition, DevicesCommand.Run),
+        new(FiltersCommand.Definition, FiltersCommand.Run),
+        new(BenchCommand.Definition, BenchCommand.Run),
+        new(ExportCommand.Definition, ExportCommand.Run),
+        new(ImportCommand.Definition, ImportCommand.Run),
     ];
 
     public static int Main(string[] args)
@@ -52,38 +55,34 @@ public static class Program
 
     private static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive, CancellationToken cancellation)
     {
-        // --verbose is global: it may appear anywhere, and it decides how errors below are reported.
-        bool verbose = args.Any(a => a is "--verbose" or "-v");
-        args = args.Where(a => a is not ("--verbose" or "-v")).ToArray();
-
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        if (args.Length == 0)
         {
-            (args.Length == 0 ? stderr : stdout).Write(Usage());
-            return args.Length == 0 ? UsageError : Ok;
-        }
-        if (args[0] is "--version")
-        {
-            stdout.WriteLine($"cnn {Version}");
-            return Ok;
-        }
-        var command = Commands.FirstOrDefault(c => c.Name == args[0]);
-        if (command is null)
-        {
-            stderr.WriteLine($"cnn: unknown command '{args[0]}'; commands: {string.Join(", ", Commands.Select(c => c.Name))} (cnn --help)");
+            CnnCommandLine.WriteHelp(CnnCommandLine.Root, stderr);
             return UsageError;
         }
+        var parse = CnnCommandLine.Root.Parse(args, CnnCommandLine.Parser);
+        // --verbose is global: it may appear anywhere, and it decides how errors below are reported.
+        bool verbose = parse.GetResult(CnnCommandLine.Verbose) is { Implicit: false };
+
+        // --help, --version and the [suggest] directive are System.CommandLine's own actions.
+        if (parse.Action is not (null or ParseErrorAction))
+            return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+        var definition = parse.CommandResult.Command;
+        if (UsageErrors.Describe(parse, args) is { } problem)
+        {
+            string see = definition is RootCommand || definition == CnnCommandLine.Help ? "" : $" (see cnn {definition.Name} --help)";
+            stderr.WriteLine($"cnn: {OneLine(problem)}{see}");
+            return UsageError;
+        }
+        if (definition == CnnCommandLine.Help) return WriteHelp(parse, stdout, stderr);
+        var command = Commands.Single(c => c.Definition == definition);
 
         using var loggerFactory = Logging.Create(verbose);
         var console = CreateConsole(stdout, interactive);
         var ctx = new CliContext(stdout, stderr, console, loggerFactory, verbose, interactive, cancellation);
         try
         {
-            return command.Run(args[1..], ctx);
-        }
-        catch (HelpRequestedException help)
-        {
-            stdout.Write(help.Usage);
-            return Ok;
+            return command.Run(parse, ctx);
         }
         catch (UsageException e)
         {
@@ -104,30 +103,21 @@ public static class Program
         }
     }
 
+    /// <summary>`cnn help [COMMAND]`.</summary>
+    private static int WriteHelp(ParseResult parse, TextWriter stdout, TextWriter stderr)
+    {
+        if (CnnCommandLine.HelpTarget(parse) is not { } target)
+        {
+            stderr.WriteLine($"cnn: unknown command '{parse.GetValue(CnnCommandLine.HelpTopic)}'; commands: {string.Join(", ", Commands.Select(c => c.Name))}");
+            return UsageError;
+        }
+        CnnCommandLine.WriteHelp(target, stdout);
+        return Ok;
+    }
+
     /// <summary>The package version, e.g. "0.1.0" (with "+commit" when built from a git checkout).</summary>
     public static string Version { get; } =
         typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-
-    /// <summary>"cnn --help": the commands and the global options.</summary>
-    public static string Usage()
-    {
-        var sb = new StringBuilder();
-        sb.AppendLine("usage: cnn COMMAND [options]");
-        sb.AppendLine();
-        sb.AppendLine("Convolutional neural networks on the CPU, native code or OpenCL (CnnNative).");
-        sb.AppendLine();
-        sb.AppendLine("commands:");
-        int width = Commands.Max(c => c.Name.Length) + 2;
-        foreach (var c in Commands) sb.Append("  ").Append(c.Name.PadRight(width)).AppendLine(c.Summary);
-        sb.AppendLine();
-        sb.AppendLine("global options:");
-        sb.AppendLine("  --verbose, -v  debug logging, and stack traces on errors");
-        sb.AppendLine("  -h, --help     this text; 'cnn COMMAND --help' for a command's options");
-        sb.AppendLine("  --version      the version of cnn (the CnnNative.Cli package)");
-        sb.AppendLine();
-        sb.AppendLine("exit codes: 0 success, 1 the run failed, 2 the command line is wrong");
-        return sb.ToString();
-    }
 
     /// <summary>
     /// Errors are one line. Some library messages span lines (a model spec with a caret under the bad token);

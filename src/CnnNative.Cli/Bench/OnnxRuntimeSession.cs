@@ -39,7 +39,7 @@ public sealed class OnnxRuntimeSession : IInferenceSession
     {
         ArgumentNullException.ThrowIfNull(images);
         if (count <= 0 || images.Length != count * _input.Size)
-            throw new ArgumentException($"{count} samples of {_input} need {(long)count * _input.Size} values, got {images.Length}.", nameof(images));
+            throw new ArgumentException($"{Output.Counts.Of(count, "sample")} of {_input} need {(long)count * _input.Size} values, got {images.Length}.", nameof(images));
         var result = new float[count * _output.Size];
         // Both tensors wrap the managed arrays: ONNX Runtime reads and writes them in place.
         using var x = OrtValue.CreateTensorValueFromMemory(images, Dims(count, _input));

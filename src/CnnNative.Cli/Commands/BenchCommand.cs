@@ -1,7 +1,9 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using CnnNative.Cli.Bench;
 using CnnNative.Cli.Options;
+using CnnNative.Cli.Output;
 using CnnNative.Diagnostics;
 using CnnNative.Serialization;
 using Spectre.Console;
@@ -15,34 +17,41 @@ namespace CnnNative.Cli.Commands;
 /// </summary>
 public static class BenchCommand
 {
-    internal static ArgParser Parser { get; } = new ArgParser("bench",
-            "Times every device op on the benchmark shapes and the built-in models' training and inference.")
-        .Option("devices", "LIST", "comma-separated devices (default cpu,native,opencl,onnxruntime, or cpu with --profile; ones this machine lacks are listed as skipped); " +
-                                   "onnxruntime is ONNX Runtime's CPU execution provider on the exported built-in models, inference only")
-        .Option("threads", "N", "threads for the host devices (default 0 = all cores)")
-        .Option("budget", "SECONDS", "time spent repeating each measurement (default 0.25; --profile warms up and times whole steps for 4 × this)")
-        .Option("json", "FILE", "also write the results as JSON")
-        .Option("profile", "MODEL", "instead: where one training step of MODEL (a built-in name or spec) spends its time, layer by layer")
-        .Option("batch", "N", "batch size of the --profile step (default 64)")
-        .Flag("ops-only", "skip the model (training and inference) measurements")
-        .Flag("models-only", "skip the op measurements");
+    private static readonly Option<string> DeviceList = CliOptions.Text("--devices", "LIST",
+        "comma-separated devices (default cpu,native,opencl,onnxruntime, or cpu with --profile; ones this machine lacks are listed as skipped); " +
+        "onnxruntime is ONNX Runtime's CPU execution provider on the exported built-in models, inference only");
+    private static readonly Option<int?> Threads = CliOptions.Int("--threads", "N", "threads for the host devices (default 0 = all cores)", min: 0, max: 1024);
+    private static readonly Option<float?> Budget = CliOptions.Number("--budget", "SECONDS",
+        "time spent repeating each measurement (default 0.25; --profile warms up and times whole steps for 4 × this)", above: 0f);
+    private static readonly Option<string> Json = CliOptions.Text("--json", "FILE", "also write the results as JSON");
+    private static readonly Option<string> ProfileModel = CliOptions.Text("--profile", "MODEL",
+        "instead: where one training step of MODEL (a built-in name or spec) spends its time, layer by layer");
+    private static readonly Option<int?> Batch = CliOptions.Int("--batch", "N", "batch size of the --profile step (default 64)", min: 1, max: 4096);
+    private static readonly Option<bool> OpsOnly = CliOptions.Flag("--ops-only", "skip the model (training and inference) measurements");
+    private static readonly Option<bool> ModelsOnly = CliOptions.Flag("--models-only", "skip the op measurements");
 
-    public static int Run(string[] args, CliContext ctx)
+    /// <summary>The command's name, description and options.</summary>
+    internal static Command Definition { get; } = new("bench", "Times every device op on the benchmark shapes and the built-in models' training and inference.")
     {
-        var a = Parser.Parse(args);
-        var devices = a.String("devices", $"cpu,native,opencl,{OnnxRuntimeEngine.EngineName}").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        int threads = a.Int("threads", 0, min: 0, max: 1024);
-        float budget = a.Float("budget", 0.25f, above: 0);
-        if (a.Flag("ops-only") && a.Flag("models-only")) throw new UsageException("--ops-only and --models-only exclude each other");
-        if (a.String("json") is { } jsonPath) OutputPath.Prepare(jsonPath, "--json", createFolder: true);
-        if (a.String("profile") is { } profiled) // on the cpu device unless --devices says otherwise
-            return Profile(ctx, profiled, a.String("devices") is null ? ["cpu"] : devices, threads, a.Int("batch", 64, min: 1, max: 4096), 4 * budget);
+        DeviceList, Threads, Budget, Json, ProfileModel, Batch, OpsOnly, ModelsOnly,
+    };
+
+    /// <summary>Runs `cnn bench`.</summary>
+    public static int Run(ParseResult a, CliContext ctx)
+    {
+        var devices = (a.GetValue(DeviceList) ?? $"cpu,native,opencl,{OnnxRuntimeEngine.EngineName}").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        int threads = a.GetValue(Threads) ?? 0;
+        float budget = a.GetValue(Budget) ?? 0.25f;
+        if (a.GetValue(OpsOnly) && a.GetValue(ModelsOnly)) throw new UsageException("--ops-only and --models-only exclude each other");
+        if (a.GetValue(Json) is { } jsonPath) OutputPath.Prepare(jsonPath, "--json", createFolder: true);
+        if (a.GetValue(ProfileModel) is { } profiled) // on the cpu device unless --devices says otherwise
+            return Profile(ctx, profiled, a.GetValue(DeviceList) is null ? ["cpu"] : devices, threads, a.GetValue(Batch) ?? 64, 4 * budget);
 
         var suite = new BenchSuite(threads, budget, step => { if (ctx.Verbose || !ctx.Interactive) ctx.Error.WriteLine($"bench: {step}"); },
                                    [new OnnxRuntimeEngine()]);
-        var report = suite.Run(devices, ops: !a.Flag("models-only"), models: !a.Flag("ops-only"));
+        var report = suite.Run(devices, ops: !a.GetValue(ModelsOnly), models: !a.GetValue(OpsOnly));
 
-        ctx.Out.WriteLine($"{report.Machine}; {report.Threads} threads; FMA peak {report.PeakGflops:F0} GFLOP/s (measured now: " +
+        ctx.Out.WriteLine($"{report.Machine}; {Counts.Of(report.Threads, "thread")}; FMA peak {report.PeakGflops:F0} GFLOP/s (measured now: " +
                           $"Vector256 {report.PeakGflopsVector256:F0}, Vector512 {(report.PeakGflopsVector512 is { } p512 ? p512.ToString("F0", CultureInfo.InvariantCulture) : "not in hardware")})");
         ctx.Out.WriteLine($"cpu: {report.CpuModel}; cpu device ISA: {report.Isa}");
         if (report.Ops.Count > 0)
@@ -61,12 +70,12 @@ public static class BenchCommand
                              m.MaxAbsDifference is { } d ? d.ToString("0.0E+0", CultureInfo.InvariantCulture) : "-");
             ctx.Console.Write(table);
             if (report.Models.Any(m => m.Device == OnnxRuntimeEngine.EngineName))
-                ctx.Out.WriteLine($"onnxruntime: ONNX Runtime {OnnxRuntimeEngine.Version}, CPU execution provider, ORT_ENABLE_ALL, {report.Threads} intra-op threads, " +
+                ctx.Out.WriteLine($"onnxruntime: ONNX Runtime {OnnxRuntimeEngine.Version}, CPU execution provider, ORT_ENABLE_ALL, {Counts.Of(report.Threads, "intra-op thread")}, " +
                                   "on the exported models (same weights and images as the devices)");
         }
         foreach (var s in report.Skipped) ctx.Out.WriteLine($"skipped {s}");
 
-        if (a.String("json") is { } path)
+        if (a.GetValue(Json) is { } path)
         {
             var json = JsonSerializer.SerializeToUtf8Bytes(report, new JsonSerializerOptions { WriteIndented = true });
             AtomicFile.Write(path, json, createFolder: true);

@@ -1,5 +1,5 @@
 using System.Globalization;
-using CnnNative.Cli.Options;
+using System.CommandLine;
 using CnnNative.Devices;
 using Spectre.Console;
 
@@ -11,10 +11,6 @@ namespace CnnNative.Cli.Commands;
 /// </summary>
 public static class DevicesCommand
 {
-    /// <summary>
-    /// The names tried, in order. OpenCL platforms are reached through "opencl" until the OpenCL device offers an
-    /// enumeration of its own; then each of its devices ("opencl:0", ...) belongs in this list.
-    /// </summary>
     /// <summary>The host devices, then one "opencl:N" per OpenCL device found (or plain "opencl" to report why there is none).</summary>
     internal static IEnumerable<string> Candidates()
     {
@@ -25,13 +21,15 @@ public static class DevicesCommand
         return openCl == 0 ? [.. host, "opencl"] : [.. host, .. Enumerable.Range(0, openCl).Select(i => $"opencl:{i}")];
     }
 
-    internal static ArgParser Parser { get; } = new ArgParser("devices", "Lists the compute devices this machine can open, and why the others cannot be.")
-        .Option("threads", "N", DeviceOption.ThreadsHelp);
+    private static readonly Option<int?> Threads = DeviceOption.Threads();
 
-    public static int Run(string[] args, CliContext ctx)
+    /// <summary>The command's name, description and options.</summary>
+    internal static Command Definition { get; } = new("devices", "Lists the compute devices this machine can open, and why the others cannot be.") { Threads };
+
+    /// <summary>Runs `cnn devices`.</summary>
+    public static int Run(ParseResult a, CliContext ctx)
     {
-        var a = Parser.Parse(args);
-        int threads = a.Int("threads", 0, min: 0);
+        int threads = a.GetValue(Threads) ?? 0;
         var table = new Table().AddColumns("name", "kind", "description")
             .AddColumn(new TableColumn("compute units").RightAligned()).AddColumn(new TableColumn("memory").RightAligned())
             .AddColumn("details");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using CnnNative.Cli.Options;
 using CnnNative.Cli.Output;
@@ -9,29 +10,34 @@ namespace CnnNative.Cli.Commands;
 /// <summary>`cnn evaluate`: a saved model on the test set: accuracy, accuracy per class, confusion matrix.</summary>
 public static class EvaluateCommand
 {
-    internal static ArgParser Parser { get; } = new ArgParser("evaluate", "Evaluates a saved model on the test (t10k-) files of a data folder.")
-        .Option("model", "FILE", "a model saved by cnn train")
-        .Option("data", "DIR", $"folder with t10k- images and labels (default {FashionMnist.DefaultFolder})")
-        .Option("device", "NAME", DeviceOption.Help + " (default cpu)")
-        .Option("threads", "N", DeviceOption.ThreadsHelp)
-        .Option("batch", "N", "images per forward pass (default 256)")
-        .Flag("allow-non-finite", SavedModel.AllowNonFiniteHelp);
+    private static readonly Option<string> Model = CliOptions.Text("--model", "FILE", "a model saved by cnn train", required: true);
+    private static readonly Option<string> Data = CliOptions.Text("--data", "DIR", $"folder with t10k- images and labels (default {FashionMnist.DefaultFolder})");
+    private static readonly Option<string> Device = DeviceOption.Create("cpu");
+    private static readonly Option<int?> Threads = DeviceOption.Threads();
+    private static readonly Option<int?> Batch = CliOptions.Int("--batch", "N", "images per forward pass (default 256)", min: 1);
+    private static readonly Option<bool> AllowNonFinite = SavedModel.AllowNonFinite();
 
-    public static int Run(string[] args, CliContext ctx)
+    /// <summary>The command's name, description and options.</summary>
+    internal static Command Definition { get; } = new("evaluate", "Evaluates a saved model on the test (t10k-) files of a data folder.")
     {
-        var a = Parser.Parse(args);
-        string modelPath = a.Require("model");
-        string dataDir = a.String("data", FashionMnist.DefaultFolder);
-        int batch = a.Int("batch", 256, min: 1);
-        using var device = DeviceOption.Open(a.String("device", "cpu"), a.Int("threads", 0, min: 0), ctx);
-        using var saved = SavedModel.Load(modelPath, device, ctx.LoggerFactory, a.Flag("allow-non-finite"));
+        Model, Data, Device, Threads, Batch, AllowNonFinite,
+    };
+
+    /// <summary>Runs `cnn evaluate`.</summary>
+    public static int Run(ParseResult a, CliContext ctx)
+    {
+        string modelPath = a.GetValue(Model)!;
+        string dataDir = a.GetValue(Data) ?? FashionMnist.DefaultFolder;
+        int batch = a.GetValue(Batch) ?? 256;
+        using var device = DeviceOption.Open(a.GetValue(Device) ?? "cpu", a.GetValue(Threads) ?? 0, ctx);
+        using var saved = SavedModel.Load(modelPath, device, ctx.LoggerFactory, a.GetValue(AllowNonFinite));
         var test = Dataset.LoadFolder(dataDir, train: false, classCount: saved.Model.OutputShape.Size);
 
         var result = saved.Model.Evaluate(test, batch, confusion: true);
         var names = saved.ClassNames;
         var matrix = result.Confusion!;
         ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"accuracy {EpochLine.Percent(result.Accuracy)} on {result.Count:N0} test images (loss {result.Loss:F4}), {modelPath} on {device.Name}"));
+            $"accuracy {EpochLine.Percent(result.Accuracy)} on {Counts.Of(result.Count, "test image")} (loss {result.Loss:F4}), {modelPath} on {device.Name}"));
 
         var perClass = new Table().Title("accuracy per class")
             .AddColumn("class").AddColumn(new TableColumn("images").RightAligned()).AddColumn(new TableColumn("accuracy").RightAligned());

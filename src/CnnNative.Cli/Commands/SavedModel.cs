@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
+using CnnNative.Cli.Options;
 using CnnNative.Devices;
 using CnnNative.Serialization;
 using CnnNative.Training;
@@ -22,8 +24,9 @@ internal sealed class SavedModel : IDisposable
     public Sequential Model { get; }
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    /// <summary>The help of the --allow-non-finite flag of every command that loads a model.</summary>
-    public const string AllowNonFiniteHelp = "load a model whose weights hold NaN or infinity (refused by default; its outputs will be NaN)";
+    /// <summary>The --allow-non-finite flag of every command that loads a model.</summary>
+    public static Option<bool> AllowNonFinite()
+        => CliOptions.Flag("--allow-non-finite", "load a model whose weights hold NaN or infinity (refused by default; its outputs will be NaN)");
 
     /// <summary>Loads <paramref name="path"/>; the library's exceptions already name the file and the problem.</summary>
     public static SavedModel Load(string path, IDevice device, ILoggerFactory loggerFactory, bool allowNonFinite = false)

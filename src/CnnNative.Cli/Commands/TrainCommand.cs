@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using CnnNative.Cli.Options;
 using CnnNative.Cli.Output;
@@ -24,45 +25,12 @@ namespace CnnNative.Cli.Commands;
 /// </remarks>
 public static class TrainCommand
 {
-    internal static ArgParser Parser { get; } = new ArgParser("train", "Trains a model on MNIST-format IDX data and saves it (safetensors).")
-        .Option("data", "DIR", $"folder with train-/t10k- images and labels (default {FashionMnist.DefaultFolder})")
-        .Option("model", "NAME|SPEC", "lenet5, convnet (default) or a spec such as conv8k5-relu-maxpool2-dense10")
-        .Option("recipe", "NAME", $"start from a tested recipe ({string.Join(", ", Recipe.All.Keys)}): model, optimizer, schedule, epochs, batch and augmentation, and report the time to its accuracy target; options given beside it win")
-        .Option("epochs", "N", "passes over the training data (default 5)")
-        .Option("batch", "N", "images per mini-batch (default 64)")
-        .Option("optimizer", "sgd|adam", "adam (default) or sgd with momentum 0.9")
-        .Option("lr", "RATE", "learning rate (default 1e-3 for adam, 0.01 for sgd); the peak rate for onecycle")
-        .Option("schedule", "NAME", "learning rate over the run: cosine decay to 0 (default), constant, step, onecycle or warmup-cosine")
-        .Option("step-every", "EPOCHS", "step schedule: multiply the rate by --step-gamma every EPOCHS epochs")
-        .Option("step-gamma", "G", "step schedule: the factor (default 0.1)")
-        .Option("warmup-epochs", "E", "warm-up length in epochs (fractions allowed): warmup-cosine (default 1) or onecycle (default 30 % of the run)")
-        .Option("augment", "LIST", "random changes to the training images, new every epoch: crop (shift up to 2 pixels; cropN: N), flip, comma-separated, or none (default)")
-        .Option("validation-split", "FRACTION", "hold out this seeded fraction of the training data for the per-epoch validation; the test set is then evaluated once, at the end")
-        .Option("early-stopping", "PATIENCE", "stop once --monitor has not improved for PATIENCE epochs")
-        .Flag("restore-best-weights", "with --early-stopping: end with the weights of the best epoch")
-        .Option("reduce-lr-on-plateau", "PATIENCE", "multiply the rate by --reduce-lr-factor once --monitor has not improved for PATIENCE epochs")
-        .Option("reduce-lr-factor", "F", "with --reduce-lr-on-plateau (default 0.1)")
-        .Option("model-checkpoint", "FILE", "save the model after every epoch to FILE ({epoch} or {epoch:D2} in it becomes the epoch number)")
-        .Flag("save-best-only", "with --model-checkpoint: only after epochs that improve --monitor")
-        .Option("monitor", "NAME", "what the three above watch: val_loss (default), val_accuracy (both need --validation-split), loss or accuracy")
-        .Option("min-delta", "X", "smallest change of --monitor that counts as an improvement (default 0; 1e-4 for --reduce-lr-on-plateau)")
-        .Option("csv-log", "FILE", "per-epoch metrics as CSV, rewritten after every epoch")
-        .Option("json-log", "FILE", "per-epoch metrics as JSON, rewritten after every epoch")
-        .Option("target-accuracy", "X", "report the training time until the per-epoch held-out accuracy first reaches X (a recipe's target by default)")
-        .Option("checkpoint-every", "MINUTES", "besides every epoch end and Ctrl+C, save the training state to OUT.ckpt this often mid-epoch (default 5; fractions allowed)")
-        .Option("checkpoint-every-batches", "N", "also save OUT.ckpt after every N batches of an epoch")
-        .Flag("resume", "continue from OUT.ckpt (run with the same options as the interrupted run); starts afresh, saying so, when there is none")
-        .Flag("keep-checkpoint", "keep OUT.ckpt when training completes (removed by default)")
-        .Option("device", "NAME", DeviceOption.Help + " (default cpu)")
-        .Option("seed", "N", "seed for weights, shuffling, augmentation, dropout and the validation split (default 1)")
-        .Option("threads", "N", DeviceOption.ThreadsHelp)
-        .Option("out", "FILE", "where to save the model (default model.safetensors); also FILE.curves.png and FILE.filters.png")
-        .Option("metrics-out", "FILE", "write per-epoch metrics as JSON")
-        .Option("limit", "N", "train on the first N training images only");
+    /// <summary>The command's name, description and options (<see cref="TrainOptions"/>).</summary>
+    internal static Command Definition { get; } = CreateDefinition();
 
-    public static int Run(string[] args, CliContext ctx)
+    /// <summary>Runs `cnn train`.</summary>
+    public static int Run(ParseResult a, CliContext ctx)
     {
-        var a = Parser.Parse(args);
         var s = TrainSettings.Read(a);
         var callbacks = TrainSettings.ReadCallbacks(a, s.ValidationSplit > 0);
         CheckSpec(s.ModelName);
@@ -79,10 +47,10 @@ public static class TrainCommand
         model.Compile(optimizer, Loss.CategoricalCrossEntropy, Metric.Accuracy);
         string recipe = s.Recipe is null ? "" : $"recipe {s.Recipe.Name}: ";
         string data = split
-            ? $"{train.Count:N0} images less a {s.ValidationSplit:0.###} validation split, {test.Count:N0} test images"
-            : $"{train.Count:N0} training and {test.Count:N0} test images";
+            ? $"{Counts.Of(train.Count, "image")} less a {s.ValidationSplit:0.###} validation split, {Counts.Of(test.Count, "test image")}"
+            : $"{Counts.Of(train.Count, "training image")} and {Counts.Of(test.Count, "test image")}";
         ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{recipe}training {s.ModelName} ({model.ParameterCount:N0} parameters) on {device.Name}: {data}, {s.Epochs} epochs, batch {s.Batch}, {optimizer.Spec}, {s.Schedule.Spec} schedule, augmentation {s.Augmentation?.Spec ?? "none"}"));
+            $"{recipe}training {s.ModelName} ({Counts.Of(model.ParameterCount, "parameter")}) on {device.Name}: {data}, {Counts.Of(s.Epochs, "epoch")}, batch {s.Batch}, {optimizer.Spec}, {s.Schedule.Spec} schedule, augmentation {s.Augmentation?.Spec ?? "none"}"));
 
         string? resumeFrom = ResumeFrom(s, ctx);
         var progress = TrainingProgress.For(ctx, split ? "validation" : "test");
@@ -122,21 +90,16 @@ public static class TrainCommand
             [SavedModel.DeviceKey] = device.Name,
             ["schedule"] = s.Schedule.Name,
         });
-        ctx.Out.WriteLine($"test accuracy {EpochLine.Percent(testAccuracy)} after {history.Epochs.Count} epoch{(history.Epochs.Count == 1 ? "" : "s")}; model saved to {s.OutPath}");
+        ctx.Out.WriteLine($"test accuracy {EpochLine.Percent(testAccuracy)} after {Counts.Of(history.Epochs.Count, "epoch")}; model saved to {s.OutPath}");
         if (s.AccuracyTarget is { } goal) ctx.Out.WriteLine(TimeToAccuracyLine(goal, timeToAccuracy, history, split ? "validation" : "test"));
 
         string curves = SiblingPath(s.OutPath, ".curves.png");
-        CurvePicture.Save(curves,
-        [
-            new CurveSeries("train loss", history.Epochs.Select(e => e.TrainLoss).ToList()),
-            new CurveSeries("train accuracy", history.Epochs.Select(e => e.TrainAccuracy).ToList(), CurveAxis.Right),
-            new CurveSeries(split ? "validation accuracy" : "test accuracy", history.Epochs.Select(e => e.ValidationAccuracy ?? double.NaN).ToList(), CurveAxis.Right),
-        ], title: $"{s.ModelName} on {device.Name}");
+        CurvePicture.Save(curves, history.Epochs, split ? "validation" : "test", $"{s.ModelName} on {device.Name}");
         ctx.Out.WriteLine($"training curves: {curves}");
         if (model.Layers[0] is Conv2d conv)
         {
             string filters = SiblingPath(s.OutPath, ".filters.png");
-            FiltersCommand.SaveFilters(filters, conv);
+            FiltersCommand.SaveFilters(filters, conv, Path.GetFileName(s.OutPath));
             ctx.Out.WriteLine($"first-layer filters: {filters}");
         }
 
@@ -192,10 +155,10 @@ public static class TrainCommand
             switch (c)
             {
                 case EarlyStopping { StoppedEpoch: > 0 } e:
-                    ctx.Out.WriteLine($"early stopping: {e.Monitor} did not improve for {e.Patience} epoch{(e.Patience == 1 ? "" : "s")} after epoch {e.BestEpoch}; stopped after epoch {e.StoppedEpoch}");
+                    ctx.Out.WriteLine($"early stopping: {e.Monitor} did not improve for {Counts.Of(e.Patience, "epoch")} after epoch {e.BestEpoch}; stopped after epoch {e.StoppedEpoch}");
                     break;
                 case ReduceLROnPlateau { Reductions: > 0 } r:
-                    ctx.Out.WriteLine($"learning rate lowered {r.Reductions} time{(r.Reductions == 1 ? "" : "s")} on a {r.Monitor} plateau");
+                    ctx.Out.WriteLine($"learning rate lowered {Counts.Of(r.Reductions, "time")} on a {r.Monitor} plateau");
                     break;
             }
         foreach (var e in callbacks.OfType<EarlyStopping>().Where(e => e.RestoredEpoch > 0))
@@ -206,10 +169,17 @@ public static class TrainCommand
     private static string TimeToAccuracyLine(double target, (int Epoch, double Seconds)? reached, History history, string on)
         => reached is { } r
             ? string.Create(CultureInfo.InvariantCulture, $"time to {EpochLine.Percent(target)} {on} accuracy: {r.Seconds:F1} s of training (epoch {r.Epoch})")
-            : $"{on} accuracy did not reach {EpochLine.Percent(target)} in {history.Epochs.Count} epochs (best {EpochLine.Percent(history.Epochs.Max(e => e.ValidationAccuracy ?? 0))})";
+            : $"{on} accuracy did not reach {EpochLine.Percent(target)} in {Counts.Of(history.Epochs.Count, "epoch")} (best {EpochLine.Percent(history.Epochs.Max(e => e.ValidationAccuracy ?? 0))})";
 
     /// <summary>"model.safetensors" → "model.curves.png": the pictures sit beside the model they belong to.</summary>
     internal static string SiblingPath(string modelPath, string suffix) => Path.ChangeExtension(modelPath, null) + suffix;
+
+    private static Command CreateDefinition()
+    {
+        var command = new Command("train", "Trains a model on MNIST-format IDX data and saves it (safetensors).");
+        foreach (var option in TrainOptions.All) command.Options.Add(option);
+        return command;
+    }
 
     /// <summary>A bad --model is a usage error, found before minutes of data loading.</summary>
     internal static void CheckSpec(string nameOrSpec, string option = "--model")

@@ -1,3 +1,4 @@
+using CnnNative.Cli.Output;
 using CnnNative.Data;
 using CnnNative.Serialization;
 using CnnNative.Tensors;
@@ -74,7 +75,7 @@ public static class ImageFile
     {
         using var data = SKData.CreateCopy(content);
         using var codec = SKCodec.Create(data)
-            ?? throw DataFormat.Error(path, $"not an image Skia can read (PNG, JPEG, WebP, BMP, GIF) nor a PGM ({content.Length} bytes)");
+            ?? throw DataFormat.Error(path, $"not an image Skia can read (PNG, JPEG, WebP, BMP, GIF) nor a PGM ({Counts.Of(content.Length, "byte")})");
         if (!Decoded.Contains(codec.EncodedFormat))
             throw DataFormat.Error(path, $"a {codec.EncodedFormat} image; pictures are read from PNG, JPEG, WebP, BMP, GIF or PGM");
         CheckSize(path, codec.Info.Width, codec.Info.Height);

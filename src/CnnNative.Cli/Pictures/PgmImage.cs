@@ -1,4 +1,5 @@
 using System.Text;
+using CnnNative.Cli.Output;
 using CnnNative.Data;
 using CnnNative.Serialization;
 
@@ -53,8 +54,8 @@ public sealed class PgmImage
         long need = plain ? 2L * count - 1 : (long)count * bytesPerSample;
         if (follows < need)
             throw Error(path, plain
-                ? $"header says {width}x{height} pixels but only {follows} bytes follow, too few for {count} numbers (truncated file)"
-                : $"header says {width}x{height} pixels = {need} bytes but only {follows} bytes follow (truncated file)");
+                ? $"header says {width}x{height} pixels but only {Follow(follows)}, too few for {Counts.Of(count, "number")} (truncated file)"
+                : $"header says {width}x{height} pixels = {Counts.Of(need, "byte")} but only {Follow(follows)} (truncated file)");
         var pixels = new float[count];
         float scale = 1f / maxValue;
         if (plain)
@@ -131,6 +132,9 @@ public sealed class PgmImage
             throw Error(path, $"expected whitespace after the {what} at byte {pos}, found '{(char)content[pos]}'");
         return (int)value;
     }
+
+    /// <summary>"1 byte follows", "3 bytes follow".</summary>
+    private static string Follow(long bytes) => $"{Counts.Of(bytes, "byte")} follow{(bytes == 1 ? "s" : "")}";
 
     private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or 0x0B or 0x0C;
 

@@ -2,6 +2,8 @@ using System.Text;
 using CnnNative.Cli.Pictures;
 using CnnNative.Tensors;
 using CnnNative.Tests.Data;
+using CnnNative.Training;
+using ScottPlot.Plottables;
 using SkiaSharp;
 
 namespace CnnNative.Tests.Cli;
@@ -147,89 +149,150 @@ public class PicturesTests
 
     // ------------------------------------------------------------------ pictures
 
-    [TestCase(6, 1, 5, 5, 4, 76, 52)]   // 3×2 grid of 5×5 tiles, 1-px gaps: (1 + 3·6)·4 by (1 + 2·6)·4
-    [TestCase(2, 3, 3, 3, 2, 26, 18)]   // one row per filter, one column per channel: (1 + 3·4)·2 by (1 + 2·4)·2
-    [TestCase(1, 1, 1, 1, 1, 3, 3)]
-    public void FilterPictureHasTheGridSize(int k, int c, int r, int s, int scale, int width, int height)
+    [Test]
+    public void FilterPictureShowsEveryFilterLabelledOnOneScale()
     {
-        var weights = Enumerable.Range(0, k * c * r * s).Select(i => MathF.Sin(i)).ToArray();
+        var weights = Enumerable.Range(0, 32 * 25).Select(i => MathF.Sin(i * 0.7f) * (1 + i / 25)).ToArray();
         string path = _temp.File("filters.png");
 
-        FilterPicture.Save(path, weights, k, c, r, s, scale);
+        var chart = FilterPicture.Create(weights, 32, 1, 5, 5, "conv2d_1", "fashion.safetensors");
+        chart.Save(path);
+
+        var plot = chart.Plots.Single();
+        Assert.That(plot.Axes.Title.Label.Text, Is.EqualTo("conv2d_1 of fashion.safetensors: 32 filters of 1×5×5"));
+        Assert.That(Labels(plot), Is.EqualTo(Enumerable.Range(1, 32).Select(i => i.ToString())), "one numbered tile per filter");
+        var heatmaps = plot.GetPlottables<Heatmap>().ToList();
+        Assert.That(heatmaps, Has.Count.EqualTo(32));
+        double max = weights.Max(MathF.Abs);
+        Assert.That(heatmaps.Select(h => (h.ManualRange!.Value.Min, h.ManualRange!.Value.Max)), Is.All.EqualTo((-max, max)), "one scale, symmetric around 0");
+        Assert.That(plot.Axes.GetPanels().OfType<ScottPlot.Panels.ColorBar>().Single().Label, Is.EqualTo("weight"));
 
         using var png = SKBitmap.Decode(path);
-        Assert.That(png, Is.Not.Null);
-        Assert.That((png.Width, png.Height), Is.EqualTo((width, height)));
-        Assert.That(File.Exists(path + ".tmp"), Is.False);
+        Assert.That((png.Width, png.Height), Is.EqualTo((chart.Width, chart.Height)));
+        Assert.That(png.Width, Is.GreaterThanOrEqualTo(6 * 5 * 10), "a 6×6 grid of 5×5 tiles at 10 or more pixels a weight");
+        Assert.That(CountPixels(png, 0, 0, png.Width, png.Height, c => c.Red > 150 && c.Blue < 90 && c.Green < 90), Is.GreaterThan(500), "positive weights are red");
+        Assert.That(CountPixels(png, 0, 0, png.Width, png.Height, c => c.Blue > 150 && c.Red < 90), Is.GreaterThan(500), "negative weights are blue");
+        Assert.That(CountPixels(png, 0, 0, png.Width, 30, c => c.Red < 100 && c.Green < 100 && c.Blue < 100), Is.GreaterThan(50), "the title is drawn (a font was found)");
+        Assert.That(Directory.GetFiles(_temp.Path, "*.tmp*"), Is.Empty);
     }
 
     [Test]
-    public void EachFilterIsNormalisedToItsOwnRange()
+    public void FilterPictureOfColourFiltersShowsEveryChannel()
     {
-        // Filter 0 spans 0..1, filter 1 spans 0..1000: both must show black and white.
-        float[] weights = [0, 0.5f, 1, 0.25f, 0, 500, 1000, 250];
-        string path = _temp.File("filters.png");
+        var weights = Enumerable.Range(0, 2 * 3 * 3 * 3).Select(i => (float)(i % 7 - 3)).ToArray();
 
-        FilterPicture.Save(path, weights, 2, 1, 2, 2, scale: 1);
+        var chart = FilterPicture.Create(weights, 2, 3, 3, 3, "conv2d_1", "rgb.safetensors");
 
+        var plot = chart.Plots.Single();
+        Assert.That(plot.Axes.Title.Label.Text, Does.Contain("2 filters of 3×3×3, input channels left to right"));
+        Assert.That(plot.GetPlottables<Heatmap>().Count(), Is.EqualTo(6));
+        Assert.That(SKBitmap.Decode(chart.ToPng()), Is.Not.Null);
+    }
+
+    [Test]
+    public void OneByOneFiltersAndASingleFilterAreDrawn()
+    {
+        var chart = FilterPicture.Create([0.5f, -1, 2, 0], 4, 1, 1, 1, "conv2d_1", "pointwise.safetensors");
+        Assert.That(chart.Plots.Single().Axes.Title.Label.Text, Does.EndWith("4 filters of 1×1×1"));
+        Assert.That(SKBitmap.Decode(chart.ToPng()), Is.Not.Null);
+
+        var one = FilterPicture.Create([1, 2, 3, 4], 1, 1, 2, 2, "conv2d_1", "tiny.safetensors");
+        Assert.That(one.Plots.Single().Axes.Title.Label.Text, Does.EndWith("1 filter of 1×2×2"));
+    }
+
+    [Test]
+    public void NotFiniteWeightsAreDrawnMagentaAndSaidSo()
+    {
+        string path = _temp.File("broken.png");
+        float[] weights = [float.NaN, float.PositiveInfinity, 1, -1, 0, 0.5f, -0.5f, 2, 1];
+
+        var chart = FilterPicture.Create(weights, 1, 1, 3, 3, "conv2d_1", "broken.safetensors");
+        chart.Save(path);
+
+        Assert.That(chart.Plots.Single().Axes.Title.Label.Text, Does.Contain("magenta: NaN or infinite"));
         using var png = SKBitmap.Decode(path);
-        // Grid of 2 columns: filter 0 at x 1..2, filter 1 at x 4..5, y 1..2.
-        Assert.That(png.GetPixel(1, 1), Is.EqualTo(new SKColor(0, 0, 0)));
-        Assert.That(png.GetPixel(1, 2), Is.EqualTo(new SKColor(255, 255, 255)));
-        Assert.That(png.GetPixel(4, 1), Is.EqualTo(new SKColor(0, 0, 0)));
-        Assert.That(png.GetPixel(5, 1), Is.EqualTo(new SKColor(128, 128, 128)));
-        Assert.That(png.GetPixel(4, 2), Is.EqualTo(new SKColor(255, 255, 255)));
-        Assert.That(png.GetPixel(0, 0).Blue, Is.GreaterThan(png.GetPixel(0, 0).Red), "gaps are coloured, not grey");
+        Assert.That(CountPixels(png, 0, 0, png.Width, png.Height, c => c.Red > 200 && c.Blue > 200 && c.Green < 60), Is.GreaterThan(100));
     }
 
     [Test]
     public void FilterPictureRejectsTooFewWeights()
-        => Assert.That(() => FilterPicture.Save(_temp.File("f.png"), new float[10], 2, 1, 3, 3, 4),
+        => Assert.That(() => FilterPicture.Create(new float[10], 2, 1, 3, 3, "conv2d_1", "m"),
             Throws.ArgumentException.With.Message.Contains("need 18 weights, got 10"));
 
     [Test]
-    public void FeatureMapPictureHasTheGridSize()
+    public void FeatureMapPictureShowsTheInputBesideTheLabelledMaps()
     {
         var maps = Enumerable.Range(0, 5 * 6 * 7).Select(i => (float)(i % 11)).ToArray();
+        var image = Enumerable.Range(0, 10 * 10).Select(i => i / 100f).ToArray();
         string path = _temp.File("maps.png");
 
-        FeatureMapPicture.Save(path, maps, 5, 6, 7, scale: 3);
+        var chart = FeatureMapPicture.Create(maps, 5, 6, 7, image, 1, 10, 10, "conv2d_1", "m.safetensors on shirt.png");
+        chart.Save(path);
 
+        var plot = chart.Plots.Single();
+        Assert.That(plot.Axes.Title.Label.Text, Is.EqualTo("conv2d_1 of m.safetensors on shirt.png: 5 feature maps of 6×7"));
+        Assert.That(Labels(plot), Is.EqualTo(new[] { "input", "1", "2", "3", "4", "5" }));
+        var heatmaps = plot.GetPlottables<Heatmap>().ToList();
+        Assert.That(heatmaps, Has.Count.EqualTo(6), "the input and five maps");
+        Assert.That(heatmaps[0].ManualRange, Is.EqualTo(new ScottPlot.Range(0, 1)), "the input in grey from 0 to 1");
+        Assert.That(heatmaps[1].ManualRange, Is.EqualTo(new ScottPlot.Range(0, 10)), "non-negative maps from 0 up");
+        Assert.That(plot.Axes.GetPanels().OfType<ScottPlot.Panels.ColorBar>().Single().Label, Is.EqualTo("activation"));
         using var png = SKBitmap.Decode(path);
-        // 5 maps in a 3-column grid (2 rows) of 7-wide, 6-high tiles.
-        Assert.That((png.Width, png.Height), Is.EqualTo(((1 + 3 * 8) * 3, (1 + 2 * 7) * 3)));
+        Assert.That((png.Width, png.Height), Is.EqualTo((chart.Width, chart.Height)));
     }
 
+    private static EpochResult Epoch(int epoch, double loss, double accuracy, double? heldOutLoss, double? heldOutAccuracy)
+        => new(epoch, loss, accuracy, heldOutLoss, heldOutAccuracy, 1.0, 1000);
+
     [Test]
-    public void CurvePictureIsAReadableChart()
+    public void CurvePictureShowsLossAndAccuracyInPercentForTrainingAndValidation()
     {
         string path = _temp.File("curves", "training.png");
-        CurveSeries[] series =
+        EpochResult[] epochs =
         [
-            new("training loss", [0.9, 0.55, 0.45, 0.41, 0.38]),
-            new("training accuracy", [0.68, 0.80, 0.84, 0.855, 0.866], CurveAxis.Right),
-            new("test accuracy", [0.75, 0.82, double.NaN, 0.85, 0.86], CurveAxis.Right),
+            Epoch(1, 0.9, 0.68, 0.7, 0.75), Epoch(2, 0.55, 0.80, 0.5, 0.82), Epoch(3, 0.45, 0.84, null, null),
+            Epoch(4, 0.41, 0.855, 0.42, 0.85), Epoch(5, 0.38, 0.866, 0.4, 0.86),
         ];
 
-        CurvePicture.Save(path, series);
-        CurvePicture.Save(path, series, "Fashion-MNIST"); // overwrites in place
+        var chart = CurvePicture.Create(epochs, "validation", "lenet5 on cpu");
+        chart.Save(path);
+        chart.Save(path); // overwrites in place
+
+        var (header, loss, accuracy) = (chart.Plots[0], chart.Plots[1], chart.Plots[2]);
+        Assert.That(header.Axes.Title.Label.Text, Is.EqualTo("lenet5 on cpu: 5 epochs"));
+        Assert.That((loss.Axes.Left.Label.Text, loss.Axes.Bottom.Label.Text), Is.EqualTo(("cross-entropy loss", "epoch")));
+        Assert.That((accuracy.Axes.Left.Label.Text, accuracy.Axes.Bottom.Label.Text), Is.EqualTo(("accuracy (%)", "epoch")));
+        foreach (var panel in new[] { loss, accuracy })
+            Assert.That(panel.GetPlottables<Scatter>().Select(s => s.LegendText), Is.EqualTo(new[] { "training", "validation" }));
+        var trainAccuracy = accuracy.GetPlottables<Scatter>().First().Data.GetScatterPoints().Select(p => p.Y);
+        Assert.That(trainAccuracy, Is.EqualTo(new[] { 68, 80, 84, 85.5, 86.6 }).Within(1e-9), "accuracy in percent");
+        Assert.That(accuracy.Axes.GetLimits().Top, Is.GreaterThanOrEqualTo(100));
+        Assert.That(loss.Axes.GetLimits().Bottom, Is.EqualTo(0));
 
         using var png = SKBitmap.Decode(path);
-        Assert.That((png.Width, png.Height), Is.EqualTo((640, 400)));
-        Assert.That(CountPixels(png, 0, 0, 640, 400, c => c.Blue > 150 && c.Red < 80), Is.GreaterThan(50), "the first curve is drawn in blue");
-        Assert.That(CountPixels(png, 0, 60, 56, 350, c => c.Red < 100 && c.Green < 100 && c.Blue < 100), Is.GreaterThan(30),
-            "left tick labels are drawn (a font was found)");
-        Assert.That(File.Exists(path + ".tmp"), Is.False);
+        Assert.That((png.Width, png.Height), Is.EqualTo((CurvePicture.Width, CurvePicture.Height)));
+        Assert.That(CountPixels(png, 0, 44, png.Width, png.Height, IsBlue), Is.GreaterThan(300), "the training curves (blue)");
+        Assert.That(CountPixels(png, 0, 44, png.Width, png.Height, IsOrange), Is.GreaterThan(300), "the validation curves (orange)");
+        Assert.That(CountPixels(png, 0, 0, png.Width, 44, c => c.Red < 100 && c.Green < 100 && c.Blue < 100), Is.GreaterThan(50), "the title is drawn");
+        Assert.That(Directory.GetFiles(_temp.File("curves"), "*.tmp*"), Is.Empty);
     }
 
     [Test]
-    public void CurvePictureOfOneEpochWorks()
+    public void CurvePictureOfOneEpochShowsItsPoints()
     {
-        string path = _temp.File("one.png");
-        CurvePicture.Save(path, [new CurveSeries("loss", [0.5])], width: 320, height: 200);
-        using var png = SKBitmap.Decode(path);
-        Assert.That((png.Width, png.Height), Is.EqualTo((320, 200)));
+        var chart = CurvePicture.Create([Epoch(1, 0.5, 0.8, 0.45, 0.83)], "test", "convnet on cpu");
+        using var png = SKBitmap.Decode(chart.ToPng());
+
+        Assert.That(chart.Plots[0].Axes.Title.Label.Text, Is.EqualTo("convnet on cpu: 1 epoch"));
+        Assert.That(chart.Plots[1].GetPlottables<Scatter>().Select(s => s.LegendText), Is.EqualTo(new[] { "training", "test" }));
+        // Two markers (loss and accuracy) of each colour, plus the legend's: a line alone would be no pixels at all.
+        Assert.That(CountPixels(png, 0, 44, png.Width, png.Height, IsBlue), Is.GreaterThan(80));
+        Assert.That(CountPixels(png, 0, 44, png.Width, png.Height, IsOrange), Is.GreaterThan(80));
     }
+
+    [Test]
+    public void CurvePictureOfNoEpochIsRefused()
+        => Assert.That(() => CurvePicture.Create([], "test", "nothing"), Throws.ArgumentException.With.Message.Contains("without epochs"));
 
     // ------------------------------------------------------------------ helpers
 
@@ -242,6 +305,12 @@ public class PicturesTests
         using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
         File.WriteAllBytes(path, data.ToArray());
     }
+
+    private static bool IsBlue(SKColor c) => c.Blue > 150 && c.Red < 80 && c.Green is > 90 and < 150;     // ScottPlot's C0, #1f77b4
+
+    private static bool IsOrange(SKColor c) => c.Red > 220 && c.Green is > 100 and < 160 && c.Blue < 60;  // ScottPlot's C1, #ff7f0e
+
+    private static IEnumerable<string> Labels(ScottPlot.Plot plot) => plot.GetPlottables<ScottPlot.Plottables.Text>().Select(t => t.LabelText);
 
     private static int CountPixels(SKBitmap png, int x0, int y0, int x1, int y1, Func<SKColor, bool> match)
     {
