@@ -11,9 +11,7 @@ public sealed class Conv2d : Layer
 {
     private Parameter _weight = null!;
     private Parameter? _bias;
-    private Workspace _output = null!, _inputGradient = null!;
     private Conv2dGeometry _geometry;
-    private Tensor? _lastInput;
     private Activation? _fused;
 
     /// <summary>Square kernel, stride and padding.</summary>
@@ -92,8 +90,6 @@ public sealed class Conv2d : Layer
         _weight = AddParameter("weight", new Shape(Filters, c, KernelH, KernelW),
                                Initialization.Draw(Init, Filters * fanIn, fanIn, fanOut, rng));
         if (HasBias) _bias = AddParameter("bias", new Shape(Filters), default);
-        _output = NewWorkspace();
-        _inputGradient = NewWorkspace();
         return new Shape(Filters, _geometry.P, _geometry.Q);
     }
 
@@ -105,27 +101,28 @@ public sealed class Conv2d : Layer
         return true;
     }
 
-    private Conv2dGeometry Geometry(int n) => n == _geometry.N ? _geometry : _geometry = _geometry.WithBatch(n);
+    // A local per call, never cached in a field: concurrent passes may run different batch sizes.
+    private Conv2dGeometry Geometry(int n) => n == _geometry.N ? _geometry : _geometry.WithBatch(n);
 
-    public override Tensor Forward(Tensor x, bool training)
+    internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
         CheckInput(x);
         var g = Geometry(x.Shape[0]);
-        var y = _output.Get(OutputShape.WithBatch(g.N));
+        var y = scratch.Output.Get(OutputShape.WithBatch(g.N));
         if (_fused is { } f) Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer, f);
         else Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer);
-        _lastInput = x;
+        scratch.Saved = x;
         return y;
     }
 
-    public override Tensor? Backward(Tensor dy, bool needInputGradient = true)
+    internal override Tensor? Backward(Tensor dy, bool needInputGradient, LayerScratch scratch)
     {
-        var x = _lastInput ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
+        var x = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
         var g = Geometry(x.Shape[0]);
         CheckGradient(dy, OutputShape.WithBatch(g.N), Describe());
         Device.Conv2dBackwardFilter(g, x.Buffer, dy.Buffer, _weight.Gradient.Buffer, _bias?.Gradient.Buffer);
         if (!needInputGradient) return null;
-        var dx = _inputGradient.Get(x.Shape);
+        var dx = scratch.InputGradient.Get(x.Shape);
         Device.Conv2dBackwardData(g, dy.Buffer, _weight.Value.Buffer, dx.Buffer);
         return dx;
     }

@@ -11,8 +11,6 @@ public sealed class Linear : Layer
 {
     private Parameter _weight = null!;
     private Parameter? _bias;
-    private Workspace _output = null!, _inputGradient = null!;
-    private Tensor? _lastInput;
     private Activation? _fused;
     private int _features;
 
@@ -36,8 +34,6 @@ public sealed class Linear : Layer
         _features = input.Size;
         _weight = AddParameter("weight", new Shape(Units, _features), Initialization.Draw(Init, Units * _features, _features, Units, rng));
         if (HasBias) _bias = AddParameter("bias", new Shape(Units), default);
-        _output = NewWorkspace();
-        _inputGradient = NewWorkspace();
         return new Shape(Units);
     }
 
@@ -49,11 +45,11 @@ public sealed class Linear : Layer
         return true;
     }
 
-    public override Tensor Forward(Tensor x, bool training)
+    internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
         CheckInput(x);
         int n = x.Shape[0];
-        var y = _output.Get(new Shape(n, Units));
+        var y = scratch.Output.Get(new Shape(n, Units));
         Device.Gemm(false, true, n, Units, _features, 1f, x.Buffer, _weight.Value.Buffer, 0f, y.Buffer);
         if (_fused is { } f)
         {
@@ -61,20 +57,20 @@ public sealed class Linear : Layer
             else Device.ActivationForward(f, n * Units, y.Buffer, y.Buffer);
         }
         else if (_bias is not null) Device.AddBiasRows(n, Units, _bias.Value.Buffer, y.Buffer);
-        _lastInput = x;
+        scratch.Saved = x;
         return y;
     }
 
-    public override Tensor? Backward(Tensor dy, bool needInputGradient = true)
+    internal override Tensor? Backward(Tensor dy, bool needInputGradient, LayerScratch scratch)
     {
-        var x = _lastInput ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
+        var x = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
         int n = x.Shape[0];
         CheckGradient(dy, new Shape(n, Units), Describe());
         // dW += dyᵀ·x (units × features), db += Σ_n dy, dx = dy·W.
         Device.Gemm(true, false, Units, _features, n, 1f, dy.Buffer, x.Buffer, 1f, _weight.Gradient.Buffer);
         if (_bias is not null) Device.SumRows(n, Units, dy.Buffer, _bias.Gradient.Buffer);
         if (!needInputGradient) return null;
-        var dx = _inputGradient.Get(x.Shape);
+        var dx = scratch.InputGradient.Get(x.Shape);
         Device.Gemm(false, false, n, _features, Units, 1f, dy.Buffer, _weight.Value.Buffer, 0f, dx.Buffer);
         return dx;
     }

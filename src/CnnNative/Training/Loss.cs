@@ -37,16 +37,22 @@ public abstract class Loss : IDisposable
     /// <summary>Mean loss per sample of this batch; computes the gradient for <see cref="Backward"/>.</summary>
     public float Forward(Tensor output, Tensor target)
     {
+        _gradient ??= new Workspace(output.Device);
+        var grad = _gradient.Get(output.Shape);
+        float loss = Forward(output, target, grad);
+        _lastGradient = grad;
+        return loss;
+    }
+
+    /// <summary>Mean loss per sample of this batch, writing dLoss/dOutput into <paramref name="gradient"/> (the caller's memory).</summary>
+    internal float Forward(Tensor output, Tensor target, Tensor gradient)
+    {
         if (output.Shape != target.Shape)
             throw new ArgumentException($"{Name}: output {output.Shape} and target {target.Shape} differ in shape.");
         if (!ReferenceEquals(output.Device, target.Device))
             throw new ArgumentException($"{Name}: output is on '{output.Device.Name}' but target on '{target.Device.Name}'.");
-        _gradient ??= new Workspace(output.Device);
-        var grad = _gradient.Get(output.Shape);
         int n = output.Shape[0];
-        float sum = Compute(output, target, grad, n);
-        _lastGradient = grad;
-        return sum / n;
+        return Compute(output, target, gradient, n) / n;
     }
 
     /// <summary>dLoss/dOutput of the last Forward (scaled for the batch mean).</summary>

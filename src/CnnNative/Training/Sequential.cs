@@ -25,6 +25,8 @@ public sealed class Sequential : IDisposable
     private readonly ILogger _logger;
     private Workspace? _input, _target;
     private bool _lastForwardSkippedSoftmax;
+    private readonly PassScratchPool _scratches;
+    private readonly FitGate _gate = new();
 
     public Sequential(IDevice device, Shape inputShape, int seed = 0, ILoggerFactory? loggerFactory = null)
     {
@@ -33,6 +35,7 @@ public sealed class Sequential : IDisposable
         InputShape = inputShape;
         Seed = seed;
         _initRandom = new Random(seed);
+        _scratches = new PassScratchPool(device);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<Sequential>();
     }
 
@@ -96,7 +99,10 @@ public sealed class Sequential : IDisposable
 
     // ------------------------------------------------------------------ the explicit path
 
-    /// <summary>Runs every layer. The result belongs to the model and is valid until the next Forward.</summary>
+    /// <summary>
+    /// Runs every layer. The result belongs to the model and is valid until the next Forward. This is the explicit
+    /// training path: one caller at a time (use <see cref="Predict(ReadOnlySpan{float}, int, CancellationToken)"/> from many threads).
+    /// </summary>
     public Tensor Forward(Tensor x, bool training = false) => Run(x, training, _layers.Count);
 
     /// <summary>Like Forward, but stops below a trailing Softmax: the input a logits loss wants.</summary>
@@ -108,6 +114,7 @@ public sealed class Sequential : IDisposable
         if (_layers.Count == 0) throw new InvalidOperationException("The model has no layers.");
         if (x.Shape.Rank != InputShape.Rank + 1 || x.Shape.WithoutBatch() != InputShape)
             throw new ArgumentException($"The model expects a batch of {InputShape}, got {x.Shape}.", nameof(x));
+        _gate.ThrowIfFitElsewhere(training ? "Forward(training: true)" : "Forward");
         for (int i = 0; i < layerCount; i++) x = _layers[i].Forward(x, training);
         _lastForwardSkippedSoftmax = layerCount < _layers.Count;
         return x;
@@ -119,6 +126,7 @@ public sealed class Sequential : IDisposable
     /// </summary>
     public void Backward(Tensor outputGradient)
     {
+        _gate.ThrowIfFitElsewhere("Backward");
         int top = _lastForwardSkippedSoftmax ? _layers.Count - 2 : _layers.Count - 1;
         Tensor? dy = outputGradient;
         for (int i = top; i >= 0; i--) dy = _layers[i].Backward(dy!, needInputGradient: i > 0);
@@ -163,34 +171,62 @@ public sealed class Sequential : IDisposable
         if (callbacks is not null) all.AddRange(callbacks.Select(c => c ?? throw new ArgumentException("A callback is null.", nameof(callbacks))));
         var settings = new FitSettings(train, batchSize, epochs, validation, validationSplit, shuffle, schedule ?? LearningRateSchedule.Constant,
                                        augmentation, all, checkpoint, resumeFrom, cancellation);
-        return new FitLoop(this, optimizer, loss, settings).Run();
+        var loop = new FitLoop(this, optimizer, loss, settings);
+        _gate.EnterFit();
+        try
+        {
+            return loop.Run();
+        }
+        finally
+        {
+            _gate.ExitFit();
+        }
     }
 
     /// <summary>Mean loss and accuracy on <paramref name="data"/> (and the confusion matrix, rows = true class).</summary>
-    public Evaluation Evaluate(Dataset data, int batchSize = 256, bool confusion = false)
+    /// <remarks>Safe to call from many threads at once, each call with its own memory (see the README's "Threading").</remarks>
+    /// <param name="data">The images and labels to score.</param>
+    /// <param name="batchSize">Images per forward pass.</param>
+    /// <param name="confusion">Also count the confusion matrix.</param>
+    /// <param name="cancellation">Stops between batches with <see cref="OperationCanceledException"/>.</param>
+    /// <exception cref="InvalidOperationException">Fit is training this model on another thread.</exception>
+    public Evaluation Evaluate(Dataset data, int batchSize = 256, bool confusion = false, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var loss = Loss ?? global::CnnNative.Training.Loss.CategoricalCrossEntropy;
         CheckData(data, nameof(data));
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"Batch size must be positive, got {batchSize}.");
+        var loss = Loss ?? global::CnnNative.Training.Loss.CategoricalCrossEntropy;
         var loader = new DataLoader(data, batchSize, shuffle: false);
-        bool logits = loss.TakesLogits && EndsInSoftmax;
+        int layerCount = loss.TakesLogits && EndsInSoftmax ? _layers.Count - 1 : _layers.Count;
         int classes = data.ClassCount;
         var matrix = confusion ? new int[classes, classes] : null;
         var scores = confusion ? new float[batchSize * classes] : null;
         double lossSum = 0;
         long correct = 0;
-        foreach (var batch in loader.Epoch(0))
+        var pass = BeginInference("Evaluate");
+        try
         {
-            var (x, t) = Upload(batch.Images, batch.OneHotTargets, batch.Count, classes);
-            var output = logits ? ForwardLogits(x) : Forward(x);
-            lossSum += (double)loss.Forward(output, t) * batch.Count;
-            correct += Device.CountCorrect(batch.Count, classes, output.Buffer, t.Buffer);
-            if (matrix is not null)
+            foreach (var batch in loader.Epoch(0))
             {
-                var s = scores.AsSpan(0, batch.Count * classes);
-                output.CopyTo(s);
-                for (int i = 0; i < batch.Count; i++) matrix[batch.Labels[i], ArgMax(s.Slice(i * classes, classes))]++;
+                cancellation.ThrowIfCancellationRequested();
+                var x = pass.Input.Get(InputShape.WithBatch(batch.Count));
+                var t = pass.Target.Get(new Shape(batch.Count, classes));
+                Device.Upload(batch.Images, x.Buffer);
+                Device.Upload(batch.OneHotTargets, t.Buffer);
+                var output = Infer(x, pass, layerCount);
+                lossSum += (double)loss.Forward(output, t, pass.LossGradient.Get(output.Shape)) * batch.Count;
+                correct += Device.CountCorrect(batch.Count, classes, output.Buffer, t.Buffer);
+                if (matrix is not null)
+                {
+                    var s = scores.AsSpan(0, batch.Count * classes);
+                    output.CopyTo(s);
+                    for (int i = 0; i < batch.Count; i++) matrix[batch.Labels[i], ArgMax(s.Slice(i * classes, classes))]++;
+                }
             }
+        }
+        finally
+        {
+            EndInference(pass);
         }
         if (!ReferenceEquals(loss, Loss)) loss.Dispose();
         return new Evaluation(data.Count, lossSum / data.Count, (double)correct / data.Count, matrix);
@@ -200,8 +236,17 @@ public sealed class Sequential : IDisposable
     /// The model's outputs (probabilities when it ends in Softmax) for <paramref name="images"/>, a whole number
     /// of samples of <see cref="InputShape"/> laid out NCHW; returns count × outputs values.
     /// </summary>
-    public float[] Predict(ReadOnlySpan<float> images, int batchSize = 256)
+    /// <remarks>
+    /// Safe to call from many threads at once, on one model or on models sharing a device: each call runs in memory of
+    /// its own, with exactly the results of one thread (see the README's "Threading").
+    /// </remarks>
+    /// <param name="images">count × <see cref="InputShape"/> values.</param>
+    /// <param name="batchSize">Images per forward pass.</param>
+    /// <param name="cancellation">Stops between batches with <see cref="OperationCanceledException"/>.</param>
+    /// <exception cref="InvalidOperationException">Fit is training this model on another thread.</exception>
+    public float[] Predict(ReadOnlySpan<float> images, int batchSize = 256, CancellationToken cancellation = default)
     {
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"Batch size must be positive, got {batchSize}.");
         int sample = InputShape.Size;
         if (images.Length == 0 || images.Length % sample != 0)
             throw new ArgumentException($"Predict needs a whole number of {InputShape} samples ({sample} values each), got {images.Length} values.", nameof(images));
@@ -209,15 +254,52 @@ public sealed class Sequential : IDisposable
         if (bad >= 0) throw new ArgumentException($"Predict input value {bad} (sample {bad / sample}) is {images[bad]}; inputs must be finite.", nameof(images));
         int count = images.Length / sample, outputs = OutputShape.Size;
         var result = new float[count * outputs];
-        for (int start = 0; start < count; start += batchSize)
+        var pass = BeginInference("Predict");
+        try
         {
-            int n = Math.Min(batchSize, count - start);
-            _input ??= new Workspace(Device);
-            var x = _input.Get(InputShape.WithBatch(n));
-            Device.Upload(images.Slice(start * sample, n * sample), x.Buffer);
-            Forward(x).CopyTo(result.AsSpan(start * outputs, n * outputs));
+            for (int start = 0; start < count; start += batchSize)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                int n = Math.Min(batchSize, count - start);
+                var x = pass.Input.Get(InputShape.WithBatch(n));
+                Device.Upload(images.Slice(start * sample, n * sample), x.Buffer);
+                Infer(x, pass, _layers.Count).CopyTo(result.AsSpan(start * outputs, n * outputs));
+            }
+        }
+        finally
+        {
+            EndInference(pass);
         }
         return result;
+    }
+
+    /// <summary>Admits a Predict or Evaluate call (unless Fit holds the model) and rents its memory.</summary>
+    private PassScratch BeginInference(string operation)
+    {
+        if (_layers.Count == 0) throw new InvalidOperationException("The model has no layers.");
+        _gate.EnterInference(operation);
+        try
+        {
+            return _scratches.Rent(_layers.Count);
+        }
+        catch
+        {
+            _gate.ExitInference();
+            throw;
+        }
+    }
+
+    private void EndInference(PassScratch pass)
+    {
+        _scratches.Return(pass);
+        _gate.ExitInference();
+    }
+
+    /// <summary>The first <paramref name="layerCount"/> layers in inference mode, in <paramref name="pass"/>'s memory.</summary>
+    private Tensor Infer(Tensor x, PassScratch pass, int layerCount)
+    {
+        for (int i = 0; i < layerCount; i++) x = _layers[i].Forward(x, training: false, pass[i]);
+        return x;
     }
 
     /// <summary>A Keras-like table: layer, output shape, parameter count, and the totals.</summary>
@@ -253,6 +335,13 @@ public sealed class Sequential : IDisposable
         => Serialization.ModelFile.Load(path, device, loggerFactory);
 
     // ------------------------------------------------------------------ helpers
+
+    /// <summary>Runs <paramref name="upload"/>, which overwrites the weights, unless Fit is training the model on another thread.</summary>
+    internal void ReplaceWeights(Action upload)
+    {
+        _gate.ThrowIfFitElsewhere("LoadWeights");
+        upload();
+    }
 
     private (Optimizer, Loss) RequireCompiled()
         => Optimizer is not null && Loss is not null ? (Optimizer, Loss)
@@ -297,5 +386,6 @@ public sealed class Sequential : IDisposable
         Loss?.Dispose();
         _input?.Dispose();
         _target?.Dispose();
+        _scratches.Dispose();
     }
 }
