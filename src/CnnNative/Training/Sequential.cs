@@ -23,7 +23,8 @@ public sealed class Sequential : IDisposable
     private readonly Dictionary<string, int> _kindCounts = [];
     private readonly Random _initRandom;
     private readonly ILogger _logger;
-    private Workspace? _input, _target;
+    private Workspace? _input, _target, _lossGradient;
+    private Tensor? _lastLossGradient;
     private bool _lastForwardSkippedSoftmax;
     private readonly PassScratchPool _scratches;
     private readonly FitGate _gate = new();
@@ -121,6 +122,31 @@ public sealed class Sequential : IDisposable
     }
 
     /// <summary>
+    /// The compiled loss of <paramref name="output"/> (from Forward, or from ForwardLogits when the loss takes logits)
+    /// against <paramref name="targets"/> (one-hot rows for class labels), as the mean per sample. dLoss/dOutput is
+    /// kept in the model's training memory (<see cref="LossGradient"/>) for <see cref="Backward()"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or Fit is training it on another thread.</exception>
+    public float ComputeLoss(Tensor output, Tensor targets)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var loss = Loss ?? throw new InvalidOperationException("Call Compile(optimizer, loss) before ComputeLoss.");
+        _gate.ThrowIfFitElsewhere("ComputeLoss");
+        _lossGradient ??= new Workspace(Device);
+        var gradient = _lossGradient.Get(output.Shape);
+        float value = loss.Forward(output, targets, gradient);
+        _lastLossGradient = gradient;
+        return value;
+    }
+
+    /// <summary>dLoss/dOutput of the last <see cref="ComputeLoss"/>, in the model's memory (valid until the next one).</summary>
+    /// <exception cref="InvalidOperationException">ComputeLoss has not run yet.</exception>
+    public Tensor LossGradient => _lastLossGradient ?? throw new InvalidOperationException("LossGradient is read before ComputeLoss ran.");
+
+    /// <summary>Back-propagates the gradient of the last <see cref="ComputeLoss"/> (see <see cref="Backward(Tensor)"/>).</summary>
+    public void Backward() => Backward(LossGradient);
+
+    /// <summary>
     /// Back-propagates dLoss/dOutput of the last Forward (or ForwardLogits) through every layer, accumulating
     /// parameter gradients. The first layer skips its input gradient, which nobody needs.
     /// </summary>
@@ -158,11 +184,13 @@ public sealed class Sequential : IDisposable
     /// A checkpoint written by an earlier Fit with the same model, data and settings: training continues where it
     /// stood and ends with the weights the uninterrupted run would have had. A checkpoint of another run is refused.
     /// </param>
+    /// <param name="progress">Told each epoch's result after the callbacks (e.g. a <see cref="Progress{T}"/> updating a UI).</param>
+    /// <exception cref="InvalidOperationException">Fit is already training this model (Fit is exclusive; see the README's "Threading").</exception>
     public History Fit(Dataset train, int batchSize = 32, int epochs = 1, Dataset? validation = null,
                        TrainingCallback? callback = null, bool shuffle = true, LearningRateSchedule? schedule = null,
                        CancellationToken cancellation = default, IEnumerable<ICallback>? callbacks = null,
                        double validationSplit = 0, Augmentation? augmentation = null,
-                       TrainingCheckpoint? checkpoint = null, string? resumeFrom = null)
+                       TrainingCheckpoint? checkpoint = null, string? resumeFrom = null, IProgress<EpochResult>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         var (optimizer, loss) = RequireCompiled();
@@ -170,7 +198,7 @@ public sealed class Sequential : IDisposable
         if (callback is not null) all.Add(callback);
         if (callbacks is not null) all.AddRange(callbacks.Select(c => c ?? throw new ArgumentException("A callback is null.", nameof(callbacks))));
         var settings = new FitSettings(train, batchSize, epochs, validation, validationSplit, shuffle, schedule ?? LearningRateSchedule.Constant,
-                                       augmentation, all, checkpoint, resumeFrom, cancellation);
+                                       augmentation, all, checkpoint, resumeFrom, cancellation, progress);
         var loop = new FitLoop(this, optimizer, loss, settings);
         _gate.EnterFit();
         try
@@ -220,7 +248,7 @@ public sealed class Sequential : IDisposable
                 {
                     var s = scores.AsSpan(0, batch.Count * classes);
                     output.CopyTo(s);
-                    for (int i = 0; i < batch.Count; i++) matrix[batch.Labels[i], ArgMax(s.Slice(i * classes, classes))]++;
+                    for (int i = 0; i < batch.Count; i++) matrix[batch.Labels[i], Prediction.ArgMax(s.Slice(i * classes, classes))]++;
                 }
             }
         }
@@ -228,7 +256,6 @@ public sealed class Sequential : IDisposable
         {
             EndInference(pass);
         }
-        if (!ReferenceEquals(loss, Loss)) loss.Dispose();
         return new Evaluation(data.Count, lossSum / data.Count, (double)correct / data.Count, matrix);
     }
 
@@ -271,6 +298,37 @@ public sealed class Sequential : IDisposable
             EndInference(pass);
         }
         return result;
+    }
+
+    /// <summary>
+    /// The model's outputs for <paramref name="images"/>, a tensor of shape (count, <see cref="InputShape"/>) on any
+    /// device (its values are read back to the host and predicted as the span overload does).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="images"/> is not a batch of <see cref="InputShape"/>.</exception>
+    public float[] Predict(Tensor images, int batchSize = 256, CancellationToken cancellation = default)
+        => Predict(HostValues(images), batchSize, cancellation);
+
+    /// <summary>
+    /// The model's outputs for <paramref name="images"/> (see <see cref="Predict(ReadOnlySpan{float}, int, CancellationToken)"/>)
+    /// as a <see cref="Prediction"/>: per-sample probabilities and the class each sample picks.
+    /// </summary>
+    public Prediction Classify(ReadOnlySpan<float> images, int batchSize = 256, CancellationToken cancellation = default)
+        => new(Predict(images, batchSize, cancellation), images.Length / InputShape.Size);
+
+    /// <summary>The <see cref="Prediction"/> for a tensor of images (see <see cref="Predict(Tensor, int, CancellationToken)"/>).</summary>
+    public Prediction Classify(Tensor images, int batchSize = 256, CancellationToken cancellation = default)
+        => Classify(HostValues(images), batchSize, cancellation);
+
+    /// <summary>Each image's class: the index of the model's largest output for it (the first one on a tie).</summary>
+    public IReadOnlyList<int> PredictClasses(ReadOnlySpan<float> images, int batchSize = 256, CancellationToken cancellation = default)
+        => Classify(images, batchSize, cancellation).Classes;
+
+    private float[] HostValues(Tensor images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.Shape.Rank != InputShape.Rank + 1 || images.Shape.WithoutBatch() != InputShape)
+            throw new ArgumentException($"The model expects a batch of {InputShape}, got {images.Shape}.", nameof(images));
+        return images.ToArray();
     }
 
     /// <summary>Admits a Predict or Evaluate call (unless Fit holds the model) and rents its memory.</summary>
@@ -326,13 +384,34 @@ public sealed class Sequential : IDisposable
         return sb.ToString();
     }
 
-    /// <summary>Saves weights, architecture and settings as safetensors (atomically: temp file, then rename).</summary>
+    /// <summary>
+    /// Saves weights, architecture and settings as safetensors (atomically: temp file, then rename), creating the
+    /// folder when it is missing.
+    /// </summary>
     public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
         => Serialization.ModelFile.Save(this, path, metadata);
 
-    /// <summary>Loads a model saved by <see cref="Save"/> onto <paramref name="device"/>.</summary>
+    /// <summary>Writes what <see cref="Save(string, IReadOnlyDictionary{string, string}?)"/> saves to <paramref name="stream"/> (left open).</summary>
+    public void Save(Stream stream, IReadOnlyDictionary<string, string>? metadata = null)
+        => Serialization.ModelFile.Save(this, stream, metadata);
+
+    /// <summary>Loads a model saved by <see cref="Save(string, IReadOnlyDictionary{string, string}?)"/> onto <paramref name="device"/>.</summary>
     public static Sequential Load(string path, IDevice device, ILoggerFactory? loggerFactory = null)
         => Serialization.ModelFile.Load(path, device, loggerFactory);
+
+    /// <summary>Loads a model from the bytes <see cref="Save(Stream, IReadOnlyDictionary{string, string}?)"/> wrote (the stream is left open).</summary>
+    public static Sequential Load(Stream stream, IDevice device, ILoggerFactory? loggerFactory = null)
+        => Serialization.ModelFile.Load(stream, device, loggerFactory: loggerFactory);
+
+    /// <summary>
+    /// Reads saved weights into this model, as PyTorch's load_state_dict: the file must hold exactly this model's
+    /// parameters and buffers by name, each of its shape; otherwise an <see cref="InvalidDataException"/> names the
+    /// first difference and the model is unchanged.
+    /// </summary>
+    public void LoadWeights(string path) => Serialization.ModelFile.LoadWeights(this, path);
+
+    /// <summary>Reads saved weights from <paramref name="stream"/> into this model (see <see cref="LoadWeights(string)"/>).</summary>
+    public void LoadWeights(Stream stream) => Serialization.ModelFile.LoadWeights(this, stream);
 
     // ------------------------------------------------------------------ helpers
 
@@ -366,13 +445,6 @@ public sealed class Sequential : IDisposable
         return (x, t);
     }
 
-    private static int ArgMax(ReadOnlySpan<float> row)
-    {
-        int best = 0;
-        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
-        return best;
-    }
-
     private static int IndexOfNonFinite(ReadOnlySpan<float> values)
     {
         for (int i = 0; i < values.Length; i++) if (!float.IsFinite(values[i])) return i;
@@ -383,7 +455,7 @@ public sealed class Sequential : IDisposable
     {
         foreach (var l in _layers) l.Dispose();
         Optimizer?.Dispose();
-        Loss?.Dispose();
+        _lossGradient?.Dispose();
         _input?.Dispose();
         _target?.Dispose();
         _scratches.Dispose();

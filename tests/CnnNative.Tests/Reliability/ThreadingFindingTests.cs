@@ -263,9 +263,9 @@ public class ThreadingFindingTests(string deviceName)
         for (int s = 0; s < steps; s++)
         {
             var logits = model.ForwardLogits(x, training: true);
-            model.Loss!.Forward(logits, targets);
+            model.ComputeLoss(logits, targets);
             model.Optimizer!.ZeroGrad();
-            model.Backward(model.Loss.Backward());
+            model.Backward();
             model.Optimizer.Step();
         }
     }
