@@ -6,6 +6,7 @@ namespace CnnNative.Layers;
 /// <summary>An element-wise nonlinearity; the backward pass reads the forward output.</summary>
 public abstract class ActivationLayer(Activation function) : Layer
 {
+    /// <summary>The element-wise function applied.</summary>
     public Activation Function { get; } = function;
 
     /// <summary>
@@ -14,8 +15,10 @@ public abstract class ActivationLayer(Activation function) : Layer
     /// </summary>
     internal bool FusedIntoPrevious { get; set; }
 
+    /// <inheritdoc/>
     public override string Spec => Function.ToString().ToLowerInvariant();
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng) => input;
 
     internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)

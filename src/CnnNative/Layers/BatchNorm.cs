@@ -37,7 +37,9 @@ public class BatchNorm : Layer
         (Eps, Momentum) = (eps, momentum);
     }
 
+    /// <summary>Added to the variance before the square root.</summary>
     public float Eps { get; }
+    /// <summary>How far the running estimates move towards each training batch's statistics.</summary>
     public float Momentum { get; }
 
     /// <summary>γ, one per channel.</summary>
@@ -46,7 +48,9 @@ public class BatchNorm : Layer
     /// <summary>β, one per channel.</summary>
     public Parameter Bias => _beta;
 
+    /// <summary>The running mean per channel, used at inference (saved as "{name}.running_mean").</summary>
     public LayerBuffer RunningMean => _runningMean;
+    /// <summary>The running (unbiased) variance per channel, used at inference (saved as "{name}.running_var").</summary>
     public LayerBuffer RunningVar => _runningVar;
 
     /// <summary>"BatchNorm2d" or "BatchNorm1d" once built (after the input's rank), "BatchNorm" before.</summary>
@@ -68,6 +72,7 @@ public class BatchNorm : Layer
     /// <summary>What <see cref="Accepts"/> takes, for the message when it does not.</summary>
     protected virtual string AcceptedInputs => "a (channels, height, width) or (features) input";
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng)
     {
         if (!Accepts(input)) throw new ArgumentException($"{Describe()} needs {AcceptedInputs}, got {input}.");

@@ -38,22 +38,34 @@ public sealed class Conv2d : Layer
         (Filters, KernelH, KernelW, StrideH, StrideW, PadH, PadW, HasBias, Init) = (filters, kernelH, kernelW, strideH, strideW, padH, padW, bias, init);
     }
 
+    /// <summary>Output channels (K).</summary>
     public int Filters { get; }
+    /// <summary>Kernel height (R).</summary>
     public int KernelH { get; }
+    /// <summary>Kernel width (S).</summary>
     public int KernelW { get; }
+    /// <summary>Vertical step between windows.</summary>
     public int StrideH { get; }
+    /// <summary>Horizontal step between windows.</summary>
     public int StrideW { get; }
+    /// <summary>Zero rows added above and below.</summary>
     public int PadH { get; }
+    /// <summary>Zero columns added left and right.</summary>
     public int PadW { get; }
+    /// <summary>Whether a bias per filter is added.</summary>
     public bool HasBias { get; }
+    /// <summary>How the weights were drawn.</summary>
     public Initializer Init { get; }
 
     /// <summary>Whether the padding was asked for as <see cref="Padding.Same"/> (it shows as "ps" in the spec).</summary>
     public bool SamePadding { get; }
 
+    /// <summary>The filters, (K, C, R, S) ("{name}.weight").</summary>
     public Parameter Weight => _weight;
+    /// <summary>One bias per filter ("{name}.bias"), or null without bias.</summary>
     public Parameter? Bias => _bias;
 
+    /// <inheritdoc/>
     public override string Spec
     {
         get
@@ -74,6 +86,7 @@ public sealed class Conv2d : Layer
         return ((kernelH - 1) / 2, (kernelW - 1) / 2);
     }
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng)
     {
         if (input.Rank != 3)

@@ -11,12 +11,14 @@ public sealed class Dropout : Layer, IRandomLayer
 {
     private uint _seed, _step;
 
+    /// <summary>Dropout zeroing each element with probability <paramref name="rate"/>, in [0, 1), while training.</summary>
     public Dropout(float rate)
     {
         if (!(rate >= 0 && rate < 1)) throw new ArgumentOutOfRangeException(nameof(rate), $"Dropout rate must be in [0, 1), got {rate}.");
         Rate = rate;
     }
 
+    /// <summary>The probability that an element is zeroed in training.</summary>
     public float Rate { get; }
 
     /// <inheritdoc/>
@@ -26,8 +28,10 @@ public sealed class Dropout : Layer, IRandomLayer
         set => _step = unchecked((uint)value);
     }
 
+    /// <inheritdoc/>
     public override string Spec => $"dropout{Rate.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng)
     {
         _seed = (uint)rng.Next();

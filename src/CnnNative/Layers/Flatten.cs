@@ -5,8 +5,10 @@ namespace CnnNative.Layers;
 /// <summary>(N, C, H, W) → (N, C·H·W). No copy: the output is the same memory seen flat.</summary>
 public sealed class Flatten : Layer
 {
+    /// <inheritdoc/>
     public override string Spec => "flatten";
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng) => new(input.Size);
 
     internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)

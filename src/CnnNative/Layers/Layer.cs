@@ -33,8 +33,11 @@ public abstract class Layer : IDisposable
     /// <summary>The token that recreates this layer in a model spec (e.g. "conv32k5p2"); see <see cref="Models.ModelSpec"/>.</summary>
     public abstract string Spec { get; }
 
+    /// <summary>One sample's input shape (no batch dimension), set when the layer is added to a model.</summary>
     public Shape InputShape { get; private set; }
+    /// <summary>One sample's output shape (no batch dimension), set when the layer is added to a model.</summary>
     public Shape OutputShape { get; private set; }
+    /// <summary>Whether the layer belongs to a model (has a device and shapes).</summary>
     public bool IsBuilt => _device is not null;
 
     /// <summary>The trainable tensors, each with its gradient: what the optimizer updates.</summary>
@@ -43,6 +46,7 @@ public abstract class Layer : IDisposable
     /// <summary>State the layer updates itself and that is saved with it, but not trained (BatchNorm's running statistics).</summary>
     public IReadOnlyList<LayerBuffer> Buffers => _buffers;
 
+    /// <summary>The device the layer runs on; throws before the layer is built.</summary>
     protected IDevice Device => _device ?? throw new InvalidOperationException($"Layer {Describe()} is not built: add it to a Sequential first.");
 
     /// <summary>Binds the layer to a device and an input shape, creating and initialising its parameters.</summary>
@@ -84,6 +88,7 @@ public abstract class Layer : IDisposable
 
     private LayerScratch OwnScratch => _own ??= new LayerScratch(Device);
 
+    /// <summary>A trainable parameter named "{layer}.{suffix}", filled with <paramref name="initial"/> (zeros when empty).</summary>
     protected Parameter AddParameter(string suffix, Shape shape, ReadOnlySpan<float> initial)
     {
         var p = new Parameter(Device, suffix, shape);
@@ -117,6 +122,7 @@ public abstract class Layer : IDisposable
             throw new ArgumentException($"{layer}: the output gradient has shape {dy.Shape} but the last output was {expected}.", nameof(dy));
     }
 
+    /// <summary>The layer for messages: "conv2d_1 (Conv2d conv32k5p2)", or "Conv2d(conv32k5p2)" before it is named.</summary>
     public string Describe() => string.IsNullOrEmpty(Name) ? $"{Kind}({Spec})" : $"{Name} ({Kind} {Spec})";
 
     internal void NameParameters()
@@ -127,6 +133,7 @@ public abstract class Layer : IDisposable
             if (!b.Name.Contains('.')) b.Name = $"{Name}.{b.Name}";
     }
 
+    /// <summary>Frees the layer's parameters, buffers and memory.</summary>
     public virtual void Dispose()
     {
         foreach (var p in _parameters) p.Dispose();
@@ -135,5 +142,6 @@ public abstract class Layer : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>The <see cref="Describe"/> text.</summary>
     public override string ToString() => Describe();
 }

@@ -14,21 +14,33 @@ public sealed class Linear : Layer
     private Activation? _fused;
     private int _features;
 
+    /// <summary>A dense layer of <paramref name="units"/> outputs.</summary>
+    /// <param name="units">Outputs per sample, positive.</param>
+    /// <param name="bias">Whether a bias per unit is added.</param>
+    /// <param name="init">How the weights are drawn.</param>
     public Linear(int units, bool bias = true, Initializer init = Initializer.He)
     {
         if (units <= 0) throw new ArgumentOutOfRangeException(nameof(units), $"Linear needs at least one unit, got {units}.");
         (Units, HasBias, Init) = (units, bias, init);
     }
 
+    /// <summary>Outputs per sample.</summary>
     public int Units { get; }
+    /// <summary>Whether a bias per unit is added.</summary>
     public bool HasBias { get; }
+    /// <summary>How the weights were drawn.</summary>
     public Initializer Init { get; }
+    /// <summary>W, (units, features) ("{name}.weight").</summary>
     public Parameter Weight => _weight;
+    /// <summary>One bias per unit ("{name}.bias"), or null without bias.</summary>
     public Parameter? Bias => _bias;
 
+    /// <inheritdoc/>
     public override string Kind => "Linear";
+    /// <inheritdoc/>
     public override string Spec => $"dense{Units}{(HasBias ? "" : "nobias")}";
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng)
     {
         _features = input.Size;

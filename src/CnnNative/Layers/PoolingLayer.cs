@@ -14,6 +14,7 @@ public abstract class PoolingLayer : Layer
     /// <param name="mode">Whether each window keeps its largest value or its mean.</param>
     protected PoolingLayer(PoolMode mode) => Mode = mode;
 
+    /// <summary>Whether each window keeps its largest value or its mean.</summary>
     public PoolMode Mode { get; }
 
     /// <summary>The pooling of one sample of <paramref name="input"/> (N = 1); throws <see cref="ArgumentException"/> when it does not fit.</summary>
@@ -22,6 +23,7 @@ public abstract class PoolingLayer : Layer
     /// <summary>The output of one sample: (C, P, Q) unless the layer says otherwise.</summary>
     protected virtual Shape OutputShapeOf(in Pool2dGeometry g) => new(g.C, g.P, g.Q);
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng)
     {
         if (input.Rank != 3) throw new ArgumentException($"{Describe()} needs a (channels, height, width) input, got {input}.");

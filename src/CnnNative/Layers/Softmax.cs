@@ -8,8 +8,10 @@ namespace CnnNative.Layers;
 /// </summary>
 public sealed class Softmax : Layer
 {
+    /// <inheritdoc/>
     public override string Spec => "softmax";
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng)
     {
         if (input.Rank != 1) throw new ArgumentException($"{Describe()} needs a flat input (classes), got {input}; add Flatten or Linear before it.");

@@ -29,6 +29,11 @@ public sealed class Sequential : IDisposable
     private readonly PassScratchPool _scratches;
     private readonly FitGate _gate = new();
 
+    /// <summary>An empty model on <paramref name="device"/> taking samples of <paramref name="inputShape"/>.</summary>
+    /// <param name="device">Where every layer runs.</param>
+    /// <param name="inputShape">One sample's shape, no batch dimension, e.g. (1, 28, 28).</param>
+    /// <param name="seed">Seeds the weights' initialisation, the shuffling and dropout: the same seed gives the same run.</param>
+    /// <param name="loggerFactory">Where Fit logs its epochs (nothing by default).</param>
     public Sequential(IDevice device, Shape inputShape, int seed = 0, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -40,17 +45,27 @@ public sealed class Sequential : IDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<Sequential>();
     }
 
+    /// <summary>The device every layer runs on.</summary>
     public IDevice Device { get; }
+    /// <summary>One sample's input shape (no batch dimension).</summary>
     public Shape InputShape { get; }
+    /// <summary>The seed of initialisation, shuffling and dropout.</summary>
     public int Seed { get; }
+    /// <summary>The layers in order.</summary>
     public IReadOnlyList<Layer> Layers => _layers;
+    /// <summary>One sample's output shape: the last layer's (the input shape while there is none).</summary>
     public Shape OutputShape => _layers.Count > 0 ? _layers[^1].OutputShape : InputShape;
 
+    /// <summary>The optimizer given to Compile (null before); the model disposes it.</summary>
     public Optimizer? Optimizer { get; private set; }
+    /// <summary>The loss given to Compile (null before).</summary>
     public Loss? Loss { get; private set; }
+    /// <summary>The metrics given to Compile.</summary>
     public IReadOnlyList<Metric> Metrics { get; private set; } = [];
 
+    /// <summary>Every layer's trainable parameters, in layer order.</summary>
     public IEnumerable<Parameter> Parameters => _layers.SelectMany(l => l.Parameters);
+    /// <summary>The number of trainable values.</summary>
     public long ParameterCount => Parameters.Sum(p => (long)p.Length);
 
     internal ILogger Logger => _logger;
@@ -451,6 +466,7 @@ public sealed class Sequential : IDisposable
         return -1;
     }
 
+    /// <summary>Frees every layer, the optimizer and the model's memory on the device.</summary>
     public void Dispose()
     {
         foreach (var l in _layers) l.Dispose();
