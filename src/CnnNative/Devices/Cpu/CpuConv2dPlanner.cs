@@ -5,7 +5,10 @@ public enum Conv2dAlgorithm
 {
     /// <summary>Lowering (im2col) + the packed GEMM, chunk by chunk: any geometry.</summary>
     Lowering,
-    /// <summary>Direct convolution on wide rows of a zero-padded image (CpuConv2d.Direct.cs): stride 1.</summary>
+    /// <summary>
+    /// Direct convolution, stride 1: the forward on dense positions of column-shifted planes (CpuConv2d.DenseDirect.cs),
+    /// the backward filter on wide rows of a zero-padded image (CpuConv2d.Direct.cs).
+    /// </summary>
     Direct,
     /// <summary>Implicit GEMM broadcasting from the padded image (CpuConv2d.Implicit.cs): stride 1, up to 128 filters.</summary>
     Implicit,
@@ -65,7 +68,7 @@ public static class CpuConv2dPlanner
     /// </summary>
     public static Conv2dPlan Plan(in Conv2dGeometry g, CpuPaths allowed, CpuIsa isa = CpuIsa.Auto)
     {
-        CpuIsa fw = Width(g.K, isa), bd = Width(g.C, isa), bf = Width(g.K, isa);
+        CpuIsa fw = ForwardWidth(g, allowed, isa), bd = Width(g.C, isa), bf = Width(g.K, isa);
         return new(Forward(g, allowed, fw), BackwardData(g, allowed, out _, bd), BackwardFilter(g, allowed, bf))
         {
             ForwardIsa = fw, BackwardDataIsa = bd, BackwardFilterIsa = bf,
@@ -85,6 +88,14 @@ public static class CpuConv2dPlanner
         if (resolved != CpuIsa.Vector512) return resolved;
         return 5L * CpuGemm.RoundUp(panelDimension, 32) >= 6L * CpuGemm.RoundUp(panelDimension, 16) ? CpuIsa.Vector256 : CpuIsa.Vector512;
     }
+
+    /// <summary>
+    /// The width the forward runs at: the device's own for the direct forward, whose vectors run along output
+    /// positions (the filters are broadcast, so a narrow layer idles no lanes: LeNet's 6 filters run 512 bits wide),
+    /// else <see cref="Width"/> of the filters.
+    /// </summary>
+    public static CpuIsa ForwardWidth(in Conv2dGeometry g, CpuPaths allowed, CpuIsa isa)
+        => Forward(g, allowed, isa) == Conv2dAlgorithm.Direct ? CpuProcessor.Resolve(isa) : Width(g.K, isa);
 
     /// <summary>Filters per panel of the implicit path: two vectors of the width.</summary>
     private static int PanelWidth(CpuIsa isa) => CpuProcessor.Resolve(isa) == CpuIsa.Vector512 ? 32 : 16;

@@ -122,6 +122,18 @@ public class CpuConvolutionTests
         Assert.That((plan.ForwardIsa, plan.BackwardFilterIsa, plan.BackwardDataIsa), Is.EqualTo((expected, expected, CpuIsa.Vector256)), "backward data's panels are the 3 channels");
     }
 
+    [Test]
+    public void TheDirectForwardRunsAtTheDevicesWidthWhateverTheFilterCount()
+    {
+        var lenetFirst = new Conv2dGeometry(2, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2);
+        using var cpu = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512 });
+        var plan = cpu.PlanConv2d(lenetFirst);
+        Assert.That((plan.Forward, plan.ForwardIsa), Is.EqualTo((Direct, V512)), "positions run along the vectors, the 6 filters are broadcast");
+        Assert.That(plan.BackwardFilterIsa, Is.EqualTo(V256), "the backward filter's panels are the 6 filters");
+        using var noDirect = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512, Paths = CpuPaths.All & ~CpuPaths.DirectConv2d });
+        Assert.That(noDirect.PlanConv2d(lenetFirst).ForwardIsa, Is.EqualTo(V256), "other forwards keep the width of their filter panels");
+    }
+
     private static float Tolerance(in Conv2dGeometry g) => 1e-5f * MathF.Sqrt(g.C * g.R * g.S + g.K + g.N * g.P * g.Q);
 
     private static float[][] Forward(IDevice d, Conv2dGeometry g, bool bias)
