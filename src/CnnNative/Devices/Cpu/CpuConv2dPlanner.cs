@@ -51,6 +51,15 @@ public static class CpuConv2dPlanner
     /// </summary>
     private const int DirectForwardMinWide = 512;
 
+    /// <summary>
+    /// Forward direct instead of implicit (where the implicit GEMM would take the layer at 256 bits) for a few channels
+    /// (up to <see cref="DirectForwardMaxChannels"/>) of a small image too, whose C·S shifted planes take at most this
+    /// many floats (in L1). Measured, 2 threads, AVX-512 machine: LeNet's second layer (6 channels 14×14 → 10×10, 16
+    /// filters 5×5; planes of 4,200 floats) 1.4–1.6× faster at batch 256, 1.2× at batch 1; 8 channels 12×12 3×3 64
+    /// filters 1.9×; 16 channels 8×8 or 7×7 3×3, 16 or 32 filters about equal.
+    /// </summary>
+    private const long DirectForwardMaxPlaneFloats = 8192;
+
     /// <summary>Most input channels the direct forward takes for C &gt; 1.</summary>
     private const int DirectForwardMaxChannels = 16;
 
@@ -105,7 +114,9 @@ public static class CpuConv2dPlanner
     {
         if (Allows(allowed, CpuPaths.DirectConv2d) && Stride1(g)
             && (g.C == 1 || (g.C <= DirectForwardMaxChannels && (long)g.P * PaddedWidth(g) >= DirectForwardMinWide
-                             && 10 * g.Q >= 9 * PaddedWidth(g))))
+                             && 10 * g.Q >= 9 * PaddedWidth(g))
+                || (g.C <= DirectForwardMaxChannels && (long)g.C * g.S * (g.H + 2 * g.PadH) * g.Q <= DirectForwardMaxPlaneFloats
+                    && Implicit(g, allowed, 16))))
             return Conv2dAlgorithm.Direct;
         return Implicit(g, allowed, PanelWidth(isa)) ? Conv2dAlgorithm.Implicit : Conv2dAlgorithm.Lowering;
     }
