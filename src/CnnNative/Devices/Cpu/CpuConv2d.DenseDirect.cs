@@ -191,7 +191,6 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     /// (those below <paramref name="filters"/> stored) and <typeparamref name="TX"/> vectors v (8 filters take at
     /// most 3); the sum runs over the taps in order from zero, then the bias.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DenseTile<TF, TX>(float* src, float* wk, int* off, int taps, float* y, long ldy, float* bias, int filters, bool relu)
         where TF : struct, ITileCount where TX : struct, ITileCount
     {

@@ -138,7 +138,6 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     }
 
     /// <summary>sums[i·3 + t] = Σ_j dyw[i][j] · plane[j + off[t]] for 4 filters i and 3 taps t.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DirectFilterBlock(float* plane, float* dyw, int widePad, int* off, float* sums)
     {
         TVec a00 = TVec.Zero, a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
