@@ -97,7 +97,7 @@ public class CliTrainingOptionsTests
         var r = CliRunner.Run("train", "--data", _data, "--recipe", "fast", "--epochs", "2", "--batch", "32", "--device", "reference",
                               "--out", _temp.File("recipe", "model.safetensors"), "--metrics-out", metrics);
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
-        Assert.That(r.Out, Does.StartWith("recipe fast: training lenet5 (61,706 parameters)"));
+        Assert.That(r.Out, Does.StartWith("recipe fast: training conv8k3ps-relu-maxpool2-bn-conv16k3ps-relu-maxpool2-bn-flatten-dense64-relu-dense10 (52,186 parameters)"));
         using var doc = JsonDocument.Parse(File.ReadAllText(metrics));
         var root = doc.RootElement;
         Assert.That(root.GetProperty("recipe").GetString(), Is.EqualTo("fast"));
@@ -119,6 +119,25 @@ public class CliTrainingOptionsTests
             Assert.That(time.GetDouble(), Is.EqualTo(epochs.Take(first + 1).Sum(e => e.GetProperty("seconds").GetDouble())).Within(1e-9));
             Assert.That(r.Out, Does.Match($@"(?m)^time to 90\.0 % test accuracy: \d+\.\d s of training \(epoch {first + 1}\)$"));
         }
+    }
+
+    [Test]
+    public void TheBestRecipeTrainsWithItsOptimizerAugmentationAndTarget()
+    {
+        string metrics = _temp.File("best", "metrics.json");
+        var r = CliRunner.Run("train", "--data", _data, "--recipe", "best", "--epochs", "1", "--limit", "64", "--device", "cpu", "--threads", "2",
+                              "--out", _temp.File("best", "model.safetensors"), "--metrics-out", metrics);
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(r.Out, Does.StartWith("recipe best: training conv32k3ps-bn-relu-"));
+        Assert.That(r.Out, Does.Contain("augmentation crop"));
+        using var doc = JsonDocument.Parse(File.ReadAllText(metrics));
+        var root = doc.RootElement;
+        Assert.That(root.GetProperty("recipe").GetString(), Is.EqualTo("best"));
+        Assert.That(root.GetProperty("optimizer").GetString(), Does.StartWith("sgd(lr=0.05,momentum=0.9,weight_decay=0.0005,nesterov"));
+        Assert.That(root.GetProperty("batch").GetInt32(), Is.EqualTo(128));
+        Assert.That(root.GetProperty("augment").GetString(), Does.Contain("flip"));
+        Assert.That(root.GetProperty("accuracy_target").GetDouble(), Is.EqualTo(0.94));
+        Assert.That(r.Out, Does.Match(@"(?m)^(time to 94\.0 % test accuracy: |test accuracy did not reach 94\.0 %)"), "the time to the target, or that it was not reached");
     }
 
     [Test]
