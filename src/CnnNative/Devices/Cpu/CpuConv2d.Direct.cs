@@ -145,7 +145,6 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     /// wider vectors' loads cross cache lines at any offset, so each feeds twice the FMAs), j in [0, widePad), 3
     /// vectors at a time.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DirectForwardBlock(float* plane, float* wk, int* off, int taps, float* wide, int widePad)
     {
         for (int j = 0; j < widePad; j += DirectJb)
@@ -237,7 +236,6 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     }
 
     /// <summary>sums[i·3 + t] = Σ_j dyw[i][j] · plane[j + off[t]] for 4 filters i and 3 taps t.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DirectFilterBlock(float* plane, float* dyw, int widePad, int* off, float* sums)
     {
         TVec a00 = TVec.Zero, a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;

@@ -36,7 +36,7 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
     public CpuDevice(int threads = 0) : this(new CpuDeviceOptions { Threads = threads }) { }
 
     /// <param name="options">Threads and the paths the device may take; fixed for its life.</param>
-    public CpuDevice(CpuDeviceOptions options) : base("cpu")
+    public CpuDevice(CpuDeviceOptions options) : base(NameFor(options))
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Threads < 0)
@@ -49,12 +49,20 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
         _kernels256 = _kernels.Isa == CpuIsa.Vector256 ? _kernels : CpuKernels.Create(CpuIsa.Vector256, _pool, _shared, _perWorker, _paths, _packed);
         Isa = _kernels.Isa;
         string isa = CpuProcessor.Isa(Isa);
-        Info = new DeviceInfo("cpu", "cpu", $"{CpuProcessor.Model()} ({isa})", Threads, 0,
+        Info = new DeviceInfo(Name, "cpu", $"{CpuProcessor.Model()} ({isa})", Threads, 0,
                               new Dictionary<string, string> { ["isa"] = isa, ["threads"] = Threads.ToString(), ["paths"] = _paths.ToString() });
     }
 
     /// <summary>Threads the device computes with.</summary>
     public int Threads { get; }
+
+    /// <summary>"cpu", or the name <see cref="Device.Create"/> takes for a forced width ("cpu:vector256"), so results say which ran.</summary>
+    private static string NameFor(CpuDeviceOptions? options) => options?.Isa switch
+    {
+        CpuIsa.Vector256 => "cpu:vector256",
+        CpuIsa.Vector512 => "cpu:vector512",
+        _ => "cpu",
+    };
 
     /// <summary>The vector width the kernels run at (<see cref="CpuDeviceOptions.Isa"/>, Auto resolved).</summary>
     public CpuIsa Isa { get; }

@@ -33,5 +33,9 @@ public class CpuOpTests
         using var created = Device.Create("cpu", threads: 1);
         Assert.That(created, Is.InstanceOf<CpuDevice>());
         Assert.That(((CpuDevice)created).Threads, Is.EqualTo(1));
+        // A forced width keeps the name it was created by, so bench rows and logs say which kernels ran.
+        using var narrow = Device.Create("cpu:vector256", threads: 1);
+        Assert.That(narrow.Name, Is.EqualTo("cpu:vector256"));
+        Assert.That(narrow.Info.Name, Is.EqualTo("cpu:vector256"));
     }
 }
