@@ -56,7 +56,7 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
     /// <summary>Threads the device computes with.</summary>
     public int Threads { get; }
 
-    /// <summary>"cpu", or the name <see cref="Device.Create"/> takes for a forced width ("cpu:vector256"), so results say which ran.</summary>
+    /// <summary>"cpu", or the name <see cref="Device.Create(string, int, Microsoft.Extensions.Logging.ILoggerFactory?)"/> takes for a forced width ("cpu:vector256"), so results say which ran.</summary>
     private static string NameFor(CpuDeviceOptions? options) => options?.Isa switch
     {
         CpuIsa.Vector256 => "cpu:vector256",
