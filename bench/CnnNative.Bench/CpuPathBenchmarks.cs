@@ -79,9 +79,9 @@ public class CpuPathBenchmarks : IWork
     public float ConvnetTrainStep()
     {
         var logits = _model.ForwardLogits(_x64, training: true);
-        float loss = _model.Loss!.Forward(logits, _t64);
+        float loss = _model.ComputeLoss(logits, _t64);
         _model.Optimizer!.ZeroGrad();
-        _model.Backward(_model.Loss.Backward());
+        _model.Backward();
         _model.Optimizer.Step();
         return loss;
     }

@@ -53,9 +53,9 @@ public class ModelBenchmarks
     {
         _device.Upload(_images.AsSpan(0, 64 * 784), _x64.Buffer);
         var logits = _model.ForwardLogits(_x64, training: true);
-        float loss = _model.Loss!.Forward(logits, _t64);
+        float loss = _model.ComputeLoss(logits, _t64);
         _model.Optimizer!.ZeroGrad();
-        _model.Backward(_model.Loss.Backward());
+        _model.Backward();
         _model.Optimizer.Step();
         _device.Synchronize();
         return loss;

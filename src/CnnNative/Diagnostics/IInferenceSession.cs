@@ -5,7 +5,7 @@ internal interface IInferenceSession : IDisposable
 {
     /// <summary>
     /// The model's outputs for <paramref name="count"/> samples laid out NCHW in <paramref name="images"/>, like
-    /// <see cref="Training.Sequential.Predict"/>: count × outputs values.
+    /// <see cref="Training.Sequential.Predict(ReadOnlySpan{float}, int, CancellationToken)"/>: count × outputs values.
     /// </summary>
     float[] Predict(float[] images, int count);
 }

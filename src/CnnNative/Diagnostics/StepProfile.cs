@@ -60,9 +60,9 @@ internal static class StepProfile
         {
             var h = x;
             for (int i = 0; i < top; i++) h = Time(ref forward[i], () => layers[i].Forward(h, training: true));
-            Time(ref lossTime, () => loss.Forward(h, t));
+            Time(ref lossTime, () => model.ComputeLoss(h, t));
             optimizer.ZeroGrad();
-            Tensor? dy = loss.Backward();
+            Tensor? dy = model.LossGradient;
             for (int i = top - 1; i >= 0; i--)
             {
                 var g = dy!;
@@ -99,9 +99,9 @@ internal static class StepProfile
     private static void TrainStep(Sequential model, Tensor x, Tensor t, bool logits)
     {
         var output = logits ? model.ForwardLogits(x, training: true) : model.Forward(x, training: true);
-        model.Loss!.Forward(output, t);
+        model.ComputeLoss(output, t);
         model.Optimizer!.ZeroGrad();
-        model.Backward(model.Loss.Backward());
+        model.Backward();
         model.Optimizer.Step();
         model.Device.Synchronize();
     }

@@ -6,9 +6,7 @@ namespace CnnNative.Layers;
 /// <summary>An element-wise nonlinearity; the backward pass reads the forward output.</summary>
 public abstract class ActivationLayer(Activation function) : Layer
 {
-    private Workspace _output = null!, _inputGradient = null!;
-    private Tensor? _lastOutput;
-
+    /// <summary>The element-wise function applied.</summary>
     public Activation Function { get; } = function;
 
     /// <summary>
@@ -17,35 +15,32 @@ public abstract class ActivationLayer(Activation function) : Layer
     /// </summary>
     internal bool FusedIntoPrevious { get; set; }
 
+    /// <inheritdoc/>
     public override string Spec => Function.ToString().ToLowerInvariant();
 
-    protected override Shape Initialize(Shape input, Random rng)
-    {
-        _output = NewWorkspace();
-        _inputGradient = NewWorkspace();
-        return input;
-    }
+    /// <inheritdoc/>
+    protected override Shape Initialize(Shape input, Random rng) => input;
 
-    public override Tensor Forward(Tensor x, bool training)
+    internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
         CheckInput(x);
         if (FusedIntoPrevious)
         {
-            _lastOutput = x;
+            scratch.Saved = x;
             return x;
         }
-        var y = _output.Get(x.Shape);
+        var y = scratch.Output.Get(x.Shape);
         Device.ActivationForward(Function, x.Length, x.Buffer, y.Buffer);
-        _lastOutput = y;
+        scratch.Saved = y;
         return y;
     }
 
-    public override Tensor? Backward(Tensor dy, bool needInputGradient = true)
+    internal override Tensor? Backward(Tensor dy, bool needInputGradient, LayerScratch scratch)
     {
-        var y = _lastOutput ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
+        var y = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
         CheckGradient(dy, y.Shape, Describe());
         if (!needInputGradient) return null;
-        var dx = _inputGradient.Get(y.Shape);
+        var dx = scratch.InputGradient.Get(y.Shape);
         Device.ActivationBackward(Function, y.Length, y.Buffer, dy.Buffer, dx.Buffer);
         return dx;
     }

@@ -23,9 +23,6 @@ public class BatchNorm : Layer
 {
     private Parameter _gamma = null!, _beta = null!;
     private LayerBuffer _runningMean = null!, _runningVar = null!;
-    private Workspace _output = null!, _inputGradient = null!, _saveMean = null!, _saveInvStd = null!;
-    private Tensor? _lastInput;
-    private bool _lastWasTraining;
     private int _channels, _spatial;
 
     /// <param name="eps">Added to the variance before the square root; positive (PyTorch's default 1e-5; Keras uses 1e-3).</param>
@@ -40,7 +37,9 @@ public class BatchNorm : Layer
         (Eps, Momentum) = (eps, momentum);
     }
 
+    /// <summary>Added to the variance before the square root.</summary>
     public float Eps { get; }
+    /// <summary>How far the running estimates move towards each training batch's statistics.</summary>
     public float Momentum { get; }
 
     /// <summary>γ, one per channel.</summary>
@@ -49,7 +48,9 @@ public class BatchNorm : Layer
     /// <summary>β, one per channel.</summary>
     public Parameter Bias => _beta;
 
+    /// <summary>The running mean per channel, used at inference (saved as "{name}.running_mean").</summary>
     public LayerBuffer RunningMean => _runningMean;
+    /// <summary>The running (unbiased) variance per channel, used at inference (saved as "{name}.running_var").</summary>
     public LayerBuffer RunningVar => _runningVar;
 
     /// <summary>"BatchNorm2d" or "BatchNorm1d" once built (after the input's rank), "BatchNorm" before.</summary>
@@ -71,6 +72,7 @@ public class BatchNorm : Layer
     /// <summary>What <see cref="Accepts"/> takes, for the message when it does not.</summary>
     protected virtual string AcceptedInputs => "a (channels, height, width) or (features) input";
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng)
     {
         if (!Accepts(input)) throw new ArgumentException($"{Describe()} needs {AcceptedInputs}, got {input}.");
@@ -83,18 +85,20 @@ public class BatchNorm : Layer
         _beta = AddParameter("bias", channel, default);
         _runningMean = AddBuffer("running_mean", channel, default);
         _runningVar = AddBuffer("running_var", channel, ones, nonNegative: true);
-        (_output, _inputGradient, _saveMean, _saveInvStd) = (NewWorkspace(), NewWorkspace(), NewWorkspace(), NewWorkspace());
         return input;
     }
 
-    public override Tensor Forward(Tensor x, bool training)
+    // The batch statistics Backward reads, kept in the pass's scratch.
+    private const int SavedMean = 0, SavedInvStd = 1;
+
+    internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
         CheckInput(x);
         int n = x.Shape[0];
-        var y = _output.Get(x.Shape);
+        var y = scratch.Output.Get(x.Shape);
         if (training)
         {
-            var (mean, invStd) = (_saveMean.Get(_gamma.Shape), _saveInvStd.Get(_gamma.Shape));
+            var (mean, invStd) = (scratch.Extra(SavedMean).Get(_gamma.Shape), scratch.Extra(SavedInvStd).Get(_gamma.Shape));
             Device.BatchNormForwardTraining(n, _channels, _spatial, Eps, Momentum, x.Buffer, _gamma.Value.Buffer, _beta.Value.Buffer, y.Buffer,
                                             mean.Buffer, invStd.Buffer, _runningMean.Value.Buffer, _runningVar.Value.Buffer);
         }
@@ -103,21 +107,21 @@ public class BatchNorm : Layer
             Device.BatchNormForwardInference(n, _channels, _spatial, Eps, x.Buffer, _gamma.Value.Buffer, _beta.Value.Buffer,
                                              _runningMean.Value.Buffer, _runningVar.Value.Buffer, y.Buffer);
         }
-        (_lastInput, _lastWasTraining) = (x, training);
+        (scratch.Saved, scratch.SavedInTraining) = (x, training);
         return y;
     }
 
-    public override Tensor? Backward(Tensor dy, bool needInputGradient = true)
+    internal override Tensor? Backward(Tensor dy, bool needInputGradient, LayerScratch scratch)
     {
-        var x = _lastInput ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
-        if (!_lastWasTraining)
+        var x = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
+        if (!scratch.SavedInTraining)
             throw new InvalidOperationException($"{Describe()}: Backward needs the batch statistics of a training-mode Forward (Forward(x, training: true)); " +
                                                 "the last Forward ran in inference mode.");
         CheckGradient(dy, x.Shape, Describe());
         // dx is computed in the same pass as dγ and dβ, so the first layer of a model pays for it too.
-        var dx = _inputGradient.Get(x.Shape);
+        var dx = scratch.InputGradient.Get(x.Shape);
         Device.BatchNormBackward(x.Shape[0], _channels, _spatial, x.Buffer, dy.Buffer, _gamma.Value.Buffer,
-                                 _saveMean.Get(_gamma.Shape).Buffer, _saveInvStd.Get(_gamma.Shape).Buffer,
+                                 scratch.Extra(SavedMean).Get(_gamma.Shape).Buffer, scratch.Extra(SavedInvStd).Get(_gamma.Shape).Buffer,
                                  dx.Buffer, _gamma.Gradient.Buffer, _beta.Gradient.Buffer);
         return needInputGradient ? dx : null;
     }

@@ -11,9 +11,7 @@ public sealed class Conv2d : Layer
 {
     private Parameter _weight = null!;
     private Parameter? _bias;
-    private Workspace _output = null!, _inputGradient = null!;
     private Conv2dGeometry _geometry;
-    private Tensor? _lastInput;
     private Activation? _fused;
 
     /// <summary>Square kernel, stride and padding.</summary>
@@ -40,22 +38,34 @@ public sealed class Conv2d : Layer
         (Filters, KernelH, KernelW, StrideH, StrideW, PadH, PadW, HasBias, Init) = (filters, kernelH, kernelW, strideH, strideW, padH, padW, bias, init);
     }
 
+    /// <summary>Output channels (K).</summary>
     public int Filters { get; }
+    /// <summary>Kernel height (R).</summary>
     public int KernelH { get; }
+    /// <summary>Kernel width (S).</summary>
     public int KernelW { get; }
+    /// <summary>Vertical step between windows.</summary>
     public int StrideH { get; }
+    /// <summary>Horizontal step between windows.</summary>
     public int StrideW { get; }
+    /// <summary>Zero rows added above and below.</summary>
     public int PadH { get; }
+    /// <summary>Zero columns added left and right.</summary>
     public int PadW { get; }
+    /// <summary>Whether a bias per filter is added.</summary>
     public bool HasBias { get; }
+    /// <summary>How the weights were drawn.</summary>
     public Initializer Init { get; }
 
     /// <summary>Whether the padding was asked for as <see cref="Padding.Same"/> (it shows as "ps" in the spec).</summary>
     public bool SamePadding { get; }
 
+    /// <summary>The filters, (K, C, R, S) ("{name}.weight").</summary>
     public Parameter Weight => _weight;
+    /// <summary>One bias per filter ("{name}.bias"), or null without bias.</summary>
     public Parameter? Bias => _bias;
 
+    /// <inheritdoc/>
     public override string Spec
     {
         get
@@ -76,6 +86,7 @@ public sealed class Conv2d : Layer
         return ((kernelH - 1) / 2, (kernelW - 1) / 2);
     }
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng)
     {
         if (input.Rank != 3)
@@ -92,8 +103,6 @@ public sealed class Conv2d : Layer
         _weight = AddParameter("weight", new Shape(Filters, c, KernelH, KernelW),
                                Initialization.Draw(Init, Filters * fanIn, fanIn, fanOut, rng));
         if (HasBias) _bias = AddParameter("bias", new Shape(Filters), default);
-        _output = NewWorkspace();
-        _inputGradient = NewWorkspace();
         return new Shape(Filters, _geometry.P, _geometry.Q);
     }
 
@@ -105,27 +114,28 @@ public sealed class Conv2d : Layer
         return true;
     }
 
-    private Conv2dGeometry Geometry(int n) => n == _geometry.N ? _geometry : _geometry = _geometry.WithBatch(n);
+    // A local per call, never cached in a field: concurrent passes may run different batch sizes.
+    private Conv2dGeometry Geometry(int n) => n == _geometry.N ? _geometry : _geometry.WithBatch(n);
 
-    public override Tensor Forward(Tensor x, bool training)
+    internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
         CheckInput(x);
         var g = Geometry(x.Shape[0]);
-        var y = _output.Get(OutputShape.WithBatch(g.N));
+        var y = scratch.Output.Get(OutputShape.WithBatch(g.N));
         if (_fused is { } f) Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer, f);
         else Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer);
-        _lastInput = x;
+        scratch.Saved = x;
         return y;
     }
 
-    public override Tensor? Backward(Tensor dy, bool needInputGradient = true)
+    internal override Tensor? Backward(Tensor dy, bool needInputGradient, LayerScratch scratch)
     {
-        var x = _lastInput ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
+        var x = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
         var g = Geometry(x.Shape[0]);
         CheckGradient(dy, OutputShape.WithBatch(g.N), Describe());
         Device.Conv2dBackwardFilter(g, x.Buffer, dy.Buffer, _weight.Gradient.Buffer, _bias?.Gradient.Buffer);
         if (!needInputGradient) return null;
-        var dx = _inputGradient.Get(x.Shape);
+        var dx = scratch.InputGradient.Get(x.Shape);
         Device.Conv2dBackwardData(g, dy.Buffer, _weight.Value.Buffer, dx.Buffer);
         return dx;
     }

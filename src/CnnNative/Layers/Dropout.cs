@@ -9,17 +9,16 @@ namespace CnnNative.Layers;
 /// </summary>
 public sealed class Dropout : Layer, IRandomLayer
 {
-    private Workspace _output = null!, _mask = null!, _inputGradient = null!;
-    private Tensor? _lastMask;
-    private bool _lastWasTraining;
     private uint _seed, _step;
 
+    /// <summary>Dropout zeroing each element with probability <paramref name="rate"/>, in [0, 1), while training.</summary>
     public Dropout(float rate)
     {
         if (!(rate >= 0 && rate < 1)) throw new ArgumentOutOfRangeException(nameof(rate), $"Dropout rate must be in [0, 1), got {rate}.");
         Rate = rate;
     }
 
+    /// <summary>The probability that an element is zeroed in training.</summary>
     public float Rate { get; }
 
     /// <inheritdoc/>
@@ -29,36 +28,36 @@ public sealed class Dropout : Layer, IRandomLayer
         set => _step = unchecked((uint)value);
     }
 
+    /// <inheritdoc/>
     public override string Spec => $"dropout{Rate.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng)
     {
         _seed = (uint)rng.Next();
-        _output = NewWorkspace();
-        _mask = NewWorkspace();
-        _inputGradient = NewWorkspace();
         return input;
     }
 
-    public override Tensor Forward(Tensor x, bool training)
+    internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
         CheckInput(x);
-        _lastWasTraining = training && Rate > 0;
-        if (!_lastWasTraining) return x;
-        var y = _output.Get(x.Shape);
-        var mask = _mask.Get(x.Shape);
+        // Only a training pass draws a mask (and moves the step); inference passes touch nothing of the layer.
+        scratch.SavedInTraining = training && Rate > 0;
+        if (!scratch.SavedInTraining) return x;
+        var y = scratch.Output.Get(x.Shape);
+        var mask = scratch.Extra(0).Get(x.Shape);
         Device.DropoutForward(x.Length, Rate, unchecked(_seed + 0x9E3779B9u * ++_step), x.Buffer, y.Buffer, mask.Buffer);
-        _lastMask = mask;
+        scratch.Saved = mask;
         return y;
     }
 
-    public override Tensor? Backward(Tensor dy, bool needInputGradient = true)
+    internal override Tensor? Backward(Tensor dy, bool needInputGradient, LayerScratch scratch)
     {
         if (!needInputGradient) return null;
-        if (!_lastWasTraining) return dy;
-        var mask = _lastMask!;
+        if (!scratch.SavedInTraining) return dy;
+        var mask = scratch.Saved!;
         CheckGradient(dy, mask.Shape, Describe());
-        var dx = _inputGradient.Get(dy.Shape);
+        var dx = scratch.InputGradient.Get(dy.Shape);
         Device.Multiply(dy.Length, dy.Buffer, mask.Buffer, dx.Buffer);
         return dx;
     }

@@ -5,29 +5,24 @@ namespace CnnNative.Layers;
 /// <summary>(N, C, H, W) → (N, C·H·W). No copy: the output is the same memory seen flat.</summary>
 public sealed class Flatten : Layer
 {
-    private Tensor? _lastInput;
-    private Tensor? _output, _inputGradient;
-
+    /// <inheritdoc/>
     public override string Spec => "flatten";
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng) => new(input.Size);
 
-    public override Tensor Forward(Tensor x, bool training)
+    internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
         CheckInput(x);
-        _lastInput = x;
-        var shape = new Shape(x.Shape[0], InputShape.Size);
-        if (_output is null || !ReferenceEquals(_output.Buffer, x.Buffer) || _output.Shape != shape) _output = x.Reshape(shape);
-        return _output;
+        scratch.Saved = x;
+        return scratch.OutputView(x, new Shape(x.Shape[0], InputShape.Size));
     }
 
-    public override Tensor? Backward(Tensor dy, bool needInputGradient = true)
+    internal override Tensor? Backward(Tensor dy, bool needInputGradient, LayerScratch scratch)
     {
-        var x = _lastInput ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
+        var x = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
         CheckGradient(dy, new Shape(x.Shape[0], InputShape.Size), Describe());
         if (!needInputGradient) return null;
-        if (_inputGradient is null || !ReferenceEquals(_inputGradient.Buffer, dy.Buffer) || _inputGradient.Shape != x.Shape)
-            _inputGradient = dy.Reshape(x.Shape);
-        return _inputGradient;
+        return scratch.InputGradientView(dy, x.Shape);
     }
 }

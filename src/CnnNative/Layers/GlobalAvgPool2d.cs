@@ -13,12 +13,15 @@ namespace CnnNative.Layers;
 /// </remarks>
 public sealed class GlobalAvgPool2d() : PoolingLayer(PoolMode.Average)
 {
+    /// <inheritdoc/>
     public override string Spec => "gap";
 
     /// <summary>Named after its spec token: gap_1, gap_2, ...</summary>
     public override string NamePrefix => "gap";
 
+    /// <inheritdoc/>
     protected override Pool2dGeometry Window(Shape input) => new(1, input[0], input[1], input[2], input[1], input[2], 1, 1);
 
+    /// <inheritdoc/>
     protected override Shape OutputShapeOf(in Pool2dGeometry g) => new(g.C);
 }

@@ -8,12 +8,18 @@ namespace CnnNative.Layers;
 /// branches on which device it runs on. Shapes here exclude the batch dimension; tensors passed to
 /// Forward/Backward include it.
 /// </summary>
+/// <remarks>
+/// A layer holds its parameters and buffers, never the memory of a pass: each pass runs in a
+/// <see cref="LayerScratch"/>, so an inference-mode forward reads the layer and changes nothing in it, and any number
+/// of them may run at once (each with its own scratch). <see cref="Forward(Tensor, bool)"/> and
+/// <see cref="Backward(Tensor, bool)"/>, the explicit loop, use the layer's own scratch: one caller at a time.
+/// </remarks>
 public abstract class Layer : IDisposable
 {
     private IDevice? _device;
     private readonly List<Parameter> _parameters = [];
     private readonly List<LayerBuffer> _buffers = [];
-    private readonly List<IDisposable> _owned = [];
+    private LayerScratch? _own;
 
     /// <summary>Unique name within the model ("conv2d_1"), set when the layer is added.</summary>
     public string Name { get; internal set; } = "";
@@ -27,8 +33,11 @@ public abstract class Layer : IDisposable
     /// <summary>The token that recreates this layer in a model spec (e.g. "conv32k5p2"); see <see cref="Models.ModelSpec"/>.</summary>
     public abstract string Spec { get; }
 
+    /// <summary>One sample's input shape (no batch dimension), set when the layer is added to a model.</summary>
     public Shape InputShape { get; private set; }
+    /// <summary>One sample's output shape (no batch dimension), set when the layer is added to a model.</summary>
     public Shape OutputShape { get; private set; }
+    /// <summary>Whether the layer belongs to a model (has a device and shapes).</summary>
     public bool IsBuilt => _device is not null;
 
     /// <summary>The trainable tensors, each with its gradient: what the optimizer updates.</summary>
@@ -37,6 +46,7 @@ public abstract class Layer : IDisposable
     /// <summary>State the layer updates itself and that is saved with it, but not trained (BatchNorm's running statistics).</summary>
     public IReadOnlyList<LayerBuffer> Buffers => _buffers;
 
+    /// <summary>The device the layer runs on; throws before the layer is built.</summary>
     protected IDevice Device => _device ?? throw new InvalidOperationException($"Layer {Describe()} is not built: add it to a Sequential first.");
 
     /// <summary>Binds the layer to a device and an input shape, creating and initialising its parameters.</summary>
@@ -59,14 +69,26 @@ public abstract class Layer : IDisposable
     protected abstract Shape Initialize(Shape input, Random rng);
 
     /// <summary>y = layer(x). The returned tensor is owned by the layer and valid until its next Forward.</summary>
-    public abstract Tensor Forward(Tensor x, bool training);
+    public Tensor Forward(Tensor x, bool training) => Forward(x, training, OwnScratch);
 
     /// <summary>
     /// Given dL/dy for the last Forward, accumulates parameter gradients and returns dL/dx (owned by the layer),
     /// or null when <paramref name="needInputGradient"/> is false (the first layer skips that work).
     /// </summary>
-    public abstract Tensor? Backward(Tensor dy, bool needInputGradient = true);
+    public Tensor? Backward(Tensor dy, bool needInputGradient = true) => Backward(dy, needInputGradient, OwnScratch);
 
+    /// <summary>
+    /// y = layer(x) in <paramref name="scratch"/>'s memory, keeping there what Backward needs. Only a training-mode
+    /// forward changes the layer (BatchNorm's running statistics, Dropout's step).
+    /// </summary>
+    internal abstract Tensor Forward(Tensor x, bool training, LayerScratch scratch);
+
+    /// <summary>Backward for the last Forward made with <paramref name="scratch"/>; dL/dx lives in that scratch.</summary>
+    internal abstract Tensor? Backward(Tensor dy, bool needInputGradient, LayerScratch scratch);
+
+    private LayerScratch OwnScratch => _own ??= new LayerScratch(Device);
+
+    /// <summary>A trainable parameter named "{layer}.{suffix}", filled with <paramref name="initial"/> (zeros when empty).</summary>
     protected Parameter AddParameter(string suffix, Shape shape, ReadOnlySpan<float> initial)
     {
         var p = new Parameter(Device, suffix, shape);
@@ -82,13 +104,6 @@ public abstract class Layer : IDisposable
         if (!initial.IsEmpty) Device.Upload(initial, b.Value.Buffer);
         _buffers.Add(b);
         return b;
-    }
-
-    protected Workspace NewWorkspace()
-    {
-        var w = new Workspace(Device);
-        _owned.Add(w);
-        return w;
     }
 
     /// <summary>Throws unless x is a batch of this layer's input shape.</summary>
@@ -107,6 +122,7 @@ public abstract class Layer : IDisposable
             throw new ArgumentException($"{layer}: the output gradient has shape {dy.Shape} but the last output was {expected}.", nameof(dy));
     }
 
+    /// <summary>The layer for messages: "conv2d_1 (Conv2d conv32k5p2)", or "Conv2d(conv32k5p2)" before it is named.</summary>
     public string Describe() => string.IsNullOrEmpty(Name) ? $"{Kind}({Spec})" : $"{Name} ({Kind} {Spec})";
 
     internal void NameParameters()
@@ -117,13 +133,15 @@ public abstract class Layer : IDisposable
             if (!b.Name.Contains('.')) b.Name = $"{Name}.{b.Name}";
     }
 
+    /// <summary>Frees the layer's parameters, buffers and memory.</summary>
     public virtual void Dispose()
     {
         foreach (var p in _parameters) p.Dispose();
         foreach (var b in _buffers) b.Dispose();
-        foreach (var o in _owned) o.Dispose();
+        _own?.Dispose();
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>The <see cref="Describe"/> text.</summary>
     public override string ToString() => Describe();
 }

@@ -20,14 +20,19 @@ public sealed class LayerBuffer : IDisposable
     /// <summary>Name within the model, e.g. "bn_1.running_var".</summary>
     public string Name { get; internal set; }
 
+    /// <summary>The buffer's shape.</summary>
     public Shape Shape => Value.Shape;
+    /// <summary>The values, on the layer's device.</summary>
     public Tensor Value { get; }
+    /// <summary>Number of values.</summary>
     public int Length => Value.Length;
 
     /// <summary>Whether every value must be ≥ 0 (a variance); a file holding a negative one is refused on loading.</summary>
     public bool NonNegative { get; }
 
+    /// <summary>Frees the values.</summary>
     public void Dispose() => Value.Dispose();
 
+    /// <summary>Name and shape, e.g. "bn_1.running_var (6)".</summary>
     public override string ToString() => $"{Name} {Shape}";
 }

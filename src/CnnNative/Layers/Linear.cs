@@ -11,33 +11,41 @@ public sealed class Linear : Layer
 {
     private Parameter _weight = null!;
     private Parameter? _bias;
-    private Workspace _output = null!, _inputGradient = null!;
-    private Tensor? _lastInput;
     private Activation? _fused;
     private int _features;
 
+    /// <summary>A dense layer of <paramref name="units"/> outputs.</summary>
+    /// <param name="units">Outputs per sample, positive.</param>
+    /// <param name="bias">Whether a bias per unit is added.</param>
+    /// <param name="init">How the weights are drawn.</param>
     public Linear(int units, bool bias = true, Initializer init = Initializer.He)
     {
         if (units <= 0) throw new ArgumentOutOfRangeException(nameof(units), $"Linear needs at least one unit, got {units}.");
         (Units, HasBias, Init) = (units, bias, init);
     }
 
+    /// <summary>Outputs per sample.</summary>
     public int Units { get; }
+    /// <summary>Whether a bias per unit is added.</summary>
     public bool HasBias { get; }
+    /// <summary>How the weights were drawn.</summary>
     public Initializer Init { get; }
+    /// <summary>W, (units, features) ("{name}.weight").</summary>
     public Parameter Weight => _weight;
+    /// <summary>One bias per unit ("{name}.bias"), or null without bias.</summary>
     public Parameter? Bias => _bias;
 
+    /// <inheritdoc/>
     public override string Kind => "Linear";
+    /// <inheritdoc/>
     public override string Spec => $"dense{Units}{(HasBias ? "" : "nobias")}";
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng)
     {
         _features = input.Size;
         _weight = AddParameter("weight", new Shape(Units, _features), Initialization.Draw(Init, Units * _features, _features, Units, rng));
         if (HasBias) _bias = AddParameter("bias", new Shape(Units), default);
-        _output = NewWorkspace();
-        _inputGradient = NewWorkspace();
         return new Shape(Units);
     }
 
@@ -49,11 +57,11 @@ public sealed class Linear : Layer
         return true;
     }
 
-    public override Tensor Forward(Tensor x, bool training)
+    internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
         CheckInput(x);
         int n = x.Shape[0];
-        var y = _output.Get(new Shape(n, Units));
+        var y = scratch.Output.Get(new Shape(n, Units));
         Device.Gemm(false, true, n, Units, _features, 1f, x.Buffer, _weight.Value.Buffer, 0f, y.Buffer);
         if (_fused is { } f)
         {
@@ -61,20 +69,20 @@ public sealed class Linear : Layer
             else Device.ActivationForward(f, n * Units, y.Buffer, y.Buffer);
         }
         else if (_bias is not null) Device.AddBiasRows(n, Units, _bias.Value.Buffer, y.Buffer);
-        _lastInput = x;
+        scratch.Saved = x;
         return y;
     }
 
-    public override Tensor? Backward(Tensor dy, bool needInputGradient = true)
+    internal override Tensor? Backward(Tensor dy, bool needInputGradient, LayerScratch scratch)
     {
-        var x = _lastInput ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
+        var x = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
         int n = x.Shape[0];
         CheckGradient(dy, new Shape(n, Units), Describe());
         // dW += dyᵀ·x (units × features), db += Σ_n dy, dx = dy·W.
         Device.Gemm(true, false, Units, _features, n, 1f, dy.Buffer, x.Buffer, 1f, _weight.Gradient.Buffer);
         if (_bias is not null) Device.SumRows(n, Units, dy.Buffer, _bias.Gradient.Buffer);
         if (!needInputGradient) return null;
-        var dx = _inputGradient.Get(x.Shape);
+        var dx = scratch.InputGradient.Get(x.Shape);
         Device.Gemm(false, false, n, _features, Units, 1f, dy.Buffer, _weight.Value.Buffer, 0f, dx.Buffer);
         return dx;
     }

@@ -16,16 +16,22 @@ public sealed class Parameter : IDisposable
     /// <summary>Name within the model, e.g. "conv2d_1.weight".</summary>
     public string Name { get; internal set; }
 
+    /// <summary>The parameter's shape.</summary>
     public Shape Shape => Value.Shape;
+    /// <summary>The values, on the layer's device.</summary>
     public Tensor Value { get; }
+    /// <summary>dLoss/dValue, accumulated by Backward until the optimizer's ZeroGrad.</summary>
     public Tensor Gradient { get; }
+    /// <summary>Number of values.</summary>
     public int Length => Value.Length;
 
+    /// <summary>Frees the value and the gradient.</summary>
     public void Dispose()
     {
         Value.Dispose();
         Gradient.Dispose();
     }
 
+    /// <summary>Name and shape, e.g. "conv2d_1.weight (32, 1, 5, 5)".</summary>
     public override string ToString() => $"{Name} {Shape}";
 }

@@ -9,6 +9,7 @@ namespace CnnNative.Layers;
 /// </summary>
 public abstract class Pool2d : PoolingLayer
 {
+    /// <summary>A window of <paramref name="sizeH"/>×<paramref name="sizeW"/> moved by (<paramref name="strideH"/>, <paramref name="strideW"/>), all positive.</summary>
     protected Pool2d(PoolMode mode, int sizeH, int sizeW, int strideH, int strideW) : base(mode)
     {
         if (sizeH <= 0 || sizeW <= 0) throw new ArgumentOutOfRangeException(nameof(sizeH), $"Pooling window must be positive, got {sizeH}x{sizeW}.");
@@ -16,11 +17,16 @@ public abstract class Pool2d : PoolingLayer
         (SizeH, SizeW, StrideH, StrideW) = (sizeH, sizeW, strideH, strideW);
     }
 
+    /// <summary>Window height.</summary>
     public int SizeH { get; }
+    /// <summary>Window width.</summary>
     public int SizeW { get; }
+    /// <summary>Vertical step between windows.</summary>
     public int StrideH { get; }
+    /// <summary>Horizontal step between windows.</summary>
     public int StrideW { get; }
 
+    /// <inheritdoc/>
     public override string Spec
     {
         get
@@ -32,6 +38,7 @@ public abstract class Pool2d : PoolingLayer
         }
     }
 
+    /// <inheritdoc/>
     protected override Pool2dGeometry Window(Shape input)
     {
         try
@@ -50,6 +57,7 @@ public sealed class MaxPool2d : Pool2d
 {
     /// <summary>A size×size window; the stride defaults to the size (non-overlapping).</summary>
     public MaxPool2d(int size = 2, int? stride = null) : base(PoolMode.Max, size, size, stride ?? size, stride ?? size) { }
+    /// <summary>A rectangular window and stride, height first.</summary>
     public MaxPool2d(int sizeH, int sizeW, int strideH, int strideW) : base(PoolMode.Max, sizeH, sizeW, strideH, strideW) { }
 }
 
@@ -58,5 +66,6 @@ public sealed class AvgPool2d : Pool2d
 {
     /// <summary>A size×size window; the stride defaults to the size (non-overlapping).</summary>
     public AvgPool2d(int size = 2, int? stride = null) : base(PoolMode.Average, size, size, stride ?? size, stride ?? size) { }
+    /// <summary>A rectangular window and stride, height first.</summary>
     public AvgPool2d(int sizeH, int sizeW, int strideH, int strideW) : base(PoolMode.Average, sizeH, sizeW, strideH, strideW) { }
 }

@@ -8,34 +8,31 @@ namespace CnnNative.Layers;
 /// </summary>
 public sealed class Softmax : Layer
 {
-    private Workspace _output = null!, _inputGradient = null!;
-    private Tensor? _lastOutput;
-
+    /// <inheritdoc/>
     public override string Spec => "softmax";
 
+    /// <inheritdoc/>
     protected override Shape Initialize(Shape input, Random rng)
     {
         if (input.Rank != 1) throw new ArgumentException($"{Describe()} needs a flat input (classes), got {input}; add Flatten or Linear before it.");
-        _output = NewWorkspace();
-        _inputGradient = NewWorkspace();
         return input;
     }
 
-    public override Tensor Forward(Tensor x, bool training)
+    internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
         CheckInput(x);
-        var y = _output.Get(x.Shape);
+        var y = scratch.Output.Get(x.Shape);
         Device.SoftmaxForward(x.Shape[0], InputShape[0], x.Buffer, y.Buffer);
-        _lastOutput = y;
+        scratch.Saved = y;
         return y;
     }
 
-    public override Tensor? Backward(Tensor dy, bool needInputGradient = true)
+    internal override Tensor? Backward(Tensor dy, bool needInputGradient, LayerScratch scratch)
     {
-        var y = _lastOutput ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
+        var y = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
         CheckGradient(dy, y.Shape, Describe());
         if (!needInputGradient) return null;
-        var dx = _inputGradient.Get(y.Shape);
+        var dx = scratch.InputGradient.Get(y.Shape);
         Device.SoftmaxBackward(y.Shape[0], InputShape[0], y.Buffer, dy.Buffer, dx.Buffer);
         return dx;
     }

@@ -9,7 +9,7 @@ namespace CnnNative.Serialization;
 /// A training checkpoint on disk: a safetensors file (so any safetensors reader can open it) whose tensors are the
 /// weights ("model/conv2d_1.weight"), the optimizer state ("optimizer/conv2d_1.weight.m") and the callbacks'
 /// arrays ("callback/0/…"), and whose metadata holds the run's identity ("run") and its progress ("progress") as
-/// JSON. Written atomically through <see cref="SafeTensors.Write"/>.
+/// JSON. Written atomically through <see cref="SafeTensors.Write(string, IReadOnlyList{NamedTensor}, IReadOnlyDictionary{string, string})"/>.
 /// </summary>
 internal static class CheckpointFile
 {

@@ -24,12 +24,34 @@ namespace CnnNative.Serialization;
 /// </remarks>
 public static class ModelFile
 {
+    /// <summary>The "format" metadata value that marks a CnnNative model file.</summary>
     public const string FormatTag = "cnnnative-sequential/1";
 
-    /// <summary>Writes the model atomically (<see cref="AtomicFile"/>), with <paramref name="extraMetadata"/> added to the metadata.</summary>
+    /// <summary>
+    /// Writes the model atomically (<see cref="AtomicFile"/>), with <paramref name="extraMetadata"/> added to the
+    /// metadata; the folder is created when missing.
+    /// </summary>
+    /// <exception cref="IOException">The path may not be replaced (<see cref="OutputPath"/>) or the write failed.</exception>
     public static void Save(Sequential model, string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var (tensors, metadata) = Contents(model, extraMetadata);
+        if (System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) is { Length: > 0 } folder) Directory.CreateDirectory(folder);
+        SafeTensors.Write(path, tensors, metadata);
+    }
+
+    /// <summary>Writes the model's safetensors bytes to <paramref name="stream"/> (which stays open).</summary>
+    public static void Save(Sequential model, Stream stream, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(stream);
+        var (tensors, metadata) = Contents(model, extraMetadata);
+        SafeTensors.Write(stream, tensors, metadata);
+    }
+
+    private static (List<NamedTensor>, Dictionary<string, string>) Contents(Sequential model, IReadOnlyDictionary<string, string>? extraMetadata)
+    {
         var metadata = new Dictionary<string, string>
         {
             ["format"] = FormatTag,
@@ -42,7 +64,7 @@ public static class ModelFile
         if (extraMetadata is not null)
             foreach (var (k, v) in extraMetadata) metadata[k] = v;
         var tensors = model.State.Select(t => new NamedTensor(t.Name, t.Value.Shape.ToArray(), t.Value.ToArray())).ToList();
-        SafeTensors.Write(path, tensors, metadata);
+        return (tensors, metadata);
     }
 
     /// <summary>Rebuilds the model saved at <paramref name="path"/> on <paramref name="device"/> (not compiled).</summary>
@@ -56,8 +78,82 @@ public static class ModelFile
                                   ModelLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(device);
-        options ??= ModelLoadOptions.Default;
         using var file = SafeTensorsFile.Open(path);
+        return Load(file, device, out metadata, loggerFactory, options);
+    }
+
+    /// <summary>
+    /// Rebuilds the model whose bytes <paramref name="stream"/> holds from its position on (what
+    /// <see cref="Save(Sequential, Stream, IReadOnlyDictionary{string, string}?)"/> wrote), checked as a file is.
+    /// </summary>
+    /// <param name="stream">The model's bytes; it stays open.</param>
+    /// <param name="device">Where the model runs.</param>
+    /// <param name="name">What messages call the stream.</param>
+    /// <param name="loggerFactory">Logs of the model built.</param>
+    /// <param name="options">Memory budget and whether non-finite weights load.</param>
+    /// <exception cref="InvalidDataException">The bytes are damaged, are not a CnnNative model, or do not match its architecture.</exception>
+    public static Sequential Load(Stream stream, IDevice device, string name = "(stream)", ILoggerFactory? loggerFactory = null, ModelLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        using var file = SafeTensorsFile.Open(stream, name);
+        return Load(file, device, out _, loggerFactory, options);
+    }
+
+    /// <summary>
+    /// Reads the weights saved at <paramref name="path"/> into <paramref name="model"/>, as PyTorch's load_state_dict
+    /// (strict): the file must hold exactly the model's parameters and buffers, by name, each of the model's shape.
+    /// Any safetensors file of F32 tensors named so will do; the architecture in its metadata is not read.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A tensor is missing, extra, of another shape, not F32, or non-finite; nothing is changed then.</exception>
+    public static void LoadWeights(Sequential model, string path, ModelLoadOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var file = SafeTensorsFile.Open(path);
+        LoadWeights(model, file, options, loggerFactory);
+    }
+
+    /// <summary>Reads the weights <paramref name="stream"/> holds into <paramref name="model"/> (see <see cref="LoadWeights(Sequential, string, ModelLoadOptions?, ILoggerFactory?)"/>).</summary>
+    public static void LoadWeights(Sequential model, Stream stream, string name = "(stream)", ModelLoadOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var file = SafeTensorsFile.Open(stream, name);
+        LoadWeights(model, file, options, loggerFactory);
+    }
+
+    private static void LoadWeights(Sequential model, SafeTensorsFile file, ModelLoadOptions? options, ILoggerFactory? loggerFactory)
+    {
+        var tensors = Targets(model);
+        CheckTable(file.Path, model.Spec, file.Header, tensors.Select(t => (t.Name, t.Value.Shape.ToArray().Select(d => (long)d).ToArray())));
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(typeof(ModelFile));
+        // Every tensor is read and checked before the first is uploaded, so a bad file changes nothing.
+        var values = tensors.Select(t =>
+        {
+            var v = new float[t.Value.Length];
+            Read(file, t.Name, t.NonNegative, v, options ?? ModelLoadOptions.Default, logger);
+            return v;
+        }).ToList();
+        model.ReplaceWeights(() =>
+        {
+            for (int i = 0; i < tensors.Count; i++) model.Device.Upload(values[i], tensors[i].Value.Buffer);
+        });
+    }
+
+    private static List<(string Name, Tensor Value, bool NonNegative)> Targets(Sequential model)
+        => model.Parameters.Select(p => (p.Name, p.Value, NonNegative: false))
+                .Concat(model.Buffers.Select(b => (b.Name, b.Value, b.NonNegative))).ToList();
+
+    private static void Read(SafeTensorsFile file, string name, bool nonNegative, Span<float> values, ModelLoadOptions options, ILogger logger)
+    {
+        file.ReadF32(file.Header.Find(name)!, values);
+        CheckFinite(file.Path, name, values, options.AllowNonFiniteWeights, logger);
+        if (nonNegative) CheckNonNegative(file.Path, name, values);
+    }
+
+    private static Sequential Load(SafeTensorsFile file, IDevice device, out IReadOnlyDictionary<string, string> metadata, ILoggerFactory? loggerFactory,
+                                   ModelLoadOptions? options)
+    {
+        options ??= ModelLoadOptions.Default;
+        string path = file.Path;
         var meta = file.Header.Metadata;
         metadata = meta;
         if (!meta.TryGetValue("format", out var format) || format != FormatTag)
@@ -85,17 +181,14 @@ public static class ModelFile
         }
         try
         {
-            var tensors = model.Parameters.Select(p => (p.Name, p.Value, NonNegative: false))
-                               .Concat(model.Buffers.Select(b => (b.Name, b.Value, b.NonNegative))).ToList();
+            var tensors = Targets(model);
             CheckTable(path, spec, file.Header, tensors.Select(t => (t.Name, t.Value.Shape.ToArray().Select(d => (long)d).ToArray())));
             var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(typeof(ModelFile));
             var values = new float[tensors.Select(t => t.Value.Length).DefaultIfEmpty(0).Max()];
             foreach (var (name, tensor, nonNegative) in tensors)
             {
                 var span = values.AsSpan(0, tensor.Length);
-                file.ReadF32(file.Header.Find(name)!, span);
-                CheckFinite(path, name, span, options.AllowNonFiniteWeights, logger);
-                if (nonNegative) CheckNonNegative(path, name, span);
+                Read(file, name, nonNegative, span, options, logger);
                 device.Upload(span, tensor.Buffer);
             }
             return model;

@@ -31,14 +31,25 @@ public static class SafeTensors
         ArgumentNullException.ThrowIfNull(path);
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors writing needs a little-endian machine.");
         var header = BuildHeader(tensors, metadata);
-        AtomicFile.Write(path, file =>
-        {
-            Span<byte> length = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-            file.Write(length);
-            file.Write(header);
-            foreach (var t in tensors) file.Write(MemoryMarshal.AsBytes(t.Data.AsSpan()));
-        });
+        AtomicFile.Write(path, file => WriteTo(file, header, tensors));
+    }
+
+    /// <summary>Writes the safetensors bytes to <paramref name="stream"/> at its position (the stream stays open).</summary>
+    /// <exception cref="ArgumentException">A tensor's shape and data disagree, or two tensors share a name.</exception>
+    public static void Write(Stream stream, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string> metadata)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors writing needs a little-endian machine.");
+        WriteTo(stream, BuildHeader(tensors, metadata), tensors);
+    }
+
+    private static void WriteTo(Stream file, byte[] header, IReadOnlyList<NamedTensor> tensors)
+    {
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+        file.Write(length);
+        file.Write(header);
+        foreach (var t in tensors) file.Write(MemoryMarshal.AsBytes(t.Data.AsSpan()));
     }
 
     private static byte[] BuildHeader(IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string> metadata)

@@ -9,13 +9,14 @@ namespace CnnNative.Serialization;
 /// </summary>
 internal sealed class SafeTensorsFile : IDisposable
 {
-    private readonly FileStream _file;
+    private readonly Stream _file;
+    private readonly bool _ownsStream;
     private readonly long _dataStart;
 
-    private SafeTensorsFile(string path, FileStream file, long dataStart, SafeTensorsHeader header)
-        => (Path, _file, _dataStart, Header) = (path, file, dataStart, header);
+    private SafeTensorsFile(string path, Stream file, bool ownsStream, long dataStart, SafeTensorsHeader header)
+        => (Path, _file, _ownsStream, _dataStart, Header) = (path, file, ownsStream, dataStart, header);
 
-    /// <summary>The path as given to <see cref="Open"/>.</summary>
+    /// <summary>The path as given to <see cref="Open(string)"/>, or the name given with a stream (used in messages).</summary>
     public string Path { get; }
 
     /// <summary>The checked header: tensors (by offset) and metadata.</summary>
@@ -29,9 +30,30 @@ internal sealed class SafeTensorsFile : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (FileKinds.CheckInputFile(path, problem => $"Model file '{path}' {problem}.") is { } error) throw error;
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+        return Open(file, path, ownsStream: true);
+    }
+
+    /// <summary>
+    /// Reads the header of the safetensors held by <paramref name="stream"/> from its current position to its end (a
+    /// stream that cannot seek is first copied to memory); <paramref name="name"/> names it in messages.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The header breaks the format's rules.</exception>
+    public static SafeTensorsFile Open(Stream stream, string name)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (stream.CanSeek) return Open(stream, name, ownsStream: false);
+        var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        copy.Position = 0;
+        return Open(copy, name, ownsStream: true);
+    }
+
+    private static SafeTensorsFile Open(Stream file, string path, bool ownsStream)
+    {
         try
         {
-            long length = file.Length;
+            long origin = file.Position, length = file.Length - origin;
             Span<byte> prefix = stackalloc byte[8];
             if (length < 8) throw SafeTensorsHeader.Bad(path, $"it holds only {length} bytes");
             file.ReadExactly(prefix);
@@ -40,12 +62,12 @@ internal sealed class SafeTensorsFile : IDisposable
                 throw SafeTensorsHeader.Bad(path, $"the header claims {headerLength} bytes but the file holds {length} (truncated?)");
             var json = new byte[headerLength];
             file.ReadExactly(json);
-            long dataStart = 8 + (long)headerLength;
-            return new SafeTensorsFile(path, file, dataStart, SafeTensorsHeader.Parse(path, json, length - dataStart));
+            long dataStart = origin + 8 + (long)headerLength;
+            return new SafeTensorsFile(path, file, ownsStream, dataStart, SafeTensorsHeader.Parse(path, json, length - 8 - (long)headerLength));
         }
         catch
         {
-            file.Dispose();
+            if (ownsStream) file.Dispose();
             throw;
         }
     }
@@ -63,7 +85,7 @@ internal sealed class SafeTensorsFile : IDisposable
         long offset = _dataStart + entry.Begin;
         while (bytes.Length > 0)
         {
-            int n = RandomAccess.Read(_file.SafeFileHandle, bytes, offset);
+            int n = _file is FileStream f ? RandomAccess.Read(f.SafeFileHandle, bytes, offset) : ReadAt(bytes, offset);
             if (n == 0) throw SafeTensorsHeader.Bad(Path, $"the file ends inside tensor '{entry.Name}' (did it change while it was read?)");
             bytes = bytes[n..];
             offset += n;
@@ -80,5 +102,15 @@ internal sealed class SafeTensorsFile : IDisposable
         return values;
     }
 
-    public void Dispose() => _file.Dispose();
+    private int ReadAt(Span<byte> bytes, long offset)
+    {
+        _file.Position = offset;
+        return _file.Read(bytes);
+    }
+
+    /// <summary>Closes the file (a stream given to <see cref="Open(Stream, string)"/> stays open).</summary>
+    public void Dispose()
+    {
+        if (_ownsStream) _file.Dispose();
+    }
 }

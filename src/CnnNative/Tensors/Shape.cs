@@ -13,6 +13,8 @@ public readonly struct Shape : IEquatable<Shape>
     /// <summary>Number of dimensions (0 to 4).</summary>
     public int Rank { get; }
 
+    /// <summary>A shape of these dimensions, outermost first: at most four, each positive.</summary>
+    /// <exception cref="ArgumentException">More than four dimensions, or one that is not positive.</exception>
     public Shape(params ReadOnlySpan<int> dims)
     {
         if (dims.Length > 4) throw new ArgumentException($"A shape has at most 4 dimensions, got {dims.Length}.", nameof(dims));
@@ -25,6 +27,7 @@ public readonly struct Shape : IEquatable<Shape>
         _d3 = dims.Length > 3 ? dims[3] : 1;
     }
 
+    /// <summary>The size of dimension <paramref name="axis"/> (0 is the outermost); throws outside 0..Rank−1.</summary>
     public int this[int axis]
     {
         get
@@ -45,6 +48,7 @@ public readonly struct Shape : IEquatable<Shape>
         }
     }
 
+    /// <summary>The dimensions as a new array, outermost first.</summary>
     public int[] ToArray()
     {
         var a = new int[Rank];
@@ -71,14 +75,20 @@ public readonly struct Shape : IEquatable<Shape>
         return new Shape(d);
     }
 
+    /// <summary>Same rank and the same dimensions.</summary>
     public bool Equals(Shape other)
         => Rank == other.Rank && _d0 == other._d0 && _d1 == other._d1 && _d2 == other._d2 && _d3 == other._d3;
 
+    /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is Shape s && Equals(s);
+    /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Rank, _d0, _d1, _d2, _d3);
+    /// <summary>Same rank and the same dimensions.</summary>
     public static bool operator ==(Shape a, Shape b) => a.Equals(b);
+    /// <summary>A different rank or a different dimension.</summary>
     public static bool operator !=(Shape a, Shape b) => !a.Equals(b);
 
+    /// <summary>The dimensions in parentheses, e.g. "(1, 28, 28)".</summary>
     public override string ToString()
     {
         var parts = new DefaultInterpolatedStringHandler(2 + Rank * 4, 0);

@@ -20,8 +20,11 @@ public sealed class Tensor : IDisposable
         _ownsBuffer = ownsBuffer;
     }
 
+    /// <summary>The device memory the tensor reads (at least <see cref="Length"/> floats).</summary>
     public DeviceBuffer Buffer { get; }
+    /// <summary>The dimensions, batch first for a batch (N, C, H, W).</summary>
     public Shape Shape { get; }
+    /// <summary>The device the memory lives on.</summary>
     public IDevice Device => Buffer.Device;
 
     /// <summary>Number of elements (the product of the shape).</summary>
@@ -62,10 +65,12 @@ public sealed class Tensor : IDisposable
         Device.Download(Buffer, destination.Slice(0, Length));
     }
 
+    /// <summary>Frees the buffer when the tensor owns it; a view leaves it to its owner.</summary>
     public void Dispose()
     {
         if (_ownsBuffer) Buffer.Dispose();
     }
 
+    /// <summary>Shape and device, e.g. "Tensor(64, 1, 28, 28) on cpu".</summary>
     public override string ToString() => $"Tensor{Shape} on {Device.Name}";
 }

@@ -12,6 +12,7 @@ public sealed class Workspace : IDisposable
     private DeviceBuffer? _buffer;
     private Tensor? _view;
 
+    /// <summary>An empty workspace on <paramref name="device"/>; memory is taken at the first <see cref="Get"/>.</summary>
     public Workspace(IDevice device) => _device = device;
 
     /// <summary>A tensor of <paramref name="shape"/> over this workspace's memory (contents undefined).</summary>
@@ -27,6 +28,7 @@ public sealed class Workspace : IDisposable
         return _view;
     }
 
+    /// <summary>Frees the memory; a later <see cref="Get"/> allocates afresh.</summary>
     public void Dispose()
     {
         _buffer?.Dispose();

@@ -32,9 +32,13 @@ public sealed class EarlyStopping : IResumableCallback
         Best = _monitor.Worst;
     }
 
+    /// <summary>The quantity watched ("val_loss", "val_accuracy", "loss" or "accuracy").</summary>
     public string Monitor => _monitor.Name;
+    /// <summary>Epochs without improvement tolerated before training stops.</summary>
     public int Patience { get; }
+    /// <summary>The smallest change that counts as an improvement.</summary>
     public double MinDelta => _monitor.MinDelta;
+    /// <summary>Whether the weights of the best epoch are put back when training ends.</summary>
     public bool RestoreBestWeights { get; }
 
     /// <summary>The best value seen so far.</summary>

@@ -11,7 +11,7 @@ namespace CnnNative.Training;
 internal sealed record FitSettings(
     Dataset Train, int BatchSize, int Epochs, Dataset? Validation, double ValidationSplit, bool Shuffle,
     LearningRateSchedule Schedule, Augmentation? Augmentation, IReadOnlyList<ICallback> Callbacks,
-    TrainingCheckpoint? Checkpoint, string? ResumeFrom, CancellationToken Cancellation);
+    TrainingCheckpoint? Checkpoint, string? ResumeFrom, CancellationToken Cancellation, IProgress<EpochResult>? Progress);
 
 /// <summary>
 /// One Fit call: the epochs of shuffled (and augmented) mini-batches, the validation pass after each, the callbacks,
@@ -118,13 +118,13 @@ internal sealed class FitLoop
             var (x, t) = _model.Upload(batch.Images, batch.OneHotTargets, batch.Count, classes);
             foreach (var layer in _randomLayers) layer.RandomStep = _optimizer.Steps;
             var output = _logits ? _model.ForwardLogits(x, training: true) : _model.Forward(x, training: true);
-            float batchLoss = _loss.Forward(output, t);
+            float batchLoss = _model.ComputeLoss(output, t);
             if (!float.IsFinite(batchLoss))
                 throw new TrainingDivergedException(
                     $"The loss became {batchLoss} at epoch {epoch}, batch {_batch + 1} of {Batches}; " +
                     $"training stopped before that batch changed the weights. Try a lower learning rate (now {_optimizer.LearningRate}).");
             _optimizer.ZeroGrad();
-            _model.Backward(_loss.Backward());
+            _model.Backward();
             _optimizer.LearningRate = _s.Schedule.At((epoch - 1) * Batches + _batch, totalSteps, _context.BaseLearningRate, Batches);
             _optimizer.Step();
             _lossSum += (double)batchLoss * batch.Count;
@@ -147,6 +147,7 @@ internal sealed class FitLoop
                                      epoch, _s.Epochs, result.TrainLoss, result.TrainAccuracy,
                                      val is null ? "-" : val.Accuracy.ToString("P2", CultureInfo.InvariantCulture), seconds, result.ImagesPerSecond);
         foreach (var c in _s.Callbacks) c.OnEpochEnd(_context, result);
+        _s.Progress?.Report(result);
         (_epoch, _batch, _lossSum, _correct, _seen, _secondsBefore) = (epoch + 1, 0, 0, 0, 0, 0);
     }
 

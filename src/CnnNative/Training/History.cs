@@ -20,8 +20,10 @@ public sealed class History
 {
     private readonly List<EpochResult> _epochs = [];
 
+    /// <summary>Every finished epoch, first to last.</summary>
     public IReadOnlyList<EpochResult> Epochs => _epochs;
 
+    /// <summary>The last finished epoch; throws when none has finished.</summary>
     public EpochResult Last => _epochs.Count > 0 ? _epochs[^1] : throw new InvalidOperationException("No epoch has finished.");
 
     internal void Add(EpochResult result) => _epochs.Add(result);

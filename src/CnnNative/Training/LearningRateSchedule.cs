@@ -75,6 +75,7 @@ public abstract class LearningRateSchedule
     /// <param name="stepsPerEpoch">Batches per epoch; the schedules that count epochs (step, warm-up) need it.</param>
     public abstract float At(int step, int totalSteps, float baseRate, int stepsPerEpoch = 0);
 
+    /// <summary>The <see cref="Spec"/>.</summary>
     public override string ToString() => Spec;
 
     /// <summary>(1 + cos(π·progress)) / 2: 1 at the start, 0 at the end.</summary>

@@ -24,8 +24,11 @@ public sealed partial class ModelCheckpoint : IResumableCallback
         _ = FormatPath(1); // a bad "{epoch:...}" format fails here, not after the first epoch
     }
 
+    /// <summary>Where the model is saved, "{epoch}" still in it when given.</summary>
     public string Path { get; }
+    /// <summary>The quantity that decides "best" with <see cref="SaveBestOnly"/>.</summary>
     public string Monitor => _monitor.Name;
+    /// <summary>Whether only epochs that improve <see cref="Monitor"/> are saved.</summary>
     public bool SaveBestOnly { get; }
 
     /// <summary>The best value seen so far (with <see cref="SaveBestOnly"/>).</summary>

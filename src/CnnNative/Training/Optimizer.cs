@@ -11,6 +11,7 @@ public abstract class Optimizer : IDisposable
 {
     private readonly List<Parameter> _parameters = [];
 
+    /// <summary>An optimizer stepping at <paramref name="learningRate"/> (positive and finite).</summary>
     protected Optimizer(float learningRate)
     {
         if (!(learningRate > 0) || float.IsInfinity(learningRate))
@@ -18,11 +19,13 @@ public abstract class Optimizer : IDisposable
         LearningRate = learningRate;
     }
 
+    /// <summary>The step size of the next <see cref="Step"/>; Fit sets it every step from the schedule.</summary>
     public float LearningRate { get; set; }
 
     /// <summary>How many steps have been taken.</summary>
     public int Steps { get; private set; }
 
+    /// <summary>The parameters this optimizer updates (empty until <see cref="Attach"/>).</summary>
     public IReadOnlyList<Parameter> Parameters => _parameters;
 
     /// <summary>Short description with the settings, e.g. "adam(lr=0.001)"; saved in model metadata.</summary>
@@ -39,6 +42,7 @@ public abstract class Optimizer : IDisposable
         }
     }
 
+    /// <summary>Updates every attached parameter from its accumulated gradient and counts the step.</summary>
     public void Step()
     {
         if (_parameters.Count == 0) throw new InvalidOperationException($"{Spec} has no parameters: call model.Compile(optimizer, ...) or optimizer.Attach(model.Parameters) first.");
@@ -46,6 +50,7 @@ public abstract class Optimizer : IDisposable
         for (int i = 0; i < _parameters.Count; i++) Update(i, _parameters[i], Steps);
     }
 
+    /// <summary>Sets every attached parameter's gradient to zero (gradients accumulate across Backward calls).</summary>
     public void ZeroGrad()
     {
         foreach (var p in _parameters) p.Gradient.Device.Fill(p.Gradient.Buffer, p.Length, 0f);
@@ -95,13 +100,17 @@ public abstract class Optimizer : IDisposable
         Steps = steps;
     }
 
+    /// <summary>Allocates the state kept beside <paramref name="parameter"/> (momentum, moments), on its device.</summary>
     protected abstract void CreateState(Parameter parameter);
+    /// <summary>Updates parameter <paramref name="index"/> from its gradient; <paramref name="step"/> counts from 1.</summary>
     protected abstract void Update(int index, Parameter parameter, int step);
 
     /// <summary>The state buffers kept beside parameter <paramref name="index"/>, each with a short name ("m", "velocity").</summary>
     protected abstract IEnumerable<(string Kind, DeviceBuffer Buffer)> State(int index);
 
+    /// <summary>Frees the optimizer's state buffers.</summary>
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
+    /// <summary>The <see cref="Spec"/>.</summary>
     public override string ToString() => Spec;
 }

@@ -38,7 +38,9 @@ public sealed class Recipe
     /// <summary>Every recipe by name.</summary>
     public static IReadOnlyDictionary<string, Recipe> All { get; } = new Dictionary<string, Recipe> { [Fast.Name] = Fast };
 
+    /// <summary>The name `cnn train --recipe` takes ("fast").</summary>
     public string Name { get; }
+    /// <summary>One line on what the recipe trains and how.</summary>
     public string Description { get; }
 
     /// <summary>The model's spec (see <see cref="Models.ModelSpec"/>).</summary>
@@ -47,8 +49,11 @@ public sealed class Recipe
     /// <summary>"adam" or "sgd".</summary>
     public string OptimizerName { get; }
 
+    /// <summary>The base (peak) learning rate.</summary>
     public float LearningRate { get; }
+    /// <summary>Epochs to train.</summary>
     public int Epochs { get; }
+    /// <summary>Images per step.</summary>
     public int BatchSize { get; }
 
     /// <summary>The augmentation as <see cref="Data.Augmentation.Parse"/> reads it ("none", "crop,flip").</summary>
@@ -60,8 +65,10 @@ public sealed class Recipe
     /// <summary>A new optimizer of the recipe's kind at <paramref name="learningRate"/> (the recipe's rate by default).</summary>
     public Optimizer CreateOptimizer(float? learningRate = null) => _optimizer(learningRate ?? LearningRate);
 
+    /// <summary>A new schedule of the recipe's kind.</summary>
     public LearningRateSchedule CreateSchedule() => _schedule();
 
+    /// <summary>The recipe's augmentation, or null for none.</summary>
     public Augmentation? CreateAugmentation() => Data.Augmentation.Parse(Augmentation);
 
     /// <summary>The recipe called <paramref name="name"/>.</summary>
@@ -70,5 +77,6 @@ public sealed class Recipe
         => All.TryGetValue(name.ToLowerInvariant(), out var recipe) ? recipe
            : throw new ArgumentException($"Unknown recipe '{name}'. Known: {string.Join(", ", All.Keys)}.", nameof(name));
 
+    /// <summary>The recipe's name.</summary>
     public override string ToString() => Name;
 }

@@ -30,10 +30,15 @@ public sealed class ReduceLROnPlateau : IResumableCallback
         Best = _monitor.Worst;
     }
 
+    /// <summary>The quantity watched ("val_loss", "val_accuracy", "loss" or "accuracy").</summary>
     public string Monitor => _monitor.Name;
+    /// <summary>What the base rate is multiplied by at each drop.</summary>
     public float Factor { get; }
+    /// <summary>Epochs without improvement before the rate drops.</summary>
     public int Patience { get; }
+    /// <summary>Epochs after a drop during which no new drop is counted.</summary>
     public int Cooldown { get; }
+    /// <summary>The rate never drops below this.</summary>
     public float MinLearningRate { get; }
 
     /// <summary>The best value seen so far.</summary>

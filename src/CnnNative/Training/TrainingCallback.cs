@@ -6,6 +6,10 @@ namespace CnnNative.Training;
 /// </summary>
 public abstract class TrainingCallback : ICallback
 {
+    /// <summary>Before the epoch's first batch.</summary>
+    /// <param name="epoch">1-based epoch.</param>
+    /// <param name="epochs">Epochs in the Fit call.</param>
+    /// <param name="batches">Batches in the epoch.</param>
     public virtual void OnEpochStart(int epoch, int epochs, int batches) { }
 
     /// <param name="epoch">1-based epoch.</param>
