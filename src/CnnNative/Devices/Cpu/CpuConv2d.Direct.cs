@@ -7,36 +7,30 @@ using CnnNative.Devices.Cpu.Simd;
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>
-/// Stride-1 convolution computed directly, without lowering: forward and backward filter for one input channel
-/// (the first layer of an image network), forward for a few channels and backward filter for any channel count on
-/// larger images (see <see cref="CpuConv2dPlanner"/>). Each image
-/// is copied once into zero-padded planes of Hp × Wp (Wp = W + 2·padW) and the output is computed on "wide"
-/// positions j = p·Wp + q, where the convolution is a 1-D one: y[k][j] = Σ_(c,r,s) w[k,c,r,s] · xpad[j + off(c,r,s)]
-/// with off = c·Hp·Wp + r·Wp + s. Columns q ≥ Q of a wide row are never stored (forward) or carry dy = 0 (backward
-/// filter), so contiguous vectors run straight across row ends.
+/// Stride-1 backward filter computed directly, without lowering, for one input channel (the first layer of an image
+/// network) and for any channel count on larger images (see <see cref="CpuConv2dPlanner"/>); the direct forward is in
+/// CpuConv2d.DenseDirect.cs. Each image is copied once into zero-padded planes of Hp × Wp (Wp = W + 2·padW) and the
+/// sums run over "wide" positions j = p·Wp + q, where the convolution is a 1-D one:
+/// y[k][j] = Σ_(c,r,s) w[k,c,r,s] · xpad[j + off(c,r,s)] with off = c·Hp·Wp + r·Wp + s. Columns q ≥ Q of a wide row
+/// carry dy = 0, so contiguous vectors run straight across row ends. The planes and tap offsets also serve the
+/// implicit GEMM (CpuConv2d.Implicit.cs).
 /// </summary>
 internal sealed unsafe partial class CpuConv2d<TVec>
 {
-    /// <summary>Filters computed together (forward): 4 × 3 vectors = 12 ymm accumulators, or 8 × 3 = 24 zmm.</summary>
-    private static int DirectKb => TVec.Count == 16 ? 8 : 4;
     /// <summary>Filters per backward-filter step (4 filters × 3 taps = 12 accumulators), at either width.</summary>
     private const int DirectFilterKb = 4;
-    /// <summary>Wide positions per forward step: 3 vectors (24 or 48).</summary>
+    /// <summary>Zeros kept after the padded planes for the last vectors' reads: 3 vectors (24 or 48).</summary>
     private static int DirectJb => 3 * TVec.Count;
     /// <summary>Taps per backward-filter step: 4 filters × 3 taps = 12 accumulators.</summary>
     private const int DirectTb = 3;
-    /// <summary>Filters per forward task (a multiple of <see cref="DirectKb"/>), so one image splits over the pool.</summary>
-    private const int DirectKPerTask = 16;
 
     private struct DirectJob
     {
         public Conv2dGeometry G;
-        public float* X, Bias, Y, Dy, PackedW, Partials, Scratch;
+        public float* X, Dy, Partials, Scratch;
         public int* Offsets;
         public long WorkerStride;
-        public int Wp, Hp, Wide, KPad, KTasks, Slots, Taps, TapsPad;
-        /// <summary>Forward: ReLU fused into the store.</summary>
-        public bool Relu;
+        public int Wp, Hp, Wide, KPad, Slots, Taps, TapsPad;
         /// <summary>C padded planes of Hp·Wp, then zeros for what the last vectors read past the end.</summary>
         public readonly long PlaneFloats => ScratchMemory.Align((long)G.C * Hp * Wp + Wp + G.S + 2 * DirectJb);
     }
@@ -46,7 +40,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
 
     private static DirectJob DirectSetup(in Conv2dGeometry g)
     {
-        var m = new DirectJob { G = g, Wp = g.W + 2 * g.PadW, Hp = g.H + 2 * g.PadH, KPad = CpuGemm.RoundUp(g.K, DirectKb) };
+        var m = new DirectJob { G = g, Wp = g.W + 2 * g.PadW, Hp = g.H + 2 * g.PadH, KPad = CpuGemm.RoundUp(g.K, DirectFilterKb) };
         m.Wide = g.P * m.Wp;
         m.Taps = g.C * g.R * g.S;
         m.TapsPad = CpuGemm.RoundUp(m.Taps, DirectTb);
@@ -85,98 +79,6 @@ internal sealed unsafe partial class CpuConv2d<TVec>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Epilogue(float v, bool relu) => relu && !(v > 0) ? 0f : v;
-
-    // ------------------------------------------------------------------ forward
-
-    private void DirectForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu, DeviceBuffer filters)
-    {
-        var m = DirectSetup(g);
-        m.X = x; m.Bias = bias; m.Y = y; m.Relu = relu;
-        int* offsets = stackalloc int[m.TapsPad];
-        TapOffsets(ref m, offsets);
-        // Weights as [k block][tap][4], zero rows past K.
-        m.PackedW = PackedFilters(filters, PackedRole.DirectFilters, g, (long)m.KPad * m.Taps, out bool pack);
-        if (pack)
-            for (int k = 0; k < m.KPad; k++)
-                for (int t = 0; t < m.Taps; t++)
-                    m.PackedW[(long)(k / DirectKb) * m.Taps * DirectKb + t * DirectKb + k % DirectKb] = k < g.K ? w[(long)k * m.Taps + t] : 0f;
-        m.KTasks = (m.KPad + DirectKPerTask - 1) / DirectKPerTask;
-        m.WorkerStride = m.PlaneFloats + ScratchMemory.Align((long)DirectKb * CpuGemm.RoundUp(m.Wide, DirectJb));
-        m.Scratch = perWorker.Ensure(m.WorkerStride * pool.Threads);
-        For(g.N * m.KTasks, &DirectForwardTask, &m, Parallel((long)g.K * m.Taps * g.P * g.Q * g.N));
-    }
-
-    [SkipLocalsInit]
-    private static void DirectForwardTask(void* context, int task, int worker)
-    {
-        var m = (DirectJob*)context;
-        ref readonly var g = ref m->G;
-        int n = task / m->KTasks, k0 = task % m->KTasks * DirectKPerTask, k1 = Math.Min(m->KPad, k0 + DirectKPerTask);
-        float* plane = m->Scratch + worker * m->WorkerStride;
-        float* wide = plane + m->PlaneFloats;
-        int widePad = CpuGemm.RoundUp(m->Wide, DirectJb);
-        PadImage(ref *m, n, plane);
-        int pq = g.P * g.Q;
-        for (int kb = k0; kb < k1; kb += DirectKb)
-        {
-            DirectForwardBlock(plane, m->PackedW + (long)kb * m->Taps, m->Offsets, m->Taps, wide, widePad);
-            for (int i = 0; i < DirectKb && kb + i < g.K; i++)
-            {
-                int k = kb + i;
-                float b = m->Bias == null ? 0f : m->Bias[k];
-                float* dst = m->Y + ((long)n * g.K + k) * pq;
-                float* src = wide + (long)i * widePad;
-                var vb = TVec.Broadcast(b);
-                bool relu = m->Relu;
-                for (int p = 0; p < g.P; p++, dst += g.Q, src += m->Wp)
-                {
-                    int q = 0;
-                    for (; q <= g.Q - L; q += L) TVec.Store(Epilogue(TVec.Load(src + q) + vb, relu), dst + q);
-                    // The tail as one vector overlapping the last (the same values again), not up to 15 scalars.
-                    if (q < g.Q && g.Q >= L) TVec.Store(Epilogue(TVec.Load(src + g.Q - L) + vb, relu), dst + g.Q - L);
-                    else for (; q < g.Q; q++) dst[q] = Epilogue(src[q] + b, relu);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// wide[i][j] = Σ_t w[t][i] · plane[j + off[t]] for DirectKb filters i (4 × 3 ymm or 8 × 3 zmm accumulators: the
-    /// wider vectors' loads cross cache lines at any offset, so each feeds twice the FMAs), j in [0, widePad), 3
-    /// vectors at a time.
-    /// </summary>
-    private static void DirectForwardBlock(float* plane, float* wk, int* off, int taps, float* wide, int widePad)
-    {
-        for (int j = 0; j < widePad; j += DirectJb)
-        {
-            TVec a00 = TVec.Zero, a01 = TVec.Zero, a02 = TVec.Zero, a10 = TVec.Zero, a11 = TVec.Zero, a12 = TVec.Zero, a20 = TVec.Zero, a21 = TVec.Zero, a22 = TVec.Zero, a30 = TVec.Zero, a31 = TVec.Zero, a32 = TVec.Zero, a40 = TVec.Zero, a41 = TVec.Zero, a42 = TVec.Zero, a50 = TVec.Zero, a51 = TVec.Zero, a52 = TVec.Zero, a60 = TVec.Zero, a61 = TVec.Zero, a62 = TVec.Zero, a70 = TVec.Zero, a71 = TVec.Zero, a72 = TVec.Zero;
-            float* src = plane + j;
-            float* wt = wk;
-            for (int t = 0; t < taps; t++, wt += DirectKb)
-            {
-                float* s = src + off[t];
-                var x0 = TVec.Load(s); var x1 = TVec.Load(s + L); var x2 = TVec.Load(s + 2 * L);
-                TVec w;
-                w = TVec.Broadcast(wt[0]); a00 = Fmadd(w, x0, a00); a01 = Fmadd(w, x1, a01); a02 = Fmadd(w, x2, a02);
-                w = TVec.Broadcast(wt[1]); a10 = Fmadd(w, x0, a10); a11 = Fmadd(w, x1, a11); a12 = Fmadd(w, x2, a12);
-                w = TVec.Broadcast(wt[2]); a20 = Fmadd(w, x0, a20); a21 = Fmadd(w, x1, a21); a22 = Fmadd(w, x2, a22);
-                w = TVec.Broadcast(wt[3]); a30 = Fmadd(w, x0, a30); a31 = Fmadd(w, x1, a31); a32 = Fmadd(w, x2, a32);
-                if (DirectKb > 4) { w = TVec.Broadcast(wt[4]); a40 = Fmadd(w, x0, a40); a41 = Fmadd(w, x1, a41); a42 = Fmadd(w, x2, a42); }
-                if (DirectKb > 5) { w = TVec.Broadcast(wt[5]); a50 = Fmadd(w, x0, a50); a51 = Fmadd(w, x1, a51); a52 = Fmadd(w, x2, a52); }
-                if (DirectKb > 6) { w = TVec.Broadcast(wt[6]); a60 = Fmadd(w, x0, a60); a61 = Fmadd(w, x1, a61); a62 = Fmadd(w, x2, a62); }
-                if (DirectKb > 7) { w = TVec.Broadcast(wt[7]); a70 = Fmadd(w, x0, a70); a71 = Fmadd(w, x1, a71); a72 = Fmadd(w, x2, a72); }
-            }
-            float* d = wide + j;
-            TVec.Store(a00, d); TVec.Store(a01, d + L); TVec.Store(a02, d + 2 * L);
-            d += widePad; TVec.Store(a10, d); TVec.Store(a11, d + L); TVec.Store(a12, d + 2 * L);
-            d += widePad; TVec.Store(a20, d); TVec.Store(a21, d + L); TVec.Store(a22, d + 2 * L);
-            d += widePad; TVec.Store(a30, d); TVec.Store(a31, d + L); TVec.Store(a32, d + 2 * L);
-            if (DirectKb > 4) { d += widePad; TVec.Store(a40, d); TVec.Store(a41, d + L); TVec.Store(a42, d + 2 * L); }
-            if (DirectKb > 5) { d += widePad; TVec.Store(a50, d); TVec.Store(a51, d + L); TVec.Store(a52, d + 2 * L); }
-            if (DirectKb > 6) { d += widePad; TVec.Store(a60, d); TVec.Store(a61, d + L); TVec.Store(a62, d + 2 * L); }
-            if (DirectKb > 7) { d += widePad; TVec.Store(a70, d); TVec.Store(a71, d + L); TVec.Store(a72, d + 2 * L); }
-        }
-    }
 
     // ------------------------------------------------------------------ backward filter
 

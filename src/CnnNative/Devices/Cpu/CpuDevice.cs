@@ -79,6 +79,9 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
     /// <summary>The kernels of the width <see cref="CpuConv2dPlanner.Width"/> picks for an op's panel dimension.</summary>
     private CpuKernels For(int panelDimension) => CpuConv2dPlanner.Width(panelDimension, Isa) == Isa ? _kernels : _kernels256;
 
+    /// <summary>The kernels of the width a convolution's forward runs at (<see cref="CpuConv2dPlanner.ForwardWidth"/>).</summary>
+    private CpuKernels ForForward(in Conv2dGeometry g) => CpuConv2dPlanner.ForwardWidth(g, _paths, Isa) == Isa ? _kernels : _kernels256;
+
     private void Run<TKernel>(TKernel kernel, int length, int chunk = ParallelRange.Chunk) where TKernel : unmanaged, IRangeKernel
         => ParallelRange.Run(_pool, ref kernel, length, chunk);
 
@@ -165,11 +168,11 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
     // ---------------------------------------------------------------- conv2d (CpuConv2d*.cs)
 
     protected override void Conv2dForwardCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y)
-        => For(g.K).Conv2dForward(g, Ptr(x), w, Ptr(bias), Ptr(y), relu: false);
+        => ForForward(g).Conv2dForward(g, Ptr(x), w, Ptr(bias), Ptr(y), relu: false);
 
     protected override void Conv2dForwardCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, Activation activation)
     {
-        if (activation == Activation.ReLU && (_paths & CpuPaths.FusedActivation) != 0) For(g.K).Conv2dForward(g, Ptr(x), w, Ptr(bias), Ptr(y), relu: true);
+        if (activation == Activation.ReLU && (_paths & CpuPaths.FusedActivation) != 0) ForForward(g).Conv2dForward(g, Ptr(x), w, Ptr(bias), Ptr(y), relu: true);
         else base.Conv2dForwardCore(g, x, w, bias, y, activation);
     }
 

@@ -19,6 +19,9 @@ internal class CpuConvolutionTests
     /// <summary>Every path but lowering left out: for the cases that exercise the lowering on shapes the faster paths would take.</summary>
     private const CpuPaths LoweringOnly = CpuPaths.All & ~(CpuPaths.DirectConv2d | CpuPaths.ImplicitConv2d);
 
+    /// <summary>Every path but the direct one: for the implicit cases on small images the direct forward would take.</summary>
+    private const CpuPaths NoDirect = CpuPaths.All & ~CpuPaths.DirectConv2d;
+
     /// <summary>
     /// A shape, the paths its device may take, the vector width (Width: the case's own; null: it runs at both widths),
     /// and the algorithms its name promises (null: not the point of the case).
@@ -77,8 +80,11 @@ internal class CpuConvolutionTests
         new("direct forward and backward filter, C > 1: rectangular kernel, uneven padding", new(3, 7, 30, 21, 6, 3, 2, 1, 1, 1, 0), Direct, Filter: Direct),
         new("direct forward, C = 3: K not a multiple of 4", new(2, 3, 30, 30, 5, 3, 3, 1, 1, 1, 1), Direct),
         new("implicit forward: taps across k blocks (270), positions not a multiple of 6, K = 30", new(3, 30, 9, 11, 30, 3, 3, 1, 1, 1, 1), Implicit),
-        new("implicit forward: LeNet's second layer, no padding", new(4, 6, 14, 14, 16, 5, 5), Implicit, Width: V256),
-        new("16 filters at Vector512: the 256-bit implicit tile (a 32-wide panel would idle half)", new(4, 6, 14, 14, 16, 5, 5), Implicit, Width: V512),
+        new("implicit forward: LeNet's second layer, no padding", new(4, 6, 14, 14, 16, 5, 5), Implicit, Width: V256, Paths: NoDirect),
+        new("16 filters at Vector512: the 256-bit implicit tile (a 32-wide panel would idle half)", new(4, 6, 14, 14, 16, 5, 5), Implicit, Width: V512,
+            Paths: NoDirect),
+        new("direct forward, C = 6: LeNet's second layer (small planes), batch 1", new(1, 6, 14, 14, 16, 5, 5), Direct),
+        new("direct forward, C = 5: small planes, fewer positions than a vector, uneven padding", new(3, 5, 3, 4, 14, 3, 2, 1, 1, 0, 1), Direct),
         new("implicit backward data (flipped filters): rectangular kernel, same padding", new(2, 16, 9, 13, 8, 3, 5, 1, 1, 1, 2), Data: Implicit, Width: V256),
         new("implicit backward data: 30 channels in 32-wide panels, taps across k blocks (360)", new(3, 30, 11, 10, 40, 3, 3, 1, 1, 1, 1), Data: Implicit),
         new("implicit backward filter: positions across k blocks (400), taps not a multiple of 6", new(2, 3, 20, 20, 16, 3, 3, 1, 1, 1, 1), Filter: Implicit, Width: V256),
@@ -117,9 +123,21 @@ internal class CpuConvolutionTests
         Assert.That(CpuConv2dPlanner.Width(filters, CpuIsa.Vector512), Is.EqualTo(expected));
         Assert.That(CpuConv2dPlanner.Width(filters, CpuIsa.Vector256), Is.EqualTo(CpuIsa.Vector256), "a 256-bit device never runs 512");
         var g = new Conv2dGeometry(2, 3, 14, 14, filters, 5, 5);
-        using var cpu = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512 });
+        using var cpu = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512, Paths = NoDirect });
         var plan = cpu.PlanConv2d(g);
         Assert.That((plan.ForwardIsa, plan.BackwardFilterIsa, plan.BackwardDataIsa), Is.EqualTo((expected, expected, CpuIsa.Vector256)), "backward data's panels are the 3 channels");
+    }
+
+    [Test]
+    public void TheDirectForwardRunsAtTheDevicesWidthWhateverTheFilterCount()
+    {
+        var lenetFirst = new Conv2dGeometry(2, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2);
+        using var cpu = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512 });
+        var plan = cpu.PlanConv2d(lenetFirst);
+        Assert.That((plan.Forward, plan.ForwardIsa), Is.EqualTo((Direct, V512)), "positions run along the vectors, the 6 filters are broadcast");
+        Assert.That(plan.BackwardFilterIsa, Is.EqualTo(V256), "the backward filter's panels are the 6 filters");
+        using var noDirect = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512, Paths = CpuPaths.All & ~CpuPaths.DirectConv2d });
+        Assert.That(noDirect.PlanConv2d(lenetFirst).ForwardIsa, Is.EqualTo(V256), "other forwards keep the width of their filter panels");
     }
 
     private static float Tolerance(in Conv2dGeometry g) => 1e-5f * MathF.Sqrt(g.C * g.R * g.S + g.K + g.N * g.P * g.Q);
