@@ -11,7 +11,7 @@ namespace CnnNative.Cli.Bench;
 /// <see cref="OnnxExporter"/>, run by the CPU execution provider with every graph optimisation on, on the same number
 /// of threads as the devices. It lives in the tool, not the library, so that the CnnNative package needs no ONNX Runtime.
 /// </summary>
-public sealed class OnnxRuntimeEngine : IInferenceEngine
+internal sealed class OnnxRuntimeEngine : IInferenceEngine
 {
     /// <summary>The name `cnn bench --devices` knows it by.</summary>
     public const string EngineName = "onnxruntime";

@@ -115,5 +115,6 @@ public sealed class Augmentation
         return z ^ (z >> 31);
     }
 
+    /// <summary>The same as <see cref="Spec"/>.</summary>
     public override string ToString() => Spec;
 }

@@ -12,7 +12,7 @@ public static class DataFormat
     public const string PathKey = "CnnNative.Data.Path";
 
     /// <summary>An <see cref="InvalidDataException"/> whose message is "path: problem".</summary>
-    public static InvalidDataException Error(string path, string problem, Exception? inner = null)
+    internal static InvalidDataException Error(string path, string problem, Exception? inner = null)
     {
         var ex = new InvalidDataException($"{path}: {problem}", inner);
         ex.Data[PathKey] = path;
@@ -20,5 +20,5 @@ public static class DataFormat
     }
 
     /// <summary>Whether <paramref name="ex"/> came from <see cref="Error"/> (so it already names its file).</summary>
-    public static bool NamesFile(Exception ex) => ex.Data.Contains(PathKey);
+    internal static bool NamesFile(Exception ex) => ex.Data.Contains(PathKey);
 }

@@ -23,12 +23,16 @@ public sealed class DataLoader
     private readonly int[] _order;
     private int _orderEpoch = int.MinValue;
 
+    /// <summary>A loader over <paramref name="dataset"/>; nothing is read or shuffled until a batch is asked for.</summary>
     /// <param name="dataset">The data to iterate.</param>
     /// <param name="batchSize">Images per batch (the last batch may hold fewer unless <paramref name="dropLast"/>).</param>
     /// <param name="shuffle">Draw a new random order every epoch; false keeps the data set's order.</param>
     /// <param name="seed">Seed of the shuffles.</param>
     /// <param name="dropLast">Leave out the last batch when it is smaller than <paramref name="batchSize"/>.</param>
     /// <param name="augmentation">Random shifts and flips of every image (training data only), or null for none.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
+    /// <exception cref="ArgumentException"><paramref name="dropLast"/> with a batch larger than the data set, or an
+    /// augmentation that does not fit the images.</exception>
     public DataLoader(Dataset dataset, int batchSize, bool shuffle = true, int seed = 0, bool dropLast = false,
                       Augmentation? augmentation = null)
     {
@@ -52,10 +56,15 @@ public sealed class DataLoader
         _order = new int[dataset.Count];
     }
 
+    /// <summary>The data the batches are cut from.</summary>
     public Dataset Dataset { get; }
+    /// <summary>Images per batch; the last batch of an epoch may hold fewer unless <see cref="DropLast"/>.</summary>
     public int BatchSize { get; }
+    /// <summary>Whether every epoch draws a new order (else the data set's own order).</summary>
     public bool Shuffle { get; }
+    /// <summary>The seed of the shuffles and the augmentation.</summary>
     public int Seed { get; }
+    /// <summary>Whether a last batch smaller than <see cref="BatchSize"/> is left out.</summary>
     public bool DropLast { get; }
 
     /// <summary>The shifts and flips applied to every image, or null.</summary>
@@ -146,6 +155,7 @@ public sealed class DataLoader
             _epoch = epoch;
         }
 
+        /// <summary>The enumerator <c>foreach</c> uses.</summary>
         public Enumerator GetEnumerator() => new(_loader, _epoch);
 
         /// <summary>Fills each batch when <see cref="MoveNext"/> reaches it.</summary>
@@ -163,8 +173,10 @@ public sealed class DataLoader
                 _index = -1;
             }
 
+            /// <summary>The batch <see cref="MoveNext"/> filled last; valid until the next call.</summary>
             public readonly Batch Current => _current;
 
+            /// <summary>Fills the next batch; false after the last.</summary>
             public bool MoveNext()
             {
                 if (_index + 1 >= _loader.BatchCount) return false;

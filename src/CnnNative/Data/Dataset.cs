@@ -175,6 +175,7 @@ public sealed partial class Dataset
         return LoadIdx(images, labels, classCount, limit);
     }
 
+    /// <summary>Count, sample shape, classes and source on one line.</summary>
     public override string ToString() => $"Dataset of {Count} × {InputShape}, {ClassCount} classes, from {Source}";
 
     private static string FindFile(string dir, string name)

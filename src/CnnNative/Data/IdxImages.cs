@@ -25,7 +25,9 @@ public sealed class IdxImages
     /// <summary>How many images the file's header says it holds.</summary>
     public int DeclaredCount { get; }
 
+    /// <summary>Height of every image, in pixels.</summary>
     public int Rows { get; }
+    /// <summary>Width of every image, in pixels.</summary>
     public int Columns { get; }
 
     /// <summary>Count·Rows·Columns bytes, 0 (black) to 255 (white).</summary>

@@ -65,7 +65,10 @@ public static class IdxReader
     public static bool LooksLikeIdx(ReadOnlySpan<byte> head)
         => head.Length >= 4 && head[0] == 0 && head[1] == 0 && ElementType(head[2]) is not null && head[3] is >= 1 and <= 4;
 
+    /// <summary>What <see cref="Read"/> found in a file.</summary>
+    /// <param name="Dims">The sizes the header declares, the item count first.</param>
     /// <param name="Items">How many items (first-dimension entries) <see cref="Data"/> holds: the header's count or the limit.</param>
+    /// <param name="Data">The elements of those items, in file order.</param>
     private readonly record struct IdxContent(int[] Dims, int Items, byte[] Data);
 
     private static IdxContent Read(string path, int expectedMagic, string kind, Func<int[], string> describe, int limit)

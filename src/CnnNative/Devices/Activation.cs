@@ -1,4 +1,12 @@
 namespace CnnNative.Devices;
 
 /// <summary>Element-wise nonlinearities every device implements.</summary>
-public enum Activation { ReLU, Sigmoid, Tanh }
+public enum Activation
+{
+    /// <summary>max(0, x).</summary>
+    ReLU,
+    /// <summary>1 / (1 + e^−x).</summary>
+    Sigmoid,
+    /// <summary>The hyperbolic tangent.</summary>
+    Tanh,
+}

@@ -19,7 +19,7 @@ public static class Device
     public static IDevice Create(string name, int threads = 0, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("CnnNative.Devices");
+        var logger = LoggerFor(loggerFactory);
         string key = name.Trim().ToLowerInvariant();
         IDevice device = key switch
         {
@@ -34,6 +34,43 @@ public static class Device
             _ when key.StartsWith("opencl") => OpenClDevice.Create(key, logger),
             _ => throw new DeviceNotFoundException($"Unknown device '{name}'. Known devices: {string.Join(", ", KnownNames)}."),
         };
+        return Opened(device, logger);
+    }
+
+    /// <summary>
+    /// The cpu device with <paramref name="options"/>: its threads, vector width and the fast paths it may take
+    /// (<see cref="CpuPaths"/>, which no device name reaches). Options are fixed for the device's life.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Negative <see cref="CpuDeviceOptions.Threads"/>.</exception>
+    public static IDevice Create(CpuDeviceOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Opened(new CpuDevice(options), LoggerFor(loggerFactory));
+    }
+
+    /// <summary>
+    /// The native device with <paramref name="threads"/> threads (0: all cores) whose GEMM and convolution kernels use
+    /// <paramref name="isa"/> (the widest the processor runs by default); the same as the names "native",
+    /// "native:avx2" and "native:avx512".
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative <paramref name="threads"/>, or an undefined <paramref name="isa"/>.</exception>
+    /// <exception cref="DeviceNotFoundException">The library is missing or of another ABI version, or the processor lacks the instruction set.</exception>
+    public static IDevice Create(Native.NativeIsa isa, int threads = 0, ILoggerFactory? loggerFactory = null)
+        => Opened(Native.NativeDevice.Create(threads, isa), LoggerFor(loggerFactory));
+
+    /// <summary>
+    /// Every OpenCL device of this machine, in the order "opencl:N" counts them (N from 0); empty without an OpenCL
+    /// driver. The first call scans the platforms once; no device is opened.
+    /// </summary>
+    /// <exception cref="OpenClException">The driver failed while listing its platforms or devices.</exception>
+    public static IReadOnlyList<DeviceInfo> OpenClDevices() => OpenClDevice.Enumerate();
+
+    private static ILogger LoggerFor(ILoggerFactory? loggerFactory) => (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("CnnNative.Devices");
+
+    /// <summary>Logs which device was opened, and returns it.</summary>
+    private static IDevice Opened(IDevice device, ILogger logger)
+    {
         logger.LogInformation("Using device {Device}", device.Info);
         return device;
     }
@@ -58,7 +95,7 @@ public static class Device
         return new CpuDevice(threads);
     }
 
-    /// <summary>The names <see cref="Create"/> understands.</summary>
+    /// <summary>The names <see cref="Create(string, int, ILoggerFactory?)"/> understands.</summary>
     public static IReadOnlyList<string> KnownNames { get; } = ["reference", "cpu", "cpu:vector256", "cpu:vector512", "native", "native:avx2", "native:avx512", "opencl", "opencl:N", "opencl:NAME", "auto"];
 }
 

@@ -16,7 +16,7 @@ namespace CnnNative.Devices;
 /// disposing the device frees those not yet disposed. A buffer of another device is an <see cref="ArgumentException"/>
 /// naming both devices.</para>
 /// </remarks>
-public abstract class DeviceBase : IDevice
+internal abstract class DeviceBase : IDevice
 {
     private readonly Lock _gate = new();
     private readonly HashSet<WeakReference<DeviceBuffer>> _buffers = [];
@@ -26,7 +26,7 @@ public abstract class DeviceBase : IDevice
     /// <summary>The op lock (see the remarks); <see cref="OpCheck"/> holds it for the length of an op.</summary>
     internal Lock Gate => _gate;
 
-    /// <param name="name">The name <see cref="Device.Create"/> accepts for this device.</param>
+    /// <param name="name">The name <see cref="Device.Create(string, int, Microsoft.Extensions.Logging.ILoggerFactory?)"/> accepts for this device.</param>
     protected DeviceBase(string name) => Name = name;
 
     /// <inheritdoc />

@@ -66,7 +66,7 @@ public abstract class DeviceBuffer : IDisposable
     }
 
     /// <summary>Frees the device memory. Called at most once from <see cref="Free"/>; finalisers may call it too, so it must be idempotent.</summary>
-    protected abstract void Release();
+    private protected abstract void Release();
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> when the buffer was disposed, saying whether its device went with it.</summary>
     public void ThrowIfDisposed()
@@ -79,6 +79,7 @@ public abstract class DeviceBuffer : IDisposable
         ? $"a {Length}-element buffer of device '{_owner.Name}' was used after its device was disposed (which frees every buffer it owns)."
         : $"a {Length}-element buffer of device '{_owner.Name}' was used after it was disposed.";
 
+    /// <summary>The buffer's type, length and device, for messages.</summary>
     public override string ToString() => $"{GetType().Name}[{Length}] on {_owner.Name}";
 }
 

@@ -7,7 +7,7 @@ namespace CnnNative.Devices;
 /// 64-byte aligned native memory, so vector loads never split a cache line at the start of a row
 /// and the garbage collector never moves it while native code or SIMD loops hold a pointer.
 /// </summary>
-public sealed unsafe class HostBuffer : DeviceBuffer
+internal sealed unsafe class HostBuffer : DeviceBuffer
 {
     private float* _data;
 
@@ -32,7 +32,7 @@ public sealed unsafe class HostBuffer : DeviceBuffer
         get { ThrowIfDisposed(); return new Span<float>(_data, Length); }
     }
 
-    protected override void Release()
+    private protected override void Release()
     {
         // Free and the finaliser never run together: the finaliser runs only once nothing can reach the buffer.
         if (_data == null) return;

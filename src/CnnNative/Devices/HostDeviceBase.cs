@@ -4,7 +4,7 @@ namespace CnnNative.Devices;
 /// What the devices whose memory is the host's own (reference, cpu, native) share: buffers are
 /// <see cref="HostBuffer"/>s, upload and download are span copies, and work is synchronous.
 /// </summary>
-public abstract unsafe class HostDeviceBase(string name) : DeviceBase(name)
+internal abstract unsafe class HostDeviceBase(string name) : DeviceBase(name)
 {
     /// <inheritdoc />
     protected override DeviceBuffer AllocateCore(int length) => new HostBuffer(this, length);

@@ -2,8 +2,9 @@ namespace CnnNative.Devices;
 
 /// <summary>
 /// The seam between what a CNN computes and how fast a device computes it. Every device implements
-/// every op; <see cref="Reference.ReferenceDevice"/> is the scalar oracle the others are tested against.
-/// Every device derives from <see cref="DeviceBase"/>, which checks each call once, the same way for all.
+/// every op; the "reference" device is the scalar oracle the others are tested against. Get one from
+/// <see cref="Device.Create(string, int, Microsoft.Extensions.Logging.ILoggerFactory?)"/>. Every device checks each
+/// call in one shared base, so all fail the same way.
 /// </summary>
 /// <remarks>
 /// Conventions, shared by every op:
@@ -28,9 +29,10 @@ namespace CnnNative.Devices;
 /// </remarks>
 public interface IDevice : IDisposable
 {
-    /// <summary>The name <see cref="Device.Create"/> accepts for this device.</summary>
+    /// <summary>The name <see cref="Device.Create(string, int, Microsoft.Extensions.Logging.ILoggerFactory?)"/> accepts for this device.</summary>
     string Name { get; }
 
+    /// <summary>What the device is: kind, processor or GPU model, compute units, memory (for logs and `cnn devices`).</summary>
     DeviceInfo Info { get; }
 
     // ---------------------------------------------------------------- memory
@@ -71,8 +73,8 @@ public interface IDevice : IDisposable
     void ActivationBackward(Activation f, int length, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx);
 
     /// <summary>
-    /// Inverted dropout: y = x · mask with mask = 1/(1−rate) where <see cref="Reference.DropoutHash"/>(seed, i) ≥ rate, else 0.
-    /// Every device draws the same mask for the same seed.
+    /// Inverted dropout: y = x · mask with mask = 1/(1−rate) where u(seed, i) ≥ rate, else 0; u is a counter-based
+    /// hash of (seed, i) in [0, 1), so every device draws the same mask for the same seed.
     /// </summary>
     void DropoutForward(int length, float rate, uint seed, DeviceBuffer x, DeviceBuffer y, DeviceBuffer mask);
 
@@ -112,6 +114,7 @@ public interface IDevice : IDisposable
 
     // ---------------------------------------------------------------- pooling
 
+    /// <summary>y = the maximum or the mean of each window of x (overwritten); windows never cross the edge.</summary>
     void Pool2dForward(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer y);
 
     /// <summary>

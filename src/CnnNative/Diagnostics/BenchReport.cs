@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace CnnNative.Diagnostics;
 
 /// <summary>One op on one shape and device. GFLOP/s for compute ops, GB/s for memory-bound ones.</summary>
-public sealed record OpResult(
+internal sealed record OpResult(
     [property: JsonPropertyName("op")] string Op,
     [property: JsonPropertyName("shape")] string Shape,
     [property: JsonPropertyName("device")] string Device,
@@ -17,7 +17,7 @@ public sealed record OpResult(
 /// which only infers: its training batch and rate are null, and <see cref="MaxAbsDifference"/> says how far its
 /// outputs were from CnnNative's cpu device on the same weights and images.
 /// </summary>
-public sealed record ModelResult(
+internal sealed record ModelResult(
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("device")] string Device,
     [property: JsonPropertyName("batch")] int? Batch,
@@ -31,7 +31,7 @@ public sealed record ModelResult(
 /// <see cref="PeakGflops"/> is the widest vectors' peak (what every percent of peak divides by); the two widths'
 /// peaks, the processor's model and the cpu device's instruction set follow it.
 /// </summary>
-public sealed record BenchReport(
+internal sealed record BenchReport(
     [property: JsonPropertyName("date")] DateTime Date,
     [property: JsonPropertyName("machine")] string Machine,
     [property: JsonPropertyName("threads")] int Threads,

@@ -6,7 +6,7 @@ namespace CnnNative.Diagnostics;
 /// The shapes every benchmark (BenchmarkDotNet and `cnn bench`) measures, the same as the libtorch anchors in
 /// shared/peers/ANCHORS.md so that ratios are like for like.
 /// </summary>
-public static class BenchShapes
+internal static class BenchShapes
 {
     /// <summary>The four convolution shapes: the two convnet layers at batch 64, and two 3x3 ResNet-style layers.</summary>
     public static IReadOnlyList<Conv2dGeometry> Convolutions { get; } =

@@ -14,7 +14,7 @@ namespace CnnNative.Diagnostics;
 /// CnnNative (ONNX Runtime, from the `cnn` tool) asked for by name like devices: they run the built-in models'
 /// inference on the same weights and images.
 /// </summary>
-public sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Action<string>? progress = null,
+internal sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Action<string>? progress = null,
                                IEnumerable<IInferenceEngine>? engines = null)
 {
     private readonly IReadOnlyList<IInferenceEngine> _engines = engines?.ToList() ?? [];

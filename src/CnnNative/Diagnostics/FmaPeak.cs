@@ -7,7 +7,7 @@ namespace CnnNative.Diagnostics;
 /// <summary>The FMA ceilings measured at each vector width the processor runs in hardware.</summary>
 /// <param name="Vector256Gflops">GFLOP/s with 256-bit vectors (0 where they are not accelerated).</param>
 /// <param name="Vector512Gflops">GFLOP/s with 512-bit vectors, or null where AVX-512 is absent (or turned off).</param>
-public sealed record FmaPeakReading(double Vector256Gflops, double? Vector512Gflops)
+internal sealed record FmaPeakReading(double Vector256Gflops, double? Vector512Gflops)
 {
     /// <summary>The machine's peak: the larger of the two. Every "% of peak" divides by this.</summary>
     public double WidestGflops => Math.Max(Vector256Gflops, Vector512Gflops ?? 0);
@@ -23,7 +23,7 @@ public sealed record FmaPeakReading(double Vector256Gflops, double? Vector512Gfl
 /// the 256-bit rate). The percentages of peak in benchmark tables are relative to the widest, measured on the same
 /// machine in the same run. It agrees with the C meter in the peers' folder (fma_peak.c) within a few per cent.
 /// </summary>
-public static class FmaPeak
+internal static class FmaPeak
 {
     /// <summary>GFLOP/s of the widest hardware vectors over <paramref name="threads"/> threads.</summary>
     public static double Measure(int threads, double seconds = 0.3) => MeasureWidths(threads, seconds).WidestGflops;

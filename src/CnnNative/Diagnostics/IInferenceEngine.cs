@@ -7,7 +7,7 @@ namespace CnnNative.Diagnostics;
 /// the devices, as the anchor our inference is compared with (the `cnn` tool plugs in ONNX Runtime this way, so the
 /// library itself does not depend on it).
 /// </summary>
-public interface IInferenceEngine
+internal interface IInferenceEngine
 {
     /// <summary>The name it is asked for by and reported under, in place of a device name ("onnxruntime").</summary>
     string Name { get; }

@@ -1,7 +1,7 @@
 namespace CnnNative.Diagnostics;
 
 /// <summary>A model loaded into an <see cref="IInferenceEngine"/>.</summary>
-public interface IInferenceSession : IDisposable
+internal interface IInferenceSession : IDisposable
 {
     /// <summary>
     /// The model's outputs for <paramref name="count"/> samples laid out NCHW in <paramref name="images"/>, like

@@ -8,9 +8,10 @@ namespace CnnNative.Diagnostics;
 /// <summary>One row of a <see cref="StepProfile"/>: a layer's forward or backward, the loss, or the optimizer step.</summary>
 /// <param name="Stage">"forward", "backward", "loss" or "optimizer".</param>
 /// <param name="Name">The layer's name ("conv2d_1") or the stage's ("loss").</param>
+/// <param name="Spec">What ran: the layer's model-spec token ("conv32k5p2"), the loss's or the optimizer's name, or a note on a whole-step row.</param>
 /// <param name="Milliseconds">Best time over the profiled steps.</param>
 /// <param name="Flops">Multiply-adds × 2 this stage does (conv and dense layers), or 0.</param>
-public sealed record StepStage(string Stage, string Name, string Spec, double Milliseconds, double Flops)
+internal sealed record StepStage(string Stage, string Name, string Spec, double Milliseconds, double Flops)
 {
     public double? Gflops => Flops > 0 ? Flops / (Milliseconds * 1e6) : null;
 }
@@ -22,7 +23,7 @@ public sealed record StepStage(string Stage, string Name, string Spec, double Mi
 /// warm-up steps (the JIT recompiles hot methods with full optimisation after about 30 calls); then whole steps
 /// are timed for <c>seconds</c> more, without synchronising between stages, as Fit runs them.
 /// </summary>
-public static class StepProfile
+internal static class StepProfile
 {
     public static IReadOnlyList<StepStage> Measure(Sequential model, Dataset data, int batchSize = 64, int steps = 30, double seconds = 1.0)
     {

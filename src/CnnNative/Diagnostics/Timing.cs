@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace CnnNative.Diagnostics;
 
 /// <summary>Best and median of repeated runs of an action, after warm-up; stops after a time budget.</summary>
-public readonly record struct Timing(double BestSeconds, double MedianSeconds, int Runs)
+internal readonly record struct Timing(double BestSeconds, double MedianSeconds, int Runs)
 {
     /// <summary>
     /// Runs <paramref name="action"/> (which must include the device's Synchronize) until <paramref name="budgetSeconds"/>

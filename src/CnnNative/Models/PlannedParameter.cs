@@ -1,6 +1,8 @@
 namespace CnnNative.Models;
 
 /// <summary>One parameter a model will have: its name ("conv2d_1.weight") and shape.</summary>
+/// <param name="Name">The name the model file stores it under.</param>
+/// <param name="Shape">Its dimensions, outermost first.</param>
 public sealed record PlannedParameter(string Name, long[] Shape)
 {
     /// <summary>The product of the shape, saturating at <see cref="long.MaxValue"/>.</summary>

@@ -14,7 +14,10 @@ namespace CnnNative.Onnx;
 /// </summary>
 public static class OnnxExporter
 {
-    /// <summary>Writes the model to <paramref name="path"/> atomically, as every save is written (<see cref="AtomicFile"/>).</summary>
+    /// <summary>
+    /// Writes the model to <paramref name="path"/> atomically, as every save is written: to a temporary file beside
+    /// it, then renamed over the target.
+    /// </summary>
     public static void Export(Sequential model, string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);

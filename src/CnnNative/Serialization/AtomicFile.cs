@@ -17,7 +17,7 @@ namespace CnnNative.Serialization;
 /// <para>What may be replaced, and how symbolic links are written through, is <see cref="OutputPath"/>'s rule.
 /// Saves within one process are serialised, so two threads saving the same file never share a temporary file.</para>
 /// </remarks>
-public static partial class AtomicFile
+internal static partial class AtomicFile
 {
     private static readonly Lock Gate = new();
 

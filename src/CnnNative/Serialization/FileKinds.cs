@@ -8,7 +8,7 @@ namespace CnnNative.Serialization;
 /// comes from statx, whose result layout is the same on every architecture. Elsewhere, or when statx is missing,
 /// the managed view is used: absent, directory, link or regular file.
 /// </remarks>
-public static partial class FileKinds
+internal static partial class FileKinds
 {
     /// <summary>The kind of <paramref name="path"/> itself (a symbolic link is reported as one, not followed).</summary>
     public static FileKind Of(string path)

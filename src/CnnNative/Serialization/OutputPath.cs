@@ -15,7 +15,7 @@ namespace CnnNative.Serialization;
 /// regular file is refused like that target would be.</para>
 /// <para>Every message names the path as the user gave it; <see cref="IOException"/> is the one exception type.</para>
 /// </remarks>
-public static class OutputPath
+internal static class OutputPath
 {
     /// <summary>
     /// The file a save of <paramref name="path"/> replaces: the path itself, or the final target of the symbolic

@@ -4,7 +4,7 @@ namespace CnnNative.Serialization;
 /// One tensor in a safetensors header: its name, element type ("F32", ...), shape, and byte range
 /// [<see cref="Begin"/>, <see cref="End"/>) within the data that follows the header.
 /// </summary>
-public sealed record SafeTensorEntry(string Name, string DType, int[] Shape, long Begin, long End)
+internal sealed record SafeTensorEntry(string Name, string DType, int[] Shape, long Begin, long End)
 {
     /// <summary>The product of the shape (1 for a scalar, 0 when a dimension is 0).</summary>
     public long ElementCount => Shape.Aggregate(1L, (a, d) => a * d);

@@ -5,19 +5,27 @@ using System.Text.Json;
 namespace CnnNative.Serialization;
 
 /// <summary>One named float32 tensor of a safetensors file.</summary>
+/// <param name="Name">The tensor's key in the file, e.g. "conv2d_1.weight".</param>
+/// <param name="Shape">Its dimensions, outermost first; their product is Data's length.</param>
+/// <param name="Data">The values, row-major.</param>
 public sealed record NamedTensor(string Name, int[] Shape, float[] Data);
 
 /// <summary>
 /// The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header mapping each
 /// tensor name to its dtype, shape and byte range, an optional "__metadata__" map of strings, then the raw
-/// little-endian data. Only F32 is written or read here; <see cref="SafeTensorsHeader"/> states the rules a file
-/// must keep to be read.
+/// little-endian data. Only F32 is written or read here. A file is read only when its header is valid UTF-8 JSON of
+/// at most 100 MiB whose tensors have known dtypes and shapes that match their byte ranges, and whose ranges cover
+/// the data exactly, without overlaps or gaps.
 /// </summary>
 public static class SafeTensors
 {
-    /// <summary>Writes the file atomically (<see cref="AtomicFile"/>): to a temporary file beside it, then renamed over the target.</summary>
+    /// <summary>
+    /// Writes the file atomically: to a temporary file beside it, then renamed over the target, so a failed write
+    /// leaves the old file whole. A symbolic link is written through (its target is replaced, the link stays).
+    /// </summary>
     /// <exception cref="ArgumentException">A tensor's shape and data disagree, or two tensors share a name.</exception>
-    /// <exception cref="IOException">The path may not be replaced (<see cref="OutputPath"/>) or the write failed.</exception>
+    /// <exception cref="IOException">The path names a folder, a device or anything else but a regular file (which a
+    /// save must not replace), its folder is missing, or the write failed.</exception>
     public static void Write(string path, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -7,7 +7,7 @@ namespace CnnNative.Serialization;
 /// An open safetensors file: its header, read and checked against the file's length when opened, and each
 /// tensor's data read on demand, so a caller can check the tensor table before it allocates anything for the data.
 /// </summary>
-public sealed class SafeTensorsFile : IDisposable
+internal sealed class SafeTensorsFile : IDisposable
 {
     private readonly Stream _file;
     private readonly bool _ownsStream;

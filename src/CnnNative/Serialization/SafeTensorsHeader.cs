@@ -14,7 +14,7 @@ namespace CnnNative.Serialization;
 /// gap, no overlap and nothing after them. Every violation is an <see cref="InvalidDataException"/> whose message
 /// names the file and, where there is one, the tensor or metadata key.
 /// </remarks>
-public sealed class SafeTensorsHeader
+internal sealed class SafeTensorsHeader
 {
     /// <summary>The largest header read (the reference reader's limit too).</summary>
     public const long MaxBytes = 100L << 20;

@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>The cpu device's convolution algorithms (see <see cref="CpuConv2d{TVec}"/>).</summary>
-public enum Conv2dAlgorithm
+internal enum Conv2dAlgorithm
 {
     /// <summary>Lowering (im2col) + the packed GEMM, chunk by chunk: any geometry.</summary>
     Lowering,
@@ -15,7 +15,7 @@ public enum Conv2dAlgorithm
 }
 
 /// <summary>Which algorithm each of a convolution's three ops runs, and at which vector width.</summary>
-public readonly record struct Conv2dPlan(Conv2dAlgorithm Forward, Conv2dAlgorithm BackwardData, Conv2dAlgorithm BackwardFilter)
+internal readonly record struct Conv2dPlan(Conv2dAlgorithm Forward, Conv2dAlgorithm BackwardData, Conv2dAlgorithm BackwardFilter)
 {
     /// <summary>The width the forward runs at (<see cref="CpuConv2dPlanner.Width"/>).</summary>
     public CpuIsa ForwardIsa { get; init; }
@@ -29,7 +29,7 @@ public readonly record struct Conv2dPlan(Conv2dAlgorithm Forward, Conv2dAlgorith
 /// Chooses the cpu device's convolution algorithms from the geometry and the paths a device allows: a pure function,
 /// so tests can assert which path a shape takes. Each threshold is a measured crossover (2 threads, AVX2).
 /// </summary>
-public static class CpuConv2dPlanner
+internal static class CpuConv2dPlanner
 {
     /// <summary>Most C·R·S taps the direct and implicit paths take (their tap offsets live on the stack).</summary>
     internal const int MaxTaps = 2048;

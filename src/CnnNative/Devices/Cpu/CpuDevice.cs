@@ -20,7 +20,7 @@ namespace CnnNative.Devices;
 /// <para>Results are bitwise reproducible: every reduction adds in an order fixed by the sizes, never by
 /// scheduling, and (for up to four threads) not by the thread count either.</para>
 /// </remarks>
-public sealed unsafe class CpuDevice : HostDeviceBase
+internal sealed unsafe class CpuDevice : HostDeviceBase
 {
     private readonly WorkerPool _pool;
     private readonly ScratchMemory _shared = new();
@@ -56,7 +56,7 @@ public sealed unsafe class CpuDevice : HostDeviceBase
     /// <summary>Threads the device computes with.</summary>
     public int Threads { get; }
 
-    /// <summary>"cpu", or the name <see cref="Device.Create"/> takes for a forced width ("cpu:vector256"), so results say which ran.</summary>
+    /// <summary>"cpu", or the name <see cref="Device.Create(string, int, Microsoft.Extensions.Logging.ILoggerFactory?)"/> takes for a forced width ("cpu:vector256"), so results say which ran.</summary>
     private static string NameFor(CpuDeviceOptions? options) => options?.Isa switch
     {
         CpuIsa.Vector256 => "cpu:vector256",

@@ -1,6 +1,9 @@
 namespace CnnNative.Devices;
 
-/// <summary>What a <see cref="CpuDevice"/> is created with; fixed for the device's life (there is no process-wide state).</summary>
+/// <summary>
+/// What the cpu device is created with (<see cref="Device.Create(CpuDeviceOptions, Microsoft.Extensions.Logging.ILoggerFactory?)"/>);
+/// fixed for the device's life (there is no process-wide state).
+/// </summary>
 public sealed record CpuDeviceOptions
 {
     /// <summary>Worker threads, the caller included; 0 means <see cref="Environment.ProcessorCount"/>.</summary>

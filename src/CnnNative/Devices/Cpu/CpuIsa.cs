@@ -1,7 +1,7 @@
 namespace CnnNative.Devices;
 
 /// <summary>
-/// The vector width a <see cref="CpuDevice"/>'s kernels run at, chosen once when the device is created
+/// The vector width the cpu device's kernels run at, chosen once when the device is created
 /// (<see cref="CpuDeviceOptions.Isa"/>). Every kernel is written once over the width; results are bitwise the same
 /// for a given width and thread count, and may differ in rounding between widths (sums are split differently).
 /// </summary>

@@ -14,7 +14,7 @@ namespace CnnNative.Devices.Native;
 /// One native context per device owns the thread count and the reusable workspaces; <see cref="DeviceBase"/>'s op
 /// lock keeps two calls from sharing them, and keeps Dispose from freeing the context under a running call.
 /// </remarks>
-public sealed unsafe class NativeDevice : HostDeviceBase
+internal sealed unsafe class NativeDevice : HostDeviceBase
 {
     private readonly ContextHandle _context;
 

@@ -5,7 +5,7 @@ namespace CnnNative.Devices.OpenCL;
 /// Dispose (or the device's Dispose) releases it at once; the handle's finaliser is only a safety net for buffers a
 /// caller forgot.
 /// </summary>
-public sealed class OpenClBuffer : DeviceBuffer
+internal sealed class OpenClBuffer : DeviceBuffer
 {
     private readonly ClMemHandle _mem;
 
@@ -17,5 +17,5 @@ public sealed class OpenClBuffer : DeviceBuffer
         get { ThrowIfDisposed(); return new ClMem(_mem.Raw); }
     }
 
-    protected override void Release() => _mem.Dispose();
+    private protected override void Release() => _mem.Dispose();
 }

@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.OpenCL;
 
 // Activation family (Kernels/activation.cl): ReLU, sigmoid, tanh, forward and backward.
-public sealed partial class OpenClDevice
+internal sealed partial class OpenClDevice
 {
     private struct ActivationForwardArgs : IKernelArgs
     {

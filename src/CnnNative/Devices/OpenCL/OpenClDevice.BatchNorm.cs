@@ -2,7 +2,7 @@ namespace CnnNative.Devices.OpenCL;
 
 // BatchNorm family (Kernels/batchnorm.cl): per-channel statistics and gradient sums in one work-group per channel,
 // then element-wise normalize and input-gradient passes.
-public sealed partial class OpenClDevice
+internal sealed partial class OpenClDevice
 {
     private struct BatchNormStatisticsArgs : IKernelArgs
     {

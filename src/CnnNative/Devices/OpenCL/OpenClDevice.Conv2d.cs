@@ -2,7 +2,7 @@ namespace CnnNative.Devices.OpenCL;
 
 // Conv2d family (Kernels/conv2d.cl, Kernels/conv2d_direct.cl): im2col + the GEMM kernel chunked over the batch, and on
 // CPU-shaped devices the direct kernel for the forward and the stride-1 backward data.
-public sealed partial class OpenClDevice
+internal sealed partial class OpenClDevice
 {
     /// <summary>The geometry arguments the im2col kernels share: images from n0, input C×H×W, kernel R×S, output P×Q.</summary>
     private struct ConvShape

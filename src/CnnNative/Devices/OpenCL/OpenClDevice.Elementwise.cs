@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.OpenCL;
 
 // Elementwise family (Kernels/elementwise.cl): fill, copy, axpy, scale, multiply, dropout; one work-item per element.
-public sealed partial class OpenClDevice
+internal sealed partial class OpenClDevice
 {
     private struct FillArgs : IKernelArgs { public static string Kernel => "fill"; public int N; public float Value; public ClMem X; }
     private struct CopyArgs : IKernelArgs { public static string Kernel => "copy"; public int N; public ClMem Src, Dst; }

@@ -2,7 +2,7 @@ namespace CnnNative.Devices.OpenCL;
 
 // Gemm family (Kernels/gemm.cl): the public GEMM, the batched, strided form the convolutions are built on, the
 // transpose it needs, and the dense layer's bias rows and row sums.
-public sealed partial class OpenClDevice
+internal sealed partial class OpenClDevice
 {
     /// <summary>Both GEMM kernels' arguments (gemm_nn_cpu and gemm_nn_local share one signature).</summary>
     private struct GemmArgs

@@ -2,7 +2,7 @@ namespace CnnNative.Devices.OpenCL;
 
 // Loss family (Kernels/loss.cl): fused softmax cross-entropy, squared error, count correct. Each reduces on the
 // device and reads back one float.
-public sealed partial class OpenClDevice
+internal sealed partial class OpenClDevice
 {
     private struct SoftmaxCrossEntropyArgs : IKernelArgs
     {

@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.OpenCL;
 
 // Optimizer family (Kernels/optimizer.cl): SGD and Adam, one work-item per parameter.
-public sealed partial class OpenClDevice
+internal sealed partial class OpenClDevice
 {
     private struct SgdStepArgs : IKernelArgs
     {

@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.OpenCL;
 
 // Pool2d family (Kernels/pool2d.cl): max and average pooling, forward and backward.
-public sealed partial class OpenClDevice
+internal sealed partial class OpenClDevice
 {
     private struct Pool2dForwardArgs : IKernelArgs
     {

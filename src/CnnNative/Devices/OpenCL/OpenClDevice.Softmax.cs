@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.OpenCL;
 
 // Softmax family (Kernels/softmax.cl): row-wise softmax forward and backward, one work-item per row.
-public sealed partial class OpenClDevice
+internal sealed partial class OpenClDevice
 {
     private struct SoftmaxForwardArgs : IKernelArgs { public static string Kernel => "softmax_forward"; public int Rows, Cols; public ClMem X, Y; }
 

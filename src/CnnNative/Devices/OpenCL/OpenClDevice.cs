@@ -16,7 +16,7 @@ namespace CnnNative.Devices.OpenCL;
 /// Every OpenCL object the device creates is owned by a <see cref="ClHandle"/>: the queue and kernels by the
 /// device, buffers by their <see cref="OpenClBuffer"/>, programs and contexts by <see cref="OpenClContext"/>'s cache.
 /// </remarks>
-public sealed unsafe partial class OpenClDevice : DeviceBase
+internal sealed unsafe partial class OpenClDevice : DeviceBase
 {
     private readonly CL _cl;
     private readonly OpenClContext _context;

@@ -6,6 +6,7 @@ namespace CnnNative.Devices.OpenCL;
 /// </summary>
 public sealed class OpenClException : Exception
 {
+    /// <summary>The failure of <paramref name="call"/> with <paramref name="errorCode"/>; <paramref name="detail"/> (a build log, the sizes) follows the name.</summary>
     public OpenClException(string call, int errorCode, string? detail = null)
         : base($"{call} failed with {NameOf(errorCode)} ({errorCode}){(detail is null ? "." : ": " + detail)}")
     {

@@ -4,7 +4,7 @@ namespace CnnNative.Devices.Reference;
 /// The counter-based random numbers dropout uses, the same on every device (C#, C and OpenCL) so that a
 /// seed gives the same mask everywhere: a multiply-mix of (seed, index) and murmur3's 32-bit finaliser.
 /// </summary>
-public static class DropoutHash
+internal static class DropoutHash
 {
     /// <summary>A uniform number in [0, 1) for element <paramref name="index"/> under <paramref name="seed"/>.</summary>
     public static float Uniform(uint seed, int index)

@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.Reference;
 
 // Activation family: ReLU, sigmoid, tanh, forward and backward.
-public sealed partial class ReferenceDevice
+internal sealed partial class ReferenceDevice
 {
     protected override void ActivationForwardCore(Activation f, int length, DeviceBuffer x, DeviceBuffer y)
     {

@@ -2,7 +2,7 @@ namespace CnnNative.Devices.Reference;
 
 // BatchNorm family: batch normalization per channel, forward with the batch's or the running statistics, backward.
 // x is (n, channels, spatial); element (i, c, s) is at (i·channels + c)·spatial + s.
-public sealed partial class ReferenceDevice
+internal sealed partial class ReferenceDevice
 {
     protected override void BatchNormForwardTrainingCore(int n, int channels, int spatial, float eps, float momentum,
                                                          DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,

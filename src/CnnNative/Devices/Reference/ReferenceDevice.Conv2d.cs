@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.Reference;
 
 // Conv2d family: forward, backward data, backward filter (cross-correlation, zero padding).
-public sealed partial class ReferenceDevice
+internal sealed partial class ReferenceDevice
 {
     protected override void Conv2dForwardCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y)
     {

@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.Reference;
 
 // Elementwise family: fill, copy, axpy, scale, multiply, dropout.
-public sealed partial class ReferenceDevice
+internal sealed partial class ReferenceDevice
 {
     protected override void FillCore(DeviceBuffer x, int length, float value)
     {

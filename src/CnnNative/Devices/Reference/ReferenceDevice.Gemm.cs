@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.Reference;
 
 // Gemm family: GEMM, bias rows, row sums.
-public sealed partial class ReferenceDevice
+internal sealed partial class ReferenceDevice
 {
     protected override void GemmCore(bool transA, bool transB, int m, int n, int k, float alpha, DeviceBuffer a, DeviceBuffer b, float beta, DeviceBuffer c)
     {

@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.Reference;
 
 // Loss family: fused softmax cross-entropy, squared error, count correct.
-public sealed partial class ReferenceDevice
+internal sealed partial class ReferenceDevice
 {
     protected override float SoftmaxCrossEntropyCore(int rows, int cols, DeviceBuffer logits, DeviceBuffer targets, DeviceBuffer gradient, float gradScale)
     {

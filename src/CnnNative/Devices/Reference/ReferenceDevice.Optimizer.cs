@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.Reference;
 
 // Optimizer family: SGD (momentum, Nesterov, L2 weight decay) and Adam.
-public sealed partial class ReferenceDevice
+internal sealed partial class ReferenceDevice
 {
     protected override void SgdStepCore(int length, DeviceBuffer param, DeviceBuffer grad, DeviceBuffer? velocity,
                                         float lr, float momentum, float weightDecay, bool nesterov)

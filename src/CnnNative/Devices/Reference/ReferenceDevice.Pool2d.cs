@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.Reference;
 
 // Pool2d family: max and average pooling, forward and backward.
-public sealed partial class ReferenceDevice
+internal sealed partial class ReferenceDevice
 {
     protected override void Pool2dForwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer y)
     {

@@ -1,7 +1,7 @@
 namespace CnnNative.Devices.Reference;
 
 // Softmax family: row-wise softmax, forward and backward.
-public sealed partial class ReferenceDevice
+internal sealed partial class ReferenceDevice
 {
     protected override void SoftmaxForwardCore(int rows, int cols, DeviceBuffer x, DeviceBuffer y)
     {

@@ -7,7 +7,7 @@ namespace CnnNative.Devices.Reference;
 /// (ReferenceDevice.Elementwise.cs, .Activation, .Gemm, .Conv2d, .Pool2d, .BatchNorm, .Softmax, .Loss, .Optimizer).
 /// </summary>
 /// <remarks>It obeys the same contract as every device: <see cref="DeviceBase"/> validates each call first.</remarks>
-public sealed partial class ReferenceDevice() : HostDeviceBase("reference")
+internal sealed partial class ReferenceDevice() : HostDeviceBase("reference")
 {
     /// <inheritdoc />
     public override DeviceInfo Info { get; } =

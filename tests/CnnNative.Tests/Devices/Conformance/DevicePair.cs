@@ -18,7 +18,7 @@ public sealed class DevicePair : IDisposable
     }
 
     public IDevice Device { get; }
-    public ReferenceDevice Reference { get; }
+    public IDevice Reference { get; }
 
     /// <summary>The same values on both devices. <paramref name="slack"/> extra elements hold a sentinel that must survive.</summary>
     public (DeviceBuffer dev, DeviceBuffer reference) Put(float[] values, int slack = 0)

@@ -12,7 +12,7 @@ namespace CnnNative.Tests.Devices.Cpu;
 /// names the path it is for, runs on a device allowed to take it, and asserts that the planner really picks it.
 /// </summary>
 [Category(Conformance.TestDevices.CpuCategory)]
-public class CpuConvolutionTests
+internal class CpuConvolutionTests
 {
     private const Conv2dAlgorithm Lowering = Conv2dAlgorithm.Lowering, Direct = Conv2dAlgorithm.Direct, Implicit = Conv2dAlgorithm.Implicit;
 

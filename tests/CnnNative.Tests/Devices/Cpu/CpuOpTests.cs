@@ -38,4 +38,18 @@ public class CpuOpTests
         Assert.That(narrow.Name, Is.EqualTo("cpu:vector256"));
         Assert.That(narrow.Info.Name, Is.EqualTo("cpu:vector256"));
     }
+
+    [Test]
+    public void OptionsReachTheDeviceThroughDeviceCreate()
+    {
+        var options = new CpuDeviceOptions { Threads = 2, Paths = CpuPaths.All & ~CpuPaths.PackedWeights, Isa = CpuIsa.Vector256 };
+        using var device = Device.Create(options);
+        var cpu = (CpuDevice)device;
+        Assert.That(cpu.Options, Is.EqualTo(options));
+        Assert.That(cpu.Threads, Is.EqualTo(2));
+        Assert.That(device.Name, Is.EqualTo("cpu:vector256"));
+        Assert.That(device.Info.Details["paths"], Does.Not.Contain(nameof(CpuPaths.PackedWeights)));
+        Assert.Throws<ArgumentNullException>(() => Device.Create((CpuDeviceOptions)null!));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.Create(new CpuDeviceOptions { Threads = -1 }));
+    }
 }

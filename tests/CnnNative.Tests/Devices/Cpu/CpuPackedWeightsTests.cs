@@ -9,7 +9,7 @@ namespace CnnNative.Tests.Devices.Cpu;
 /// cached panels must give the bits of packing per call, and must never outlive a change of the buffer.
 /// </summary>
 [Category(Conformance.TestDevices.CpuCategory)]
-public class CpuPackedWeightsTests
+internal class CpuPackedWeightsTests
 {
     private static float[] Gemm(IDevice d, DeviceBuffer a, DeviceBuffer b, DeviceBuffer c, int m, int n, int k)
     {

@@ -59,7 +59,8 @@ public class NativeDeviceTests
     {
         using var byName = Device.Create("native:avx2", threads: 2);
         using var byOption = NativeDevice.Create(2, NativeIsa.Avx2);
-        foreach (var device in new[] { (NativeDevice)byName, byOption })
+        using var byPublicOption = Device.Create(NativeIsa.Avx2, threads: 2);
+        foreach (var device in new[] { (NativeDevice)byName, byOption, (NativeDevice)byPublicOption })
         {
             Assert.That(device.Isa, Is.EqualTo(NativeIsa.Avx2));
             Assert.That(device.Name, Is.EqualTo("native:avx2"));

@@ -38,6 +38,10 @@ public class OpenClEnumerationTests
     }
 
     [Test]
+    public void DeviceOpenClDevicesIsTheListOpenClNIndexes()
+        => Assert.That(Device.OpenClDevices(), Is.EqualTo(OpenClDevice.Enumerate()));
+
+    [Test]
     public void OpenCLPicksAGpuFirstElseTheFirstDevice()
     {
         using var device = Device.Create("opencl");
