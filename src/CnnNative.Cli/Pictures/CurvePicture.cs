@@ -32,7 +32,7 @@ public static class CurvePicture
         var header = ChartLook.NewPlot();
         header.HideAxesAndGrid();
         header.Axes.Title.IsVisible = true;
-        header.Title($"{title}: {Counts.Of(epochs.Count, "epoch")}", size: 17);
+        header.Title(Shorten($"{title}: {Counts.Of(epochs.Count, "epoch")}"), size: 17);
 
         double[] x = epochs.Select(e => (double)e.Epoch).ToArray();
         var loss = Panel("loss", "cross-entropy loss", x);
@@ -59,6 +59,21 @@ public static class CurvePicture
         grid.Set(accuracy, new GridCell(HeaderRows, 1, GridRows, 2, rowSpan: GridRows - HeaderRows));
         figure.Layout = grid;
         return new Chart(figure, Width, Height);
+    }
+
+    /// <summary>Most characters of the title that fit the figure's width at its font size.</summary>
+    public const int MaxTitleLength = 80;
+
+    /// <summary>
+    /// The title, or its start and end around an ellipsis when longer than <see cref="MaxTitleLength"/>: a model
+    /// given as a long spec would otherwise run off both sides of the figure, and its start (the first layers) and
+    /// end (the device and epoch count) say the most.
+    /// </summary>
+    public static string Shorten(string title)
+    {
+        if (title.Length <= MaxTitleLength) return title;
+        int head = (MaxTitleLength - 1) / 2, tail = MaxTitleLength - 1 - head;
+        return string.Concat(title.AsSpan(0, head), "…", title.AsSpan(title.Length - tail));
     }
 
     /// <summary>Draws the curves and writes them to <paramref name="path"/> (PNG, atomically).</summary>

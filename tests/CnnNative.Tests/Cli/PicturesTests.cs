@@ -294,6 +294,16 @@ public class PicturesTests
     public void CurvePictureOfNoEpochIsRefused()
         => Assert.That(() => CurvePicture.Create([], "test", "nothing"), Throws.ArgumentException.With.Message.Contains("without epochs"));
 
+    [Test]
+    public void ALongTitleKeepsItsStartAndEndWithinTheFigure()
+    {
+        string spec = "conv32k3ps-bn-relu-conv32k3ps-bn-relu-maxpool2-conv64k3ps-bn-relu-conv64k3ps-bn-relu-maxpool2-flatten-dense256-bn-relu-dropout0.3-dense10 on cpu: 12 epochs";
+        string shown = CurvePicture.Shorten(spec);
+        Assert.That(shown, Has.Length.EqualTo(CurvePicture.MaxTitleLength));
+        Assert.That(shown, Does.StartWith("conv32k3ps-bn-relu").And.EndWith("on cpu: 12 epochs").And.Contain("…"));
+        Assert.That(CurvePicture.Shorten("lenet5 on cpu: 3 epochs"), Is.EqualTo("lenet5 on cpu: 3 epochs"));
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static byte[] Concat(ReadOnlySpan<byte> header, byte[] body) => [.. header, .. body];
