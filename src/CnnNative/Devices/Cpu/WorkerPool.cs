@@ -11,6 +11,9 @@ namespace CnnNative.Devices.Cpu;
 /// stack, alive because the caller waits), so a parallel op allocates nothing. Tasks are handed out
 /// dynamically (an interlocked counter), which balances load; every op that uses the pool makes each task's
 /// result independent of which worker ran it, so results never depend on scheduling.
+/// A helper takes part only if it arrives while the loop is open: once the caller has run out of tasks it closes
+/// the loop and waits only for the helpers already inside. On a busy machine a helper the scheduler has not run
+/// yet therefore costs nothing (the caller does its share) instead of a scheduling delay on every op.
 /// Not re-entrant: a task must not start another parallel loop (the device runs nested work serially).
 /// </remarks>
 internal sealed unsafe class WorkerPool : IDisposable
@@ -24,7 +27,9 @@ internal sealed unsafe class WorkerPool : IDisposable
     private void* _context;
     private int _count;
     private int _next;
-    private int _active;
+    /// <summary><see cref="Open"/> while helpers may join the current loop, plus the number of helpers inside it.</summary>
+    private int _state;
+    private const int Open = 1 << 30;
     private volatile bool _disposed;
     private ExceptionDispatchInfo? _error;
 
@@ -64,10 +69,11 @@ internal sealed unsafe class WorkerPool : IDisposable
         _count = count;
         _next = 0;
         _error = null;
-        _active = helpers;
+        Interlocked.Exchange(ref _state, Open); // publishes the fields above to every helper that joins
         for (int i = 0; i < helpers; i++) _wake[i].Release();
         Drain(0);
-        _done.Wait();
+        // Close the loop; wait only for helpers inside it (the last one out releases _done exactly once).
+        if ((Interlocked.And(ref _state, ~Open) & ~Open) != 0) _done.Wait();
         _body = null;
         _context = null;
         _error?.Throw();
@@ -94,9 +100,23 @@ internal sealed unsafe class WorkerPool : IDisposable
         {
             _wake[index].Wait();
             if (_disposed) return;
+            if (!TryJoin()) continue; // woken late: that loop is over (or this is a spare wake-up)
             Drain(index + 1);
-            if (Interlocked.Decrement(ref _active) == 0) _done.Release();
+            if (Interlocked.Decrement(ref _state) == 0) _done.Release();
         }
+    }
+
+    /// <summary>Enters the current loop if it is still open.</summary>
+    private bool TryJoin()
+    {
+        int state = Volatile.Read(ref _state);
+        while ((state & Open) != 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _state, state + 1, state);
+            if (seen == state) return true;
+            state = seen;
+        }
+        return false;
     }
 
     public void Dispose()

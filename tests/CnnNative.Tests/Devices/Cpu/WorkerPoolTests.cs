@@ -2,7 +2,7 @@ using CnnNative.Devices.Cpu;
 
 namespace CnnNative.Tests.Devices.Cpu;
 
-/// <summary>The cpu device's worker pool: one thread means the caller alone; every task runs exactly once; failures surface.</summary>
+/// <summary>The cpu device's worker pool: one thread means the caller alone; every task runs exactly once, before For returns; failures surface.</summary>
 [Category(Conformance.TestDevices.CpuCategory)]
 public unsafe class WorkerPoolTests
 {
@@ -55,6 +55,29 @@ public unsafe class WorkerPoolTests
             var (runs, _, workers) = RunTasks(pool, count);
             Assert.That(runs, Is.All.EqualTo(1), $"round {round}");
             Assert.That(workers, Is.All.InRange(0, threads - 1), $"round {round}");
+        }
+    }
+
+    /// <summary>
+    /// Many tiny loops back to back: helpers that wake late find their loop closed, or join the next one. Every loop
+    /// must still have run each task once by the time it returns (a stray "done" signal would let one return early).
+    /// </summary>
+    [TestCase(2)]
+    [TestCase(3)]
+    public void BackToBackTinyLoopsEachFinishBeforeReturning(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        const int Count = 3;
+        int* runs = stackalloc int[Count];
+        int* ids = stackalloc int[Count];
+        int* workers = stackalloc int[Count];
+        for (int round = 0; round < 20_000; round++)
+        {
+            for (int i = 0; i < Count; i++) runs[i] = 0;
+            var record = new Record { Runs = runs, Threads = ids, Workers = workers, FailAt = -1 };
+            pool.For(Count, &Body, &record);
+            for (int i = 0; i < Count; i++)
+                if (Volatile.Read(ref runs[i]) != 1) Assert.Fail($"round {round}: task {i} ran {runs[i]} times before For returned");
         }
     }
 
