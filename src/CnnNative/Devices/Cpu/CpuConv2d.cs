@@ -172,10 +172,10 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
 
     public void BackwardData(in Conv2dGeometry g, float* dy, float* w, float* dx)
     {
-        if (CpuConv2dPlanner.BackwardData(g, paths, out var transposed, Isa) == Conv2dAlgorithm.Implicit)
+        switch (CpuConv2dPlanner.BackwardData(g, paths, out var transposed, Isa))
         {
-            ImplicitForward(transposed, dy, w, null, dx, flipped: true);
-            return;
+            case Conv2dAlgorithm.Direct: DirectForward(transposed, dy, w, null, dx, relu: false, filters: null, flipped: true); return;
+            case Conv2dAlgorithm.Implicit: ImplicitForward(transposed, dy, w, null, dx, flipped: true); return;
         }
         var job = new Job { G = g, Dy = dy, W = w, Dx = dx };
         int crs = job.Crs, crsPad = CpuGemm.RoundUp(crs, MR);
