@@ -22,6 +22,9 @@ internal class CpuConvolutionTests
     /// <summary>Every path but the direct one: for the implicit cases on small images the direct forward would take.</summary>
     private const CpuPaths NoDirect = CpuPaths.All & ~CpuPaths.DirectConv2d;
 
+    /// <summary>The direct backward filter on wide rows (dy copied per image) rather than on dense positions.</summary>
+    private const CpuPaths WideRowFilter = CpuPaths.All & ~CpuPaths.DenseDirectFilter;
+
     /// <summary>Every path but the direct backward data: for the lowering and implicit backward data on shapes it would take.</summary>
     private const CpuPaths NoDirectData = CpuPaths.All & ~CpuPaths.DirectBackwardData;
 
@@ -100,6 +103,12 @@ internal class CpuConvolutionTests
         new("direct backward data: 8 channels, 16 filters 3x3 same-padded", new(3, 8, 14, 14, 16, 3, 3, 1, 1, 1, 1), Data: Direct),
         new("direct backward data: batch 1, rectangular kernel, uneven padding, 7 channels, 5 filters", new(1, 7, 9, 13, 5, 3, 5, 1, 1, 1, 2), Data: Direct),
         new("direct backward data: 16 channels, 1x1 kernel, odd sizes", new(2, 16, 7, 5, 13, 1, 1), Data: Direct),
+        new("dense direct backward filter, C = 1: K = 7 (a block of 4 filters half idle), positions not a multiple of a vector",
+            new(3, 1, 13, 11, 7, 3, 3, 1, 1, 1, 1), Filter: Direct),
+        new("dense direct backward filter, C > 1: K = 20, 5x5 pad 2 (taps not a multiple of 3)", new(3, 16, 28, 28, 20, 5, 5, 1, 1, 2, 2), Filter: Direct),
+        new("wide-row direct backward filter, C = 1: convnet's first layer", new(3, 1, 28, 28, 32, 5, 5, 1, 1, 2, 2), Filter: Direct, Paths: WideRowFilter),
+        new("wide-row direct backward filter, C > 1: taps not a multiple of 3, K = 6", new(2, 2, 24, 24, 6, 5, 5, 1, 1, 2, 2), Filter: Direct,
+            Paths: WideRowFilter),
         new("direct forward, C = 16: batch 1, K past one task (37)", new(1, 16, 24, 26, 37, 3, 3, 1, 1, 1, 1), Direct),
         new("lowering: batch 1 in one chunk (no single-image split)", new(1, 16, 20, 20, 32, 3, 3, 1, 1, 1, 1), Lowering,
             Paths: LoweringOnly & ~CpuPaths.SplitSingleImage),
