@@ -36,7 +36,12 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     /// <summary>The tile's filters for K filters: 6 where that pads K less than the width's 8 or 4 (K = 6, 12, 18).</summary>
     private static int DenseFilterBlock(int k) => CpuGemm.RoundUp(k, 6) < CpuGemm.RoundUp(k, L / 2) ? 6 : L / 2;
 
-    private void DirectForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu, DeviceBuffer filters)
+    /// <summary>
+    /// y = conv(x, w) + bias by the dense direct path. With <paramref name="flipped"/>, w holds the filters of the
+    /// convolution whose backward data this is (K = g.C, C = g.K), read transposed and flipped while packing (see
+    /// <see cref="CpuConv2dPlanner.BackwardData"/>); <paramref name="filters"/> is then null (nothing cached).
+    /// </summary>
+    private void DirectForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu, DeviceBuffer? filters, bool flipped = false)
     {
         var m = new DenseJob { G = g, X = x, Bias = bias, Y = y, Relu = relu, Taps = g.C * g.R * g.S, Hp = g.H + 2 * g.PadH };
         long planeFloats = (long)m.Hp * g.Q;
@@ -54,7 +59,8 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         if (pack)
             for (int k = 0; k < m.KPad; k++)
                 for (int t = 0; t < m.Taps; t++)
-                    m.PackedW[(long)(k / m.FilterBlock) * m.Taps * m.FilterBlock + t * m.FilterBlock + k % m.FilterBlock] = k < g.K ? w[(long)k * m.Taps + t] : 0f;
+                    m.PackedW[(long)(k / m.FilterBlock) * m.Taps * m.FilterBlock + t * m.FilterBlock + k % m.FilterBlock] =
+                        k >= g.K ? 0f : flipped ? FlippedTap(g, w, k, t) : w[(long)k * m.Taps + t];
         m.FiltersPerTask = CpuGemm.RoundUp(DenseFiltersPerTask, m.FilterBlock);
         // With an image per thread or more, a task is a whole image (its planes built once); else filters are split.
         m.KTasks = g.N >= pool.Threads ? 1 : (m.KPad + m.FiltersPerTask - 1) / m.FiltersPerTask;
@@ -71,6 +77,16 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         m.PlanesFloats = ScratchMemory.Align(g.C * g.S * planeFloats + DenseMaxTilePositions);
         m.Scratch = perWorker.Ensure(m.PlanesFloats * pool.Threads);
         For(tasks * m.Chunks, &DenseForwardTask, &m, Parallel((long)g.K * m.Taps * pq * g.N));
+    }
+
+    /// <summary>
+    /// Tap t = (c·R + r)·S + s of filter k of the backward data's convolution (K = g.C, C = g.K): the original
+    /// w[c][k][R−1−r][S−1−s], whose filters are g.C taps deep.
+    /// </summary>
+    private static float FlippedTap(in Conv2dGeometry g, float* w, int k, int t)
+    {
+        int rs = g.R * g.S;
+        return w[((long)(t / rs) * g.K + k) * rs + rs - 1 - t % rs];
     }
 
     /// <summary>Image n as C·S column-shifted planes xs[c][s][h][q] = xpad[c][h][q + s], then zeros (see the class summary).</summary>

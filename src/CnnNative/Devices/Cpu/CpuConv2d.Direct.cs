@@ -84,6 +84,11 @@ internal sealed unsafe partial class CpuConv2d<TVec>
 
     private void DirectBackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
     {
+        if ((paths & CpuPaths.DenseDirectFilter) != 0)
+        {
+            DenseBackwardFilter(g, x, dy, dw, db);
+            return;
+        }
         var m = DirectSetup(g);
         m.X = x; m.Dy = dy;
         int* offsets = stackalloc int[m.TapsPad];
@@ -129,7 +134,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
             for (int kb = 0; kb < m->KPad; kb += DirectFilterKb)
                 for (int tb = 0; tb < m->TapsPad; tb += DirectTb)
                 {
-                    DirectFilterBlock(plane, dyw + (long)kb * widePad, widePad, m->Offsets + tb, sums);
+                    DirectFilterBlock(plane, dyw + (long)kb * widePad, widePad, DirectFilterKb, widePad, m->Offsets + tb, sums);
                     for (int i = 0; i < DirectFilterKb && kb + i < g.K; i++)
                         for (int t = 0; t < DirectTb && tb + t < m->Taps; t++)
                             partial[(long)(kb + i) * m->Taps + tb + t] += sums[i * DirectTb + t];
@@ -137,14 +142,18 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         }
     }
 
-    /// <summary>sums[i·3 + t] = Σ_j dyw[i][j] · plane[j + off[t]] for 4 filters i and 3 taps t.</summary>
-    private static void DirectFilterBlock(float* plane, float* dyw, int widePad, int* off, float* sums)
+    /// <summary>
+    /// sums[i·3 + t] = Σ_j dy[i][j] · plane[j + off[t]] over j &lt; <paramref name="length"/> (whole vectors) for 4
+    /// filters i (rows <paramref name="ld"/> apart; past the first <paramref name="rows"/>, the last valid row is read
+    /// again and its sums are to be discarded) and 3 taps t.
+    /// </summary>
+    private static void DirectFilterBlock(float* plane, float* dyw, long ld, int rows, int length, int* off, float* sums)
     {
         TVec a00 = TVec.Zero, a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
         TVec a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
         float* x0p = plane + off[0], x1p = plane + off[1], x2p = plane + off[2];
-        float* d0p = dyw, d1p = dyw + widePad, d2p = dyw + 2L * widePad, d3p = dyw + 3L * widePad;
-        for (int j = 0; j < widePad; j += L)
+        float* d0p = dyw, d1p = dyw + Math.Min(1, rows - 1) * ld, d2p = dyw + Math.Min(2, rows - 1) * ld, d3p = dyw + Math.Min(3, rows - 1) * ld;
+        for (int j = 0; j < length; j += L)
         {
             var x0 = TVec.Load(x0p + j); var x1 = TVec.Load(x1p + j); var x2 = TVec.Load(x2p + j);
             var d = TVec.Load(d0p + j);

@@ -7,7 +7,8 @@ namespace CnnNative.Devices.Cpu;
 /// <summary>
 /// The cpu device's convolution. Each op first tries the faster paths that fit its shape, each chosen after a
 /// same-process A/B: the direct wide-row paths (CpuConv2d.Direct.cs: one input channel; the forward of a few
-/// channels and the backward filter of larger images), then the implicit GEMM (CpuConv2d.Implicit.cs: stride 1,
+/// channels and the backward filter of larger images; CpuConv2d.DenseDirect.cs also takes the backward data of a few
+/// channels and filters, CpuConv2d.DenseFilter.cs the direct backward filter), then the implicit GEMM (CpuConv2d.Implicit.cs: stride 1,
 /// up to 128 filters; backward data of same-padded layers through flipped filters). What is left is computed here:
 /// convolution as GEMM on lowered images (im2col), one chunk of <see cref="Chunk"/> output positions at a time so
 /// the lowered columns stay in L2 (a whole image's would stream megabytes through L3):
@@ -172,10 +173,10 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
 
     public void BackwardData(in Conv2dGeometry g, float* dy, float* w, float* dx)
     {
-        if (CpuConv2dPlanner.BackwardData(g, paths, out var transposed, Isa) == Conv2dAlgorithm.Implicit)
+        switch (CpuConv2dPlanner.BackwardData(g, paths, out var transposed, Isa))
         {
-            ImplicitForward(transposed, dy, w, null, dx, flipped: true);
-            return;
+            case Conv2dAlgorithm.Direct: DirectForward(transposed, dy, w, null, dx, relu: false, filters: null, flipped: true); return;
+            case Conv2dAlgorithm.Implicit: ImplicitForward(transposed, dy, w, null, dx, flipped: true); return;
         }
         var job = new Job { G = g, Dy = dy, W = w, Dx = dx };
         int crs = job.Crs, crsPad = CpuGemm.RoundUp(crs, MR);

@@ -177,7 +177,7 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
     }
 
     protected override void Conv2dBackwardDataCore(in Conv2dGeometry g, DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx)
-        => For(g.C).Conv2dBackwardData(g, Ptr(dy), Ptr(w), Ptr(dx));
+        => (CpuConv2dPlanner.BackwardDataWidth(g, _paths, Isa) == Isa ? _kernels : _kernels256).Conv2dBackwardData(g, Ptr(dy), Ptr(w), Ptr(dx));
 
     protected override void Conv2dBackwardFilterCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? db)
         => For(g.K).Conv2dBackwardFilter(g, Ptr(x), Ptr(dy), Ptr(dw), Ptr(db));

@@ -34,7 +34,17 @@ public enum CpuPaths
     /// into a per-device cache and reused, not packed per call (Cpu/CpuPackedWeights.cs); the same bits.
     /// </summary>
     PackedWeights = 1 << 8,
+    /// <summary>
+    /// Convolution backward data of a few filters (stride 1) as the dense direct forward of dy with the filters
+    /// transposed and flipped, instead of lowering + GEMM and col2im (needs <see cref="DirectConv2d"/> too).
+    /// </summary>
+    DirectBackwardData = 1 << 9,
+    /// <summary>
+    /// The direct backward filter on dense positions of column-shifted planes, reading dy in place, instead of on wide
+    /// rows of a zero-padded image with dy copied into wide rows (needs <see cref="DirectConv2d"/>).
+    /// </summary>
+    DenseDirectFilter = 1 << 10,
     /// <summary>Every path (the default).</summary>
     All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks
-          | FusedActivation | PackedWeights,
+          | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter,
 }

@@ -22,6 +22,12 @@ internal class CpuConvolutionTests
     /// <summary>Every path but the direct one: for the implicit cases on small images the direct forward would take.</summary>
     private const CpuPaths NoDirect = CpuPaths.All & ~CpuPaths.DirectConv2d;
 
+    /// <summary>The direct backward filter on wide rows (dy copied per image) rather than on dense positions.</summary>
+    private const CpuPaths WideRowFilter = CpuPaths.All & ~CpuPaths.DenseDirectFilter;
+
+    /// <summary>Every path but the direct backward data: for the lowering and implicit backward data on shapes it would take.</summary>
+    private const CpuPaths NoDirectData = CpuPaths.All & ~CpuPaths.DirectBackwardData;
+
     /// <summary>
     /// A shape, the paths its device may take, the vector width (Width: the case's own; null: it runs at both widths),
     /// and the algorithms its name promises (null: not the point of the case).
@@ -51,15 +57,15 @@ internal class CpuConvolutionTests
         new("lowering: batch 1 split inside the image", new(1, 16, 20, 20, 32, 3, 3, 1, 1, 1, 1), Lowering, Lowering, Lowering, LoweringOnly),
         new("lowering: CRS across the k block (270)", new(2, 30, 9, 9, 7, 3, 3, 1, 1, 1, 1), Lowering, Filter: Lowering),
         new("lowering: CRS across two k blocks, batch 1", new(1, 61, 12, 12, 40, 3, 3, 1, 1, 0, 0), Lowering, Lowering, Lowering),
-        new("1x1 convolution", new(4, 9, 7, 7, 13, 1, 1), Lowering, Lowering, Lowering),
+        new("1x1 convolution", new(4, 9, 7, 7, 13, 1, 1), Lowering, Lowering, Lowering, NoDirectData),
         new("kernel as large as the input", new(2, 3, 5, 5, 4, 5, 5), Lowering, Lowering, Lowering),
         new("stride 3 with padding wider than the stride", new(2, 2, 10, 10, 3, 4, 4, 3, 3, 4, 4), Lowering, Lowering, Lowering),
         new("single output channel", new(5, 4, 8, 6, 1, 3, 3, 1, 1, 1, 1), Lowering, Lowering, Lowering),
         new("many images, few channels", new(9, 2, 6, 6, 3, 3, 3, 1, 2, 1, 0), Lowering, Lowering, Lowering),
         new("stride-1 lowering from a padded slice, 5x5 pad 2", new(3, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2), Lowering, Lowering, Lowering, LoweringOnly),
         new("padded-slice lowering, chunks starting mid-row", new(1, 64, 29, 29, 8, 3, 3, 1, 1, 1, 1), Lowering),
-        new("padded-slice lowering, rectangular kernel, uneven padding", new(2, 9, 11, 8, 5, 3, 2, 1, 1, 0, 1), Lowering, Lowering, Lowering),
-        new("padded-slice lowering, batch 1, odd sizes", new(1, 13, 7, 9, 11, 3, 3, 1, 1, 1, 1), Lowering, Lowering, Lowering),
+        new("padded-slice lowering, rectangular kernel, uneven padding", new(2, 9, 11, 8, 5, 3, 2, 1, 1, 0, 1), Lowering, Lowering, Lowering, NoDirectData),
+        new("padded-slice lowering, batch 1, odd sizes", new(1, 13, 7, 9, 11, 3, 3, 1, 1, 1, 1), Lowering, Lowering, Lowering, NoDirectData),
         new("padding as wide as the kernel: all-zero slice rows", new(2, 8, 6, 6, 4, 2, 2, 1, 1, 2, 2), Lowering, Lowering, Lowering),
         new("direct C=1: convnet's first layer, K not a multiple of 16", new(5, 1, 28, 28, 20, 5, 5, 1, 1, 2, 2), Direct, Filter: Direct),
         new("direct C=1: batch 1, K past one task (37)", new(1, 1, 13, 11, 37, 5, 5, 1, 1, 2, 2), Direct, Filter: Direct),
@@ -85,7 +91,7 @@ internal class CpuConvolutionTests
             Paths: NoDirect),
         new("direct forward, C = 6: LeNet's second layer (small planes), batch 1", new(1, 6, 14, 14, 16, 5, 5), Direct),
         new("direct forward, C = 5: small planes, fewer positions than a vector, uneven padding", new(3, 5, 3, 4, 14, 3, 2, 1, 1, 0, 1), Direct),
-        new("implicit backward data (flipped filters): rectangular kernel, same padding", new(2, 16, 9, 13, 8, 3, 5, 1, 1, 1, 2), Data: Implicit, Width: V256),
+        new("implicit backward data (flipped filters): rectangular kernel, same padding", new(2, 16, 9, 13, 8, 3, 5, 1, 1, 1, 2), Data: Implicit, Width: V256, Paths: NoDirectData),
         new("implicit backward data: 30 channels in 32-wide panels, taps across k blocks (360)", new(3, 30, 11, 10, 40, 3, 3, 1, 1, 1, 1), Data: Implicit),
         new("implicit backward filter: positions across k blocks (400), taps not a multiple of 6", new(2, 3, 20, 20, 16, 3, 3, 1, 1, 1, 1), Filter: Implicit, Width: V256),
         new("implicit backward filter: batch 1, K = 15 (one idle filter), uneven padding", new(1, 4, 17, 15, 15, 3, 3, 1, 1, 0, 1), Filter: Implicit, Width: V256),
@@ -93,6 +99,16 @@ internal class CpuConvolutionTests
         new("implicit, 14 × 32 tiles: backward filter across k blocks (400), taps not a multiple of 14", new(2, 3, 20, 20, 32, 3, 3, 1, 1, 1, 1), Filter: Implicit, Width: V512),
         new("implicit, 14 × 32 tiles: batch 1, K = 31 (one idle filter), uneven padding", new(1, 4, 17, 15, 31, 3, 3, 1, 1, 0, 1), Filter: Implicit, Width: V512),
         new("implicit, 14 × 32 tiles: K = 60, positions not a multiple of 14, backward data of 30 channels", new(3, 30, 9, 11, 60, 3, 3, 1, 1, 1, 1), Implicit, Implicit, Width: V512),
+        new("direct backward data: LeNet's second layer, unpadded (the full convolution of dy)", new(4, 6, 14, 14, 16, 5, 5), Data: Direct),
+        new("direct backward data: 8 channels, 16 filters 3x3 same-padded", new(3, 8, 14, 14, 16, 3, 3, 1, 1, 1, 1), Data: Direct),
+        new("direct backward data: batch 1, rectangular kernel, uneven padding, 7 channels, 5 filters", new(1, 7, 9, 13, 5, 3, 5, 1, 1, 1, 2), Data: Direct),
+        new("direct backward data: 16 channels, 1x1 kernel, odd sizes", new(2, 16, 7, 5, 13, 1, 1), Data: Direct),
+        new("dense direct backward filter, C = 1: K = 7 (a block of 4 filters half idle), positions not a multiple of a vector",
+            new(3, 1, 13, 11, 7, 3, 3, 1, 1, 1, 1), Filter: Direct),
+        new("dense direct backward filter, C > 1: K = 20, 5x5 pad 2 (taps not a multiple of 3)", new(3, 16, 28, 28, 20, 5, 5, 1, 1, 2, 2), Filter: Direct),
+        new("wide-row direct backward filter, C = 1: convnet's first layer", new(3, 1, 28, 28, 32, 5, 5, 1, 1, 2, 2), Filter: Direct, Paths: WideRowFilter),
+        new("wide-row direct backward filter, C > 1: taps not a multiple of 3, K = 6", new(2, 2, 24, 24, 6, 5, 5, 1, 1, 2, 2), Filter: Direct,
+            Paths: WideRowFilter),
         new("direct forward, C = 16: batch 1, K past one task (37)", new(1, 16, 24, 26, 37, 3, 3, 1, 1, 1, 1), Direct),
         new("lowering: batch 1 in one chunk (no single-image split)", new(1, 16, 20, 20, 32, 3, 3, 1, 1, 1, 1), Lowering,
             Paths: LoweringOnly & ~CpuPaths.SplitSingleImage),

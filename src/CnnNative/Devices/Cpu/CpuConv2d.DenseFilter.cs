@@ -1,0 +1,112 @@
+using System.Runtime.CompilerServices;
+
+using CnnNative.Devices.Cpu.Simd;
+
+namespace CnnNative.Devices.Cpu;
+
+/// <summary>
+/// The direct backward filter on dense positions j = p·Q + q, the order of dy itself: each image is copied into the
+/// C·S column-shifted planes of the dense direct forward (CpuConv2d.DenseDirect.cs), in which tap (c, r, s) of
+/// position j is xs[j + off(c, r, s)], off = (c·S + s)·Hp·Q + r·Q, so dw[k][t] = Σ_j dy[k][j] · xs[j + off(t)] reads
+/// dy where it lies. The wide-row variant (CpuConv2d.Direct.cs) first copied every image's dy into zero-padded wide
+/// rows (K·P·Wp floats cleared and written per image: more memory traffic than multiply-adds for one channel) and
+/// summed (S−1)/Wp of the positions for nothing. Positions past the last whole vector are added one by one. The
+/// bias gradient is summed in the same pass (each block of dy rows while it is in L1), not in a second read of dy.
+/// Images go to a fixed number of slots, as on the other paths, so every thread count gives the same bits.
+/// </summary>
+internal sealed unsafe partial class CpuConv2d<TVec>
+{
+    private struct DenseFilterJob
+    {
+        public DenseJob Planes;     // G, X, Hp and the per-worker planes, as the dense forward builds them
+        public float* Dy, Partials;
+        public float* BiasPartials; // Slots × K: db summed in the same pass, while dy's rows are in L1 (null: no db)
+        public int* Offsets;
+        public int Taps, TapsPad, Slots;
+    }
+
+    private void DenseBackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db)
+    {
+        var m = new DenseFilterJob { Planes = new DenseJob { G = g, X = x, Hp = g.H + 2 * g.PadH }, Dy = dy, Taps = g.C * g.R * g.S };
+        m.TapsPad = CpuGemm.RoundUp(m.Taps, DirectTb);
+        long planeFloats = (long)m.Planes.Hp * g.Q;
+        int* offsets = stackalloc int[m.TapsPad];
+        for (int t = 0; t < m.TapsPad; t++)
+        {
+            int c = t / (g.R * g.S), r = t / g.S % g.R, s = t % g.S;
+            offsets[t] = t < m.Taps ? (int)((c * g.S + s) * planeFloats + r * g.Q) : 0; // padding taps: discarded
+        }
+        m.Offsets = offsets;
+        // Slots depend on the batch only, as on the other paths, so 1 and 2 threads give identical bits.
+        m.Slots = Math.Min(g.N, Math.Max(FilterSlots, pool.Threads));
+        long filterFloats = (long)g.K * m.Taps;
+        long partialFloats = ScratchMemory.Align(m.Slots * filterFloats);
+        m.Partials = shared.Ensure(partialFloats + (db != null ? m.Slots * g.K : 0));
+        if (db != null) m.BiasPartials = m.Partials + partialFloats;
+        m.Planes.PlanesFloats = ScratchMemory.Align(g.C * g.S * planeFloats + DenseMaxTilePositions);
+        m.Planes.Scratch = perWorker.Ensure(m.Planes.PlanesFloats * pool.Threads);
+        For(m.Slots, &DenseFilterSlotTask, &m, pool.Threads > 1 && m.Slots > 1);
+
+        var job = new Job { G = g, Dy = dy, Dw = dw, Db = db, Partials = m.Partials, Slots = m.Slots };
+        For((int)((filterFloats + ParallelRange.Chunk - 1) / ParallelRange.Chunk), &AddPartialsTask, &job, pool.Threads > 1);
+        if (db != null)
+            for (int k = 0; k < g.K; k++)
+            {
+                float sum = m.BiasPartials[k];
+                for (int s = 1; s < m.Slots; s++) sum += m.BiasPartials[s * g.K + k];
+                db[k] += sum;
+            }
+    }
+
+    /// <summary>Σ row[0..length) for a whole number of vectors, in two vector accumulators.</summary>
+    private static float RowSum(float* row, int length)
+    {
+        TVec a = TVec.Zero, b = TVec.Zero;
+        int j = 0;
+        for (; j <= length - 2 * L; j += 2 * L) { a += TVec.Load(row + j); b += TVec.Load(row + j + L); }
+        if (j < length) a += TVec.Load(row + j);
+        return TVec.Sum(a + b);
+    }
+
+    [SkipLocalsInit]
+    private static void DenseFilterSlotTask(void* context, int slot, int worker)
+    {
+        var m = (DenseFilterJob*)context;
+        ref readonly var g = ref m->Planes.G;
+        float* planes = m->Planes.Scratch + worker * m->Planes.PlanesFloats;
+        int pq = g.P * g.Q, whole = pq / L * L, taps = m->Taps;
+        float* partial = m->Partials + (long)slot * g.K * taps;
+        new Span<float>(partial, g.K * taps).Clear();
+        float* biasPartial = m->BiasPartials == null ? null : m->BiasPartials + (long)slot * g.K;
+        if (biasPartial != null) new Span<float>(biasPartial, g.K).Clear();
+        float* sums = stackalloc float[DirectFilterKb * DirectTb];
+        int n0 = (int)((long)slot * g.N / m->Slots), n1 = (int)((long)(slot + 1) * g.N / m->Slots);
+        for (int n = n0; n < n1; n++)
+        {
+            ShiftedPlanes(ref m->Planes, n, planes);
+            float* dyn = m->Dy + (long)n * g.K * pq;
+            if (whole > 0)
+                for (int kb = 0; kb < g.K; kb += DirectFilterKb)
+                {
+                    int rows = Math.Min(DirectFilterKb, g.K - kb);
+                    for (int tb = 0; tb < m->TapsPad; tb += DirectTb)
+                    {
+                        DirectFilterBlock(planes, dyn + (long)kb * pq, pq, rows, whole, m->Offsets + tb, sums);
+                        for (int i = 0; i < rows; i++)
+                            for (int t = 0; t < DirectTb && tb + t < taps; t++)
+                                partial[(long)(kb + i) * taps + tb + t] += sums[i * DirectTb + t];
+                    }
+                    if (biasPartial != null)
+                        for (int i = 0; i < rows; i++) biasPartial[kb + i] += RowSum(dyn + (long)(kb + i) * pq, whole);
+                }
+            for (int k = 0; k < g.K; k++)
+                for (int j = whole; j < pq; j++)
+                {
+                    float d = dyn[(long)k * pq + j];
+                    if (biasPartial != null) biasPartial[k] += d;
+                    float* pk = partial + (long)k * taps;
+                    for (int t = 0; t < taps; t++) pk[t] += d * planes[m->Offsets[t] + j];
+                }
+        }
+    }
+}
