@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CnnNative.Tests.Data;
+using CnnNative.Training;
 
 namespace CnnNative.Tests.Cli;
 
@@ -102,7 +103,8 @@ public class CliTrainingOptionsTests
         var root = doc.RootElement;
         Assert.That(root.GetProperty("recipe").GetString(), Is.EqualTo("fast"));
         Assert.That(root.GetProperty("batch").GetInt32(), Is.EqualTo(32), "an option beside the recipe wins");
-        Assert.That(root.GetProperty("optimizer").GetString(), Does.StartWith("adam(lr=0.005"));
+        Assert.That(root.GetProperty("optimizer").GetString(),
+                    Does.StartWith(FormattableString.Invariant($"adam(lr={Recipe.Fast.LearningRate},")), "the recipe's optimizer and peak rate");
         Assert.That(root.GetProperty("schedule").GetString(), Is.EqualTo("onecycle"));
         Assert.That(root.GetProperty("accuracy_target").GetDouble(), Is.EqualTo(0.9));
         // The time to accuracy is the training seconds up to the first epoch at or past the target.
