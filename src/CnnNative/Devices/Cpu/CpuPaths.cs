@@ -44,7 +44,13 @@ public enum CpuPaths
     /// rows of a zero-padded image with dy copied into wide rows (needs <see cref="DirectConv2d"/>).
     /// </summary>
     DenseDirectFilter = 1 << 10,
+    /// <summary>
+    /// Worker pool: worker w runs the w-th contiguous block of each loop's tasks (stealing from the others once done)
+    /// rather than whichever task is next, so it reads the part of the batch it wrote in the op before from its own
+    /// cache; where the cores share no cache, reading the other core's writes is several times slower.
+    /// </summary>
+    AffineTasks = 1 << 11,
     /// <summary>Every path (the default).</summary>
     All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks
-          | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter,
+          | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks,
 }

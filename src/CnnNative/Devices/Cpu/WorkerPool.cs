@@ -27,16 +27,31 @@ internal sealed unsafe class WorkerPool : IDisposable
     private void* _context;
     private int _count;
     private int _next;
+    /// <summary>
+    /// With <see cref="_affine"/>: worker w's block of tasks at [w × Stride], front (next to run) in the low 32 bits and
+    /// back (one past the last) in the high 32 bits; a stride of a cache line keeps the workers' counters apart.
+    /// </summary>
+    private readonly long[] _blocks;
+    private const int Stride = 8;
+    private readonly bool _affine;
     /// <summary><see cref="Open"/> while helpers may join the current loop, plus the number of helpers inside it.</summary>
     private int _state;
     private const int Open = 1 << 30;
     private volatile bool _disposed;
     private ExceptionDispatchInfo? _error;
 
-    public WorkerPool(int threads)
+    /// <param name="threads">Threads that run a loop, the caller included.</param>
+    /// <param name="affine">
+    /// Hand worker w the w-th contiguous block of a loop's tasks (it steals from the others' ends once its own are
+    /// done) instead of every task to whichever worker asks first: an op's tasks cover the batch in order, so each
+    /// worker then reads mostly what it wrote in the op before, from its own core's cache.
+    /// </param>
+    public WorkerPool(int threads, bool affine = false)
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "A worker pool needs at least one thread.");
         Threads = threads;
+        _affine = affine;
+        _blocks = new long[threads * Stride];
         _helpers = new Thread[threads - 1];
         _wake = new SemaphoreSlim[threads - 1];
         for (int i = 0; i < _helpers.Length; i++)
@@ -69,6 +84,9 @@ internal sealed unsafe class WorkerPool : IDisposable
         _count = count;
         _next = 0;
         _error = null;
+        if (_affine)
+            for (int w = 0, workers = helpers + 1; w < Threads; w++)
+                _blocks[w * Stride] = w < workers ? Block((long)count * w / workers, (long)count * (w + 1) / workers) : 0;
         Interlocked.Exchange(ref _state, Open); // publishes the fields above to every helper that joins
         for (int i = 0; i < helpers; i++) _wake[i].Release();
         Drain(0);
@@ -84,12 +102,36 @@ internal sealed unsafe class WorkerPool : IDisposable
         try
         {
             int task;
-            while ((task = Interlocked.Increment(ref _next) - 1) < _count) _body(_context, task, worker);
+            if (!_affine)
+            {
+                while ((task = Interlocked.Increment(ref _next) - 1) < _count) _body(_context, task, worker);
+                return;
+            }
+            while ((task = Take(worker, fromFront: true)) >= 0) _body(_context, task, worker);
+            for (int k = 1; k < Threads; k++)
+                while ((task = Take((worker + k) % Threads, fromFront: false)) >= 0) _body(_context, task, worker);
         }
         catch (Exception e)
         {
             Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
             Interlocked.Exchange(ref _next, _count); // the other workers stop taking tasks
+            for (int w = 0; w < Threads; w++) Interlocked.Exchange(ref _blocks[w * Stride], 0);
+        }
+    }
+
+    private static long Block(long front, long back) => front | (back << 32);
+
+    /// <summary>Claims the front (the owner) or the back (a thief) task of worker <paramref name="owner"/>'s block; −1 when it is empty.</summary>
+    private int Take(int owner, bool fromFront)
+    {
+        ref long block = ref _blocks[owner * Stride];
+        while (true)
+        {
+            long seen = Volatile.Read(ref block);
+            int front = (int)seen, back = (int)(seen >>> 32);
+            if (front >= back) return -1;
+            long claimed = fromFront ? Block(front + 1, back) : Block(front, back - 1);
+            if (Interlocked.CompareExchange(ref block, claimed, seen) == seen) return fromFront ? front : back - 1;
         }
     }
 

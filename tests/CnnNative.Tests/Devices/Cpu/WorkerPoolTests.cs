@@ -44,12 +44,16 @@ public unsafe class WorkerPoolTests
         Assert.That(workers, Is.All.EqualTo(0));
     }
 
-    [TestCase(2, 1)]
-    [TestCase(2, 1000)]
-    [TestCase(3, 7)]
-    public void EveryTaskRunsExactlyOnceOnAKnownWorker(int threads, int count)
+    [TestCase(2, 1, false)]
+    [TestCase(2, 1000, false)]
+    [TestCase(3, 7, false)]
+    [TestCase(2, 1, true)]
+    [TestCase(2, 1000, true)]
+    [TestCase(3, 7, true)]
+    [TestCase(3, 2, true)]
+    public void EveryTaskRunsExactlyOnceOnAKnownWorker(int threads, int count, bool affine)
     {
-        using var pool = new WorkerPool(threads);
+        using var pool = new WorkerPool(threads, affine);
         for (int round = 0; round < 20; round++)
         {
             var (runs, _, workers) = RunTasks(pool, count);
@@ -62,11 +66,13 @@ public unsafe class WorkerPoolTests
     /// Many tiny loops back to back: helpers that wake late find their loop closed, or join the next one. Every loop
     /// must still have run each task once by the time it returns (a stray "done" signal would let one return early).
     /// </summary>
-    [TestCase(2)]
-    [TestCase(3)]
-    public void BackToBackTinyLoopsEachFinishBeforeReturning(int threads)
+    [TestCase(2, false)]
+    [TestCase(3, false)]
+    [TestCase(2, true)]
+    [TestCase(3, true)]
+    public void BackToBackTinyLoopsEachFinishBeforeReturning(int threads, bool affine)
     {
-        using var pool = new WorkerPool(threads);
+        using var pool = new WorkerPool(threads, affine);
         const int Count = 3;
         int* runs = stackalloc int[Count];
         int* ids = stackalloc int[Count];
@@ -81,10 +87,27 @@ public unsafe class WorkerPoolTests
         }
     }
 
+    /// <summary>
+    /// Affine blocks: the caller starts at task 0, and the helper, whenever it runs anything, starts at the front of its
+    /// own block (the caller steals that block from its back, so the front is the last task it would take).
+    /// </summary>
     [Test]
-    public void AFailingTaskSurfacesOnTheCallerAndThePoolKeepsWorking()
+    public void AffineBlocksStartEachWorkerAtTheFrontOfItsBlock()
     {
-        using var pool = new WorkerPool(2);
+        using var pool = new WorkerPool(2, affine: true);
+        for (int round = 0; round < 200; round++)
+        {
+            var (runs, _, workers) = RunTasks(pool, 1000);
+            Assert.That(runs, Is.All.EqualTo(1), $"round {round}");
+            Assert.That(workers[0], Is.EqualTo(0), $"round {round}: task 0");
+            if (workers.Contains(1)) Assert.That(workers[500], Is.EqualTo(1), $"round {round}: the helper ran tasks but not the front of its block");
+        }
+    }
+
+    [Test]
+    public void AFailingTaskSurfacesOnTheCallerAndThePoolKeepsWorking([Values] bool affine)
+    {
+        using var pool = new WorkerPool(2, affine);
         var e = Assert.Throws<InvalidOperationException>(() => RunTasks(pool, 50, failAt: 17))!;
         Assert.That(e.Message, Does.Contain("task 17"));
         Assert.That(RunTasks(pool, 50).Runs, Is.All.EqualTo(1));
