@@ -293,6 +293,18 @@ internal abstract class DeviceBase : IDevice
         Pool2dBackwardCore(g, mode, x, dy, dx);
     }
 
+    /// <inheritdoc />
+    public void Pool2dBackward(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, Activation activation)
+    {
+        using var op = OpCheck.Pool(this, nameof(Pool2dBackward), g);
+        op.Defined(mode);
+        op.Defined(activation);
+        op.Buffer(x, (long)g.N * g.C * g.H * g.W);
+        op.Buffer(dy, (long)g.N * g.C * g.P * g.Q);
+        op.Buffer(dx, (long)g.N * g.C * g.H * g.W);
+        Pool2dBackwardCore(g, mode, x, dy, dx, activation);
+    }
+
     // ---------------------------------------------------------------- batch normalization
 
     /// <inheritdoc />
@@ -461,6 +473,12 @@ internal abstract class DeviceBase : IDevice
     /// <summary>Pool2d family; a constructed geometry, a defined mode.</summary>
     protected abstract void Pool2dForwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer y);
     protected abstract void Pool2dBackwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx);
+    /// <summary>Pooling's gradient through the activation before it; by default the two ops one after the other, dx in place.</summary>
+    protected virtual void Pool2dBackwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, Activation activation)
+    {
+        Pool2dBackwardCore(g, mode, x, dy, dx);
+        ActivationBackwardCore(activation, g.N * g.C * g.H * g.W, x, dx, dx);
+    }
 
     /// <summary>BatchNorm family; n·channels·spatial &gt; 0, eps positive and finite, momentum in [0, 1].</summary>
     protected abstract void BatchNormForwardTrainingCore(int n, int channels, int spatial, float eps, float momentum,

@@ -123,6 +123,14 @@ public interface IDevice : IDisposable
     /// </summary>
     void Pool2dBackward(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx);
 
+    /// <summary>
+    /// The gradient through pooling and the activation f before it, whose output x is: dx = f'(x) ⊙ (the gradient
+    /// <see cref="Pool2dBackward(in Pool2dGeometry, PoolMode, DeviceBuffer, DeviceBuffer, DeviceBuffer)"/> gives), as
+    /// that op and <see cref="ActivationBackward"/> one after the other (the cpu device does ReLU before max pooling
+    /// in one pass).
+    /// </summary>
+    void Pool2dBackward(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, Activation activation);
+
     // ---------------------------------------------------------------- batch normalization
 
     /// <summary>

@@ -15,6 +15,13 @@ public abstract class ActivationLayer(Activation function) : Layer
     /// </summary>
     internal bool FusedIntoPrevious { get; set; }
 
+    /// <summary>
+    /// Whether the pooling layer after this one applies this activation's gradient in its own backward
+    /// (<see cref="PoolingLayer.TryFuseGradientOf"/>): backward then returns the gradient it is given, which already
+    /// is dL/dx.
+    /// </summary>
+    internal bool GradientFusedIntoNext { get; set; }
+
     /// <inheritdoc/>
     public override string Spec => Function.ToString().ToLowerInvariant();
 
@@ -40,6 +47,7 @@ public abstract class ActivationLayer(Activation function) : Layer
         var y = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
         CheckGradient(dy, y.Shape, Describe());
         if (!needInputGradient) return null;
+        if (GradientFusedIntoNext) return dy;
         var dx = scratch.InputGradient.Get(y.Shape);
         Device.ActivationBackward(Function, y.Length, y.Buffer, dy.Buffer, dx.Buffer);
         return dx;

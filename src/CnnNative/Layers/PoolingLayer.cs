@@ -10,12 +10,26 @@ namespace CnnNative.Layers;
 public abstract class PoolingLayer : Layer
 {
     private Pool2dGeometry _geometry;
+    private Activation? _activationBefore;
 
     /// <param name="mode">Whether each window keeps its largest value or its mean.</param>
     protected PoolingLayer(PoolMode mode) => Mode = mode;
 
     /// <summary>Whether each window keeps its largest value or its mean.</summary>
     public PoolMode Mode { get; }
+
+    /// <summary>
+    /// Whether this layer will apply the gradient of <paramref name="previous"/>, the activation just before it, in its
+    /// own backward (Pool2dBackward with the activation: one pass less over the full-size gradient); true when it will,
+    /// and <paramref name="previous"/>'s backward then passes its gradient through. Called by
+    /// <see cref="Training.Sequential.Add"/>.
+    /// </summary>
+    internal bool TryFuseGradientOf(ActivationLayer previous)
+    {
+        if (previous.Function != Activation.ReLU || _activationBefore is not null) return false;
+        _activationBefore = previous.Function;
+        return true;
+    }
 
     /// <summary>The pooling of one sample of <paramref name="input"/> (N = 1); throws <see cref="ArgumentException"/> when it does not fit.</summary>
     protected abstract Pool2dGeometry Window(Shape input);
@@ -51,7 +65,8 @@ public abstract class PoolingLayer : Layer
         CheckGradient(dy, OutputShape.WithBatch(g.N), Describe());
         if (!needInputGradient) return null;
         var dx = scratch.InputGradient.Get(x.Shape);
-        Device.Pool2dBackward(g, Mode, x.Buffer, dy.Buffer, dx.Buffer);
+        if (_activationBefore is { } f) Device.Pool2dBackward(g, Mode, x.Buffer, dy.Buffer, dx.Buffer, f);
+        else Device.Pool2dBackward(g, Mode, x.Buffer, dy.Buffer, dx.Buffer);
         return dx;
     }
 }

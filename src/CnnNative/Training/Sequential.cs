@@ -96,6 +96,9 @@ public sealed class Sequential : IDisposable
         layer.NameParameters();
         // Conv2d → ReLU and Linear → ReLU: the activation is applied in the layer's device op (one pass less).
         if (layer is ActivationLayer activation && _layers.Count > 0 && _layers[^1].TryFuse(activation)) activation.FusedIntoPrevious = true;
+        // ReLU → pooling: the pooling layer's backward applies the ReLU's gradient too (one pass less in training).
+        if (layer is PoolingLayer pooling && _layers.Count > 0 && _layers[^1] is ActivationLayer before && pooling.TryFuseGradientOf(before))
+            before.GradientFusedIntoNext = true;
         _layers.Add(layer);
         return this;
     }

@@ -190,6 +190,13 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
     protected override void Pool2dBackwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx)
         => Run(new CpuPool2d.Backward { G = g, Mode = mode, X = Ptr(x), Dy = Ptr(dy), Dx = Ptr(dx) }, g.N * g.C, CpuPool2d.PlanesPerChunk(g));
 
+    protected override void Pool2dBackwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, Activation activation)
+    {
+        if (activation == Activation.ReLU && mode == PoolMode.Max && (_paths & CpuPaths.FusedActivation) != 0)
+            Run(new CpuPool2d.Backward { G = g, Mode = mode, Relu = true, X = Ptr(x), Dy = Ptr(dy), Dx = Ptr(dx) }, g.N * g.C, CpuPool2d.PlanesPerChunk(g));
+        else base.Pool2dBackwardCore(g, mode, x, dy, dx, activation);
+    }
+
     // ---------------------------------------------------------------- batch norm (CpuBatchNorm.cs)
 
     protected override void BatchNormForwardTrainingCore(int n, int channels, int spatial, float eps, float momentum,

@@ -26,7 +26,8 @@ public enum CpuPaths
     EvenColumnBlocks = 1 << 6,
     /// <summary>
     /// A fused activation (Conv2dForward and AddBiasRows with an activation) applied in the op's store (ReLU) instead
-    /// of a second pass over the output; the same bits either way.
+    /// of a second pass over the output, and ReLU's gradient applied in max pooling's backward (Pool2dBackward with an
+    /// activation); the same bits either way.
     /// </summary>
     FusedActivation = 1 << 7,
     /// <summary>

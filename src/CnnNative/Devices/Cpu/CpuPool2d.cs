@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>Which of the four pooling computations a 2×2 block performs.</summary>
-internal enum Pool2dPass { MaxForward, AverageForward, MaxBackward, AverageBackward }
+internal enum Pool2dPass { MaxForward, AverageForward, MaxBackward, AverageBackward, MaxReluBackward }
 
 /// <summary>
 /// The pool2d family: max and average pooling as <see cref="IRangeKernel"/> structs over (n, c) planes. Planes are
@@ -70,27 +70,32 @@ internal static unsafe class CpuPool2d
     /// <summary>The reference's running maximum: a larger value or any NaN replaces the accumulator.</summary>
     private static float MaxInOrder(float acc, float v) => v > acc || float.IsNaN(v) ? v : acc;
 
-    /// <summary>dx = gradient of pool(x) (overwritten) over planes [start, end).</summary>
+    /// <summary>
+    /// dx = gradient of pool(x) (overwritten) over planes [start, end); with <see cref="Relu"/> (max pooling only) also
+    /// through the ReLU whose output x is: each routed dy times (x &gt; 0 ? 1 : 0), as the ReLU's backward would.
+    /// </summary>
     public struct Backward : IRangeKernel
     {
         public Pool2dGeometry G;
         public PoolMode Mode;
+        public bool Relu;
         public float* X, Dy, Dx;
 
         public readonly void Run(int start, int end, int chunk)
         {
-            for (int nc = start; nc < end; nc++) BackwardPlane(G, Mode, X, Dy, Dx, nc);
+            for (int nc = start; nc < end; nc++) BackwardPlane(G, Mode, Relu, X, Dy, Dx, nc);
         }
     }
 
     /// <summary>One plane of the backward pass; dx is overwritten (positions no window covers get 0).</summary>
-    private static void BackwardPlane(in Pool2dGeometry g, PoolMode mode, float* xAll, float* dyAll, float* dxAll, int nc)
+    private static void BackwardPlane(in Pool2dGeometry g, PoolMode mode, bool relu, float* xAll, float* dyAll, float* dxAll, int nc)
     {
         long plane = (long)nc * g.H * g.W;
         float* x = xAll + plane, dx = dxAll + plane, dy = dyAll + (long)nc * g.P * g.Q;
         if (Is2x2(g))
         {
-            Plane2x2(x, null, dy, dx, g, mode == PoolMode.Max ? Pool2dPass.MaxBackward : Pool2dPass.AverageBackward);
+            var pass = mode == PoolMode.Average ? Pool2dPass.AverageBackward : relu ? Pool2dPass.MaxReluBackward : Pool2dPass.MaxBackward;
+            Plane2x2(x, null, dy, dx, g, pass);
             return;
         }
         new Span<float>(dx, g.H * g.W).Clear();
@@ -113,7 +118,7 @@ internal static unsafe class CpuPool2d
                         int i = w0 + r * g.W + c;
                         if (x[i] > x[best]) best = i;
                     }
-                dx[best] += d;
+                dx[best] += relu ? d * (x[best] > 0 ? 1f : 0f) : d;
             }
     }
 
@@ -160,12 +165,14 @@ internal static unsafe class CpuPool2d
                 *y = (float)(((((double)r0[0] + r0[1]) + r1[0]) + r1[1]) / 4);
                 break;
             case Pool2dPass.MaxBackward:
+            case Pool2dPass.MaxReluBackward:
             {
                 float m = r0[0]; int sel = 0;
                 if (r0[1] > m) { m = r0[1]; sel = 1; }
                 if (r1[0] > m) { m = r1[0]; sel = 2; }
-                if (r1[1] > m) sel = 3;
+                if (r1[1] > m) { m = r1[1]; sel = 3; }
                 float d = *dy + 0f;
+                if (pass == Pool2dPass.MaxReluBackward) d *= m > 0 ? 1f : 0f;
                 d0[0] = sel == 0 ? d : 0f; d0[1] = sel == 1 ? d : 0f;
                 d1[0] = sel == 2 ? d : 0f; d1[1] = sel == 3 ? d : 0f;
                 break;
@@ -208,6 +215,7 @@ internal static unsafe class CpuPool2d
                 break;
             }
             case Pool2dPass.MaxBackward:
+            case Pool2dPass.MaxReluBackward:
             {
                 var d = Avx2.Permute4x64(Vector256.Load(dy).AsDouble(), 0xD8).AsSingle() + Vector256<float>.Zero;
                 // First maximum in row-major window order; comparisons are false with NaN, like the reference's.
@@ -215,6 +223,9 @@ internal static unsafe class CpuPool2d
                 var s1 = Vector256.GreaterThan(o0, m); m = Vector256.ConditionalSelect(s1, o0, m);
                 var s2 = Vector256.GreaterThan(e1, m); m = Vector256.ConditionalSelect(s2, e1, m);
                 var s3 = Vector256.GreaterThan(o1, m);
+                // The ReLU's backward at the chosen position: times 1 where its output is positive, else times 0.
+                if (pass == Pool2dPass.MaxReluBackward)
+                    d *= Vector256.GreaterThan(Vector256.ConditionalSelect(s3, o1, m), Vector256<float>.Zero) & Vector256<float>.One;
                 var p3 = s3;
                 var p2 = Vector256.AndNot(s2, s3);
                 var p1 = Vector256.AndNot(Vector256.AndNot(s1, s2), s3);
@@ -254,12 +265,15 @@ internal static unsafe class CpuPool2d
                 break;
             }
             case Pool2dPass.MaxBackward:
+            case Pool2dPass.MaxReluBackward:
             {
                 var d = Vector128.Load(dy) + Vector128<float>.Zero;
                 var m = e0;
                 var s1 = Vector128.GreaterThan(o0, m); m = Vector128.ConditionalSelect(s1, o0, m);
                 var s2 = Vector128.GreaterThan(e1, m); m = Vector128.ConditionalSelect(s2, e1, m);
                 var s3 = Vector128.GreaterThan(o1, m);
+                if (pass == Pool2dPass.MaxReluBackward)
+                    d *= Vector128.GreaterThan(Vector128.ConditionalSelect(s3, o1, m), Vector128<float>.Zero) & Vector128<float>.One;
                 var p3 = s3;
                 var p2 = Vector128.AndNot(s2, s3);
                 var p1 = Vector128.AndNot(Vector128.AndNot(s1, s2), s3);

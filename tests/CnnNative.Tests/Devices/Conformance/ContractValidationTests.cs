@@ -63,6 +63,7 @@ public class ContractValidationTests(string deviceName)
         yield return new("Conv2dBackwardFilter", ["x", "dy", "dw", "db"], [32, 48, 54, 3], (d, b) => d.Conv2dBackwardFilter(Conv, b[0]!, b[1]!, b[2]!, b[3]), [3]);
         yield return new("Pool2dForward", ["x", "y"], [32, 8], (d, b) => d.Pool2dForward(Pool, PoolMode.Max, b[0]!, b[1]!));
         yield return new("Pool2dBackward", ["x", "dy", "dx"], [32, 8, 32], (d, b) => d.Pool2dBackward(Pool, PoolMode.Average, b[0]!, b[1]!, b[2]!));
+        yield return new("Pool2dBackward", ["x", "dy", "dx"], [32, 8, 32], (d, b) => d.Pool2dBackward(Pool, PoolMode.Max, b[0]!, b[1]!, b[2]!, Activation.ReLU));
         yield return new("BatchNormForwardTraining", ["x", "gamma", "beta", "y", "saveMean", "saveInvStd", "runningMean", "runningVar"],
                          [12, 3, 3, 12, 3, 3, 3, 3], (d, b) => d.BatchNormForwardTraining(2, 3, 2, 1e-5f, 0.1f, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!));
         yield return new("BatchNormForwardInference", ["x", "gamma", "beta", "runningMean", "runningVar", "y"],
@@ -269,6 +270,8 @@ public class ContractValidationTests(string deviceName)
         yield return Case("fused activation -3 in bias rows", range, "activation", (d, b) => d.AddBiasRows(2, 3, b, b, (Activation)(-3)));
         yield return Case("pool mode 7 forward", range, "mode", (d, b) => d.Pool2dForward(Pool, (PoolMode)7, b, b));
         yield return Case("pool mode 2 backward", range, "mode", (d, b) => d.Pool2dBackward(Pool, (PoolMode)2, b, b, b));
+        yield return Case("pool mode 5 backward through ReLU", range, "mode", (d, b) => d.Pool2dBackward(Pool, (PoolMode)5, b, b, b, Activation.ReLU));
+        yield return Case("activation 6 before pooling", range, "activation", (d, b) => d.Pool2dBackward(Pool, PoolMode.Max, b, b, b, (Activation)6));
         yield return Case("dropout rate 1", range, "rate", (d, b) => d.DropoutForward(4, 1f, 1, b, b, b));
         yield return Case("dropout rate -0.5", range, "rate", (d, b) => d.DropoutForward(4, -0.5f, 1, b, b, b));
         yield return Case("dropout rate NaN", range, "rate", (d, b) => d.DropoutForward(4, float.NaN, 1, b, b, b));

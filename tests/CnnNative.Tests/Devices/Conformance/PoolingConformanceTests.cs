@@ -44,6 +44,38 @@ public class PoolingConformanceTests(string device) : DeviceFixture(device)
         Pair.AssertClose(dx, 1e-5f, 1e-6f, $"Pool2dBackward {mode} {g}");
     }
 
+    /// <summary>
+    /// The gradient through pooling and the activation before it equals the two reference ops one after the other; x
+    /// is the activation's output (for ReLU a third of it 0, so some windows are all 0 and get no gradient).
+    /// </summary>
+    [TestCaseSource(nameof(Cases))]
+    public void BackwardThroughTheActivationBeforeMatchesReference(Pool2dGeometry g, PoolMode mode)
+    {
+        foreach (var f in new[] { Activation.ReLU, Activation.Sigmoid })
+        {
+            var raw = Compare.Random(g.InputLength, 5, -2.5f, 5);
+            var xs = raw.Select(v => f == Activation.ReLU ? Math.Max(v, 0) : 1 / (1 + MathF.Exp(-v))).ToArray();
+            var x = Pair.Put(xs);
+            var dy = Pair.Put(Compare.Random(g.OutputLength, 6));
+            var dx = Pair.Put(Compare.Random(g.InputLength, 7, 100, 200), slack: 4);
+            Pair.Device.Pool2dBackward(g, mode, x.dev, dy.dev, dx.dev, f);
+            Pair.Reference.Pool2dBackward(g, mode, x.reference, dy.reference, dx.reference);
+            Pair.Reference.ActivationBackward(f, g.InputLength, x.reference, dx.reference, dx.reference);
+            Pair.AssertClose(dx, 1e-5f, 1e-6f, $"Pool2dBackward {mode} {g} through {f}");
+        }
+    }
+
+    [Test]
+    public void MaxBackwardThroughReLUGivesAnAllZeroWindowNoGradient()
+    {
+        var g = new Pool2dGeometry(1, 1, 2, 4, 2, 2, 2, 2);
+        var x = Pair.Put([0, 0, 3, 0, 0, 0, 0, 3]);
+        var dy = Pair.Put([5, 7]);
+        var dx = Pair.Put(Enumerable.Repeat(9f, 8).ToArray());
+        Pair.Device.Pool2dBackward(g, PoolMode.Max, x.dev, dy.dev, dx.dev, Activation.ReLU);
+        Assert.That(DevicePair.Read(Pair.Device, dx.dev), Is.EqualTo(new float[] { 0, 0, 7, 0, 0, 0, 0, 0 }));
+    }
+
     [Test]
     public void MaxBackwardSendsTiesToTheFirstMaximum()
     {
