@@ -63,7 +63,7 @@ internal static unsafe class CpuBatchNorm
             }
         }
 
-        private readonly void Finish(int c, double mean, double squares, long m)
+        public readonly void Finish(int c, double mean, double squares, long m)
         {
             double invStd = 1 / Math.Sqrt(squares / m + Eps);
             SaveMean[c] = (float)mean;
@@ -103,7 +103,7 @@ internal static unsafe class CpuBatchNorm
         }
 
         // sumDyXmu = Σ dy·(x − mean), so Σ dy·x̂ = sumDyXmu·invStd.
-        private readonly void Finish(int c, double sumDy, double sumDyXmu, long m)
+        public readonly void Finish(int c, double sumDy, double sumDyXmu, long m)
         {
             double invStd = SaveInvStd[c];
             DBeta[c] += (float)sumDy;
@@ -112,6 +112,49 @@ internal static unsafe class CpuBatchNorm
             K[C + c] = (float)(sumDy / m);
             K[2 * C + c] = (float)(sumDyXmu * invStd * invStd / m);
         }
+    }
+
+    /// <summary>
+    /// The sums by images instead of by channels (planes, spatial &gt; 1): over planes [start, end), in batch order,
+    /// each plane's Σ (a − ShiftA[c]) and Σ (a − ShiftA[c])·(b − ShiftB[c]) in double (as <see cref="Sums"/> adds
+    /// them) into this chunk's partials, [chunk][channel][2]; <see cref="AddChunks"/> then adds the chunks in order.
+    /// A worker so reads the images it wrote in the op before (the channel ranges read every image), and the bits
+    /// depend on the sizes only. ShiftA null means 0.
+    /// </summary>
+    public struct PlaneSums : IRangeKernel
+    {
+        public float* A, B, ShiftA, ShiftB;
+        public double* Partials;
+        public int C, S;
+
+        public readonly void Run(int start, int end, int chunk)
+        {
+            double* p = Partials + 2L * chunk * C;
+            new Span<double>(p, 2 * C).Clear();
+            for (int r = start; r < end; r++)
+            {
+                int c = r % C;
+                long o = (long)r * S;
+                var (single, product) = Sums(A + o, ShiftA == null ? 0 : ShiftA[c], B + o, ShiftB[c], 1, S, S);
+                p[2 * c] += single;
+                p[2 * c + 1] += product;
+            }
+        }
+    }
+
+    /// <summary>Rows (planes) per chunk of <see cref="PlaneSums"/>: about <see cref="ParallelRange.Chunk"/> values.</summary>
+    public static int PlanesPerChunk(int spatial) => ParallelRange.RowsPerChunk(spatial);
+
+    /// <summary>Channel c's two sums over every chunk of <see cref="PlaneSums"/>, chunks in order.</summary>
+    public static (double Single, double Product) AddChunks(double* partials, int chunks, int channels, int c)
+    {
+        double single = 0, product = 0;
+        for (int k = 0; k < chunks; k++)
+        {
+            single += partials[2L * (k * (long)channels + c)];
+            product += partials[2L * (k * (long)channels + c) + 1];
+        }
+        return (single, product);
     }
 
     /// <summary>y = (x − Mean[c])·Scale[c] + Shift[c] over rows [start, end).</summary>

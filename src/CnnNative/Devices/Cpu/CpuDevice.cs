@@ -203,13 +203,45 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
                                                          DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
                                                          DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar)
     {
-        float* scale = _partials.Ensure(channels);
-        Run(new CpuBatchNorm.Statistics
+        var statistics = new CpuBatchNorm.Statistics
         {
             X = Ptr(x), Gamma = Ptr(gamma), SaveMean = Ptr(saveMean), SaveInvStd = Ptr(saveInvStd), RunningMean = Ptr(runningMean),
-            RunningVar = Ptr(runningVar), Scale = scale, N = n, C = channels, S = spatial, Eps = eps, Momentum = momentum,
-        }, channels, CpuBatchNorm.ChannelsPerChunk(n, spatial));
-        BatchNormNormalize(n, channels, spatial, x, Ptr(saveMean), scale, beta, y);
+            RunningVar = Ptr(runningVar), N = n, C = channels, S = spatial, Eps = eps, Momentum = momentum,
+        };
+        if (spatial > 1 && (_paths & CpuPaths.BatchNormByImages) != 0)
+        {
+            // Σ(x − K) and Σ(x − K)² by images, K = the channel's first value (close to its mean, so the variance
+            // Σ(x − K)² − (Σ(x − K))²/m loses nothing in double), then each channel finished from the chunks in order.
+            int rows = n * channels, perChunk = CpuBatchNorm.PlanesPerChunk(spatial), chunks = ParallelRange.Chunks(rows, perChunk);
+            double* partials = BatchNormScratch(channels, chunks, out float* shift);
+            statistics.Scale = shift + channels;
+            for (int c = 0; c < channels; c++) shift[c] = statistics.X[(long)c * spatial];
+            Run(new CpuBatchNorm.PlaneSums { A = statistics.X, B = statistics.X, ShiftA = shift, ShiftB = shift, Partials = partials, C = channels, S = spatial },
+                rows, perChunk);
+            long m = (long)n * spatial;
+            for (int c = 0; c < channels; c++)
+            {
+                var (sum, squares) = CpuBatchNorm.AddChunks(partials, chunks, channels, c);
+                statistics.Finish(c, shift[c] + sum / m, Math.Max(0, squares - sum * sum / m), m);
+            }
+        }
+        else
+        {
+            statistics.Scale = _partials.Ensure(channels);
+            Run(statistics, channels, CpuBatchNorm.ChannelsPerChunk(n, spatial));
+        }
+        BatchNormNormalize(n, channels, spatial, x, Ptr(saveMean), statistics.Scale, beta, y);
+    }
+
+    /// <summary>
+    /// Scratch of the by-images batch-norm passes: 3·channels floats (shifts and scales, or the backward's
+    /// coefficients) and the partial sums of every chunk, 2·channels doubles each.
+    /// </summary>
+    private double* BatchNormScratch(int channels, int chunks, out float* floats)
+    {
+        long length = ScratchMemory.Align(3L * channels);
+        floats = _partials.Ensure(length + 4L * chunks * channels);
+        return (double*)(floats + length);
     }
 
     protected override void BatchNormForwardInferenceCore(int n, int channels, int spatial, float eps, DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta,
@@ -227,13 +259,32 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
     protected override void BatchNormBackwardCore(int n, int channels, int spatial, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer gamma,
                                                   DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta)
     {
-        float* k = _partials.Ensure(3L * channels);
-        Run(new CpuBatchNorm.GradientSums
+        var sums = new CpuBatchNorm.GradientSums
         {
             X = Ptr(x), Dy = Ptr(dy), Gamma = Ptr(gamma), SaveMean = Ptr(saveMean), SaveInvStd = Ptr(saveInvStd),
-            DGamma = Ptr(dgamma), DBeta = Ptr(dbeta), K = k, N = n, C = channels, S = spatial,
-        }, channels, CpuBatchNorm.ChannelsPerChunk(n, spatial));
-        Run(new CpuBatchNorm.InputGradient { X = Ptr(x), Dy = Ptr(dy), Dx = Ptr(dx), Mean = Ptr(saveMean), K = k, C = channels, S = spatial },
+            DGamma = Ptr(dgamma), DBeta = Ptr(dbeta), N = n, C = channels, S = spatial,
+        };
+        if (spatial > 1 && (_paths & CpuPaths.BatchNormByImages) != 0)
+        {
+            // Σ dy and Σ dy·(x − mean) by images, then each channel finished from the chunks in order.
+            int rows = n * channels, perChunk = CpuBatchNorm.PlanesPerChunk(spatial), chunks = ParallelRange.Chunks(rows, perChunk);
+            double* partials = BatchNormScratch(channels, chunks, out float* k);
+            sums.K = k;
+            Run(new CpuBatchNorm.PlaneSums { A = sums.Dy, B = sums.X, ShiftA = null, ShiftB = sums.SaveMean, Partials = partials, C = channels, S = spatial },
+                rows, perChunk);
+            long m = (long)n * spatial;
+            for (int c = 0; c < channels; c++)
+            {
+                var (sumDy, sumDyXmu) = CpuBatchNorm.AddChunks(partials, chunks, channels, c);
+                sums.Finish(c, sumDy, sumDyXmu, m);
+            }
+        }
+        else
+        {
+            sums.K = _partials.Ensure(3L * channels);
+            Run(sums, channels, CpuBatchNorm.ChannelsPerChunk(n, spatial));
+        }
+        Run(new CpuBatchNorm.InputGradient { X = Ptr(x), Dy = Ptr(dy), Dx = Ptr(dx), Mean = Ptr(saveMean), K = sums.K, C = channels, S = spatial },
             CpuBatchNorm.Rows(n, channels, spatial), CpuBatchNorm.RowsPerChunk(channels, spatial));
     }
 

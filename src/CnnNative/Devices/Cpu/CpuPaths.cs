@@ -51,7 +51,13 @@ public enum CpuPaths
     /// cache; where the cores share no cache, reading the other core's writes is several times slower.
     /// </summary>
     AffineTasks = 1 << 11,
+    /// <summary>
+    /// Batch norm over images (spatial &gt; 1): its sums over ranges of planes in batch order with per-chunk partials
+    /// added in order, and the statistics in one pass around a per-channel shift, instead of over ranges of channels
+    /// in two passes; each worker reads the images it wrote in the op before. Results agree within rounding.
+    /// </summary>
+    BatchNormByImages = 1 << 12,
     /// <summary>Every path (the default).</summary>
     All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks
-          | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks,
+          | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks | BatchNormByImages,
 }
