@@ -44,7 +44,8 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
         Options = options;
         Threads = options.Threads == 0 ? Environment.ProcessorCount : options.Threads;
         _paths = options.Paths;
-        _pool = new WorkerPool(Threads, affine: (_paths & CpuPaths.AffineTasks) != 0);
+        _pool = new WorkerPool(Threads, affine: (_paths & CpuPaths.AffineTasks) != 0,
+                               spinMicroseconds: (_paths & CpuPaths.SpinningHelpers) != 0 ? WorkerPool.SpinMicroseconds : 0);
         _kernels = CpuKernels.Create(options.Isa, _pool, _shared, _perWorker, _paths, _packed);
         _kernels256 = _kernels.Isa == CpuIsa.Vector256 ? _kernels : CpuKernels.Create(CpuIsa.Vector256, _pool, _shared, _perWorker, _paths, _packed);
         Isa = _kernels.Isa;

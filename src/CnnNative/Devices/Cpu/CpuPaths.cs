@@ -57,7 +57,12 @@ public enum CpuPaths
     /// in two passes; each worker reads the images it wrote in the op before. Results agree within rounding.
     /// </summary>
     BatchNormByImages = 1 << 12,
+    /// <summary>
+    /// Worker pool: a helper that finished a loop watches for the next one for <see cref="Cpu.WorkerPool.SpinMicroseconds"/>
+    /// before it blocks, and the caller waiting for a helper likewise, instead of blocking at once.
+    /// </summary>
+    SpinningHelpers = 1 << 13,
     /// <summary>Every path (the default).</summary>
     All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks
-          | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks | BatchNormByImages,
+          | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks | BatchNormByImages | SpinningHelpers,
 }

@@ -9,11 +9,17 @@ namespace CnnNative.Devices.Cpu;
 /// <remarks>
 /// The loop body is an unmanaged function pointer plus a context pointer (usually a struct on the caller's
 /// stack, alive because the caller waits), so a parallel op allocates nothing. Tasks are handed out
-/// dynamically (an interlocked counter), which balances load; every op that uses the pool makes each task's
-/// result independent of which worker ran it, so results never depend on scheduling.
+/// dynamically (an interlocked counter), or as one contiguous block per worker with stealing from the others' ends
+/// (affine: each worker keeps to its part of the batch, so its cache holds what it reads), which balances load;
+/// every op that uses the pool makes each task's result independent of which worker ran it, so results never depend
+/// on scheduling.
 /// A helper takes part only if it arrives while the loop is open: once the caller has run out of tasks it closes
 /// the loop and waits only for the helpers already inside. On a busy machine a helper the scheduler has not run
 /// yet therefore costs nothing (the caller does its share) instead of a scheduling delay on every op.
+/// With a spin time, a helper that finished a loop watches for the next one that long before it blocks (and the
+/// caller for the helpers inside before it blocks): waking a blocked thread costs microseconds that the many short
+/// ops of a batch-1 inference otherwise pay one after another. A helper that spun out marks itself asleep, and only
+/// then is it woken through its semaphore (whoever swaps the mark back owns that wake-up).
 /// Not re-entrant: a task must not start another parallel loop (the device runs nested work serially).
 /// </remarks>
 internal sealed unsafe class WorkerPool : IDisposable
@@ -39,6 +45,11 @@ internal sealed unsafe class WorkerPool : IDisposable
     private const int Open = 1 << 30;
     private volatile bool _disposed;
     private ExceptionDispatchInfo? _error;
+    /// <summary>Loops started so far: a spinning helper watches it for the next loop.</summary>
+    private int _generation;
+    /// <summary>Per helper: 1 while it is blocked (or about to block) on its semaphore.</summary>
+    private readonly int[] _asleep;
+    private readonly long _spinTicks;
 
     /// <param name="threads">Threads that run a loop, the caller included.</param>
     /// <param name="affine">
@@ -46,10 +57,19 @@ internal sealed unsafe class WorkerPool : IDisposable
     /// done) instead of every task to whichever worker asks first: an op's tasks cover the batch in order, so each
     /// worker then reads mostly what it wrote in the op before, from its own core's cache.
     /// </param>
-    public WorkerPool(int threads, bool affine = false)
+    /// <param name="spinMicroseconds">
+    /// How long a helper that finished a loop watches for the next one, and the caller for the helpers inside a closed
+    /// loop, before blocking (0: block at once).
+    /// </param>
+    public WorkerPool(int threads, bool affine = false, int spinMicroseconds = 0)
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "A worker pool needs at least one thread.");
+        ArgumentOutOfRangeException.ThrowIfNegative(spinMicroseconds);
         Threads = threads;
+        _spinTicks = spinMicroseconds * System.Diagnostics.Stopwatch.Frequency / 1_000_000;
+        _asleep = new int[threads - 1];
+        // Without spinning every helper counts as asleep, so each loop wakes it through its semaphore.
+        if (_spinTicks == 0) Array.Fill(_asleep, 1);
         _affine = affine;
         _blocks = new long[threads * Stride];
         _helpers = new Thread[threads - 1];
@@ -64,6 +84,9 @@ internal sealed unsafe class WorkerPool : IDisposable
 
     /// <summary>Threads that run a loop, the caller included.</summary>
     public int Threads { get; }
+
+    /// <summary>The cpu device's spin time (<see cref="CpuPaths.SpinningHelpers"/>).</summary>
+    public const int SpinMicroseconds = 50;
 
     /// <summary>
     /// Runs <c>body(context, task, worker)</c> for task = 0 .. count−1 and returns when all are done.
@@ -88,10 +111,16 @@ internal sealed unsafe class WorkerPool : IDisposable
             for (int w = 0, workers = helpers + 1; w < Threads; w++)
                 _blocks[w * Stride] = w < workers ? Block((long)count * w / workers, (long)count * (w + 1) / workers) : 0;
         Interlocked.Exchange(ref _state, Open); // publishes the fields above to every helper that joins
-        for (int i = 0; i < helpers; i++) _wake[i].Release();
+        Volatile.Write(ref _generation, _generation + 1);
+        for (int i = 0; i < helpers; i++)
+            if (_spinTicks == 0 || Interlocked.Exchange(ref _asleep[i], 0) == 1) _wake[i].Release();
         Drain(0);
         // Close the loop; wait only for helpers inside it (the last one out releases _done exactly once).
-        if ((Interlocked.And(ref _state, ~Open) & ~Open) != 0) _done.Wait();
+        if ((Interlocked.And(ref _state, ~Open) & ~Open) != 0)
+        {
+            if (_spinTicks > 0) SpinWhileHelpersInside();
+            _done.Wait(); // consumes that release even when the spin saw the helpers leave
+        }
         _body = null;
         _context = null;
         _error?.Throw();
@@ -138,13 +167,54 @@ internal sealed unsafe class WorkerPool : IDisposable
     private void HelperLoop(object? state)
     {
         int index = (int)state!;
+        int seen = 0;
         while (true)
         {
-            _wake[index].Wait();
+            if (_spinTicks == 0) _wake[index].Wait();
+            else if (!SpinForLoopAfter(seen)) Sleep(index, seen);
+            seen = Volatile.Read(ref _generation);
             if (_disposed) return;
             if (!TryJoin()) continue; // woken late: that loop is over (or this is a spare wake-up)
             Drain(index + 1);
             if (Interlocked.Decrement(ref _state) == 0) _done.Release();
+        }
+    }
+
+    /// <summary>Blocks a helper that spun out, unless a loop after <paramref name="seen"/> began meanwhile and it takes back its asleep mark.</summary>
+    private void Sleep(int index, int seen)
+    {
+        Interlocked.Exchange(ref _asleep[index], 1);
+        // A caller that started a loop before it saw the mark did not release the semaphore: whoever clears the mark owns the wake-up.
+        if ((Volatile.Read(ref _generation) == seen && !_disposed) || Interlocked.Exchange(ref _asleep[index], 0) == 0)
+            _wake[index].Wait();
+    }
+
+    /// <summary>Spins up to the spin time for a loop after <paramref name="seen"/> (or disposal); true when one came.</summary>
+    private bool SpinForLoopAfter(int seen)
+    {
+        var spin = new Spin(_spinTicks);
+        while (Volatile.Read(ref _generation) == seen && !_disposed)
+            if (!spin.Next()) return Volatile.Read(ref _generation) != seen || _disposed;
+        return true;
+    }
+
+    /// <summary>Spins up to the spin time while helpers are inside the closed loop.</summary>
+    private void SpinWhileHelpersInside()
+    {
+        var spin = new Spin(_spinTicks);
+        while (Volatile.Read(ref _state) != 0 && spin.Next()) { }
+    }
+
+    /// <summary>A bounded spin: pauses a little per call and says whether spin time is left.</summary>
+    private struct Spin(long ticks)
+    {
+        private readonly long _start = System.Diagnostics.Stopwatch.GetTimestamp();
+        private int _count;
+
+        public bool Next()
+        {
+            Thread.SpinWait(8);
+            return (++_count & 63) != 0 || System.Diagnostics.Stopwatch.GetTimestamp() - _start <= ticks;
         }
     }
 
@@ -165,7 +235,8 @@ internal sealed unsafe class WorkerPool : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var w in _wake) w.Release();
+        for (int i = 0; i < _wake.Length; i++)
+            if (Interlocked.Exchange(ref _asleep[i], 0) == 1) _wake[i].Release();
         foreach (var t in _helpers) t.Join();
         foreach (var w in _wake) w.Dispose();
         _done.Dispose();

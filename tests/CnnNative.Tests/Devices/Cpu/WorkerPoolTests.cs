@@ -44,16 +44,19 @@ public unsafe class WorkerPoolTests
         Assert.That(workers, Is.All.EqualTo(0));
     }
 
-    [TestCase(2, 1, false)]
-    [TestCase(2, 1000, false)]
-    [TestCase(3, 7, false)]
-    [TestCase(2, 1, true)]
-    [TestCase(2, 1000, true)]
-    [TestCase(3, 7, true)]
-    [TestCase(3, 2, true)]
-    public void EveryTaskRunsExactlyOnceOnAKnownWorker(int threads, int count, bool affine)
+    [TestCase(2, 1, false, 0)]
+    [TestCase(2, 1000, false, 0)]
+    [TestCase(3, 7, false, 0)]
+    [TestCase(2, 1, true, 0)]
+    [TestCase(2, 1000, true, 0)]
+    [TestCase(3, 7, true, 0)]
+    [TestCase(3, 2, true, 0)]
+    [TestCase(2, 1000, true, 50)]
+    [TestCase(3, 7, true, 50)]
+    [TestCase(3, 7, false, 5)]
+    public void EveryTaskRunsExactlyOnceOnAKnownWorker(int threads, int count, bool affine, int spinMicroseconds)
     {
-        using var pool = new WorkerPool(threads, affine);
+        using var pool = new WorkerPool(threads, affine, spinMicroseconds);
         for (int round = 0; round < 20; round++)
         {
             var (runs, _, workers) = RunTasks(pool, count);
@@ -66,13 +69,17 @@ public unsafe class WorkerPoolTests
     /// Many tiny loops back to back: helpers that wake late find their loop closed, or join the next one. Every loop
     /// must still have run each task once by the time it returns (a stray "done" signal would let one return early).
     /// </summary>
-    [TestCase(2, false)]
-    [TestCase(3, false)]
-    [TestCase(2, true)]
-    [TestCase(3, true)]
-    public void BackToBackTinyLoopsEachFinishBeforeReturning(int threads, bool affine)
+    [TestCase(2, false, 0)]
+    [TestCase(3, false, 0)]
+    [TestCase(2, true, 0)]
+    [TestCase(3, true, 0)]
+    [TestCase(2, true, 50)]
+    [TestCase(3, true, 50)]
+    [TestCase(2, false, 1)]
+    [TestCase(3, true, 1)]
+    public void BackToBackTinyLoopsEachFinishBeforeReturning(int threads, bool affine, int spinMicroseconds)
     {
-        using var pool = new WorkerPool(threads, affine);
+        using var pool = new WorkerPool(threads, affine, spinMicroseconds);
         const int Count = 3;
         int* runs = stackalloc int[Count];
         int* ids = stackalloc int[Count];
@@ -104,10 +111,27 @@ public unsafe class WorkerPoolTests
         }
     }
 
+    /// <summary>
+    /// Spinning helpers that have spun out and blocked are woken by the next loop, however long the pause: loops with
+    /// pauses shorter and longer than the spin time all finish, and disposing the pool ends the helpers.
+    /// </summary>
     [Test]
-    public void AFailingTaskSurfacesOnTheCallerAndThePoolKeepsWorking([Values] bool affine)
+    public void SpinningHelpersThatFellAsleepAreWokenByTheNextLoop()
     {
-        using var pool = new WorkerPool(2, affine);
+        using var pool = new WorkerPool(3, affine: true, spinMicroseconds: 20);
+        foreach (int pauseMs in new[] { 0, 1, 0, 5, 0, 2 })
+            for (int round = 0; round < 50; round++)
+            {
+                var (runs, _, _) = RunTasks(pool, 64);
+                Assert.That(runs, Is.All.EqualTo(1), $"pause {pauseMs} ms, round {round}");
+                if (pauseMs > 0) Thread.Sleep(pauseMs);
+            }
+    }
+
+    [Test]
+    public void AFailingTaskSurfacesOnTheCallerAndThePoolKeepsWorking([Values] bool affine, [Values(0, 50)] int spinMicroseconds)
+    {
+        using var pool = new WorkerPool(2, affine, spinMicroseconds);
         var e = Assert.Throws<InvalidOperationException>(() => RunTasks(pool, 50, failAt: 17))!;
         Assert.That(e.Message, Does.Contain("task 17"));
         Assert.That(RunTasks(pool, 50).Runs, Is.All.EqualTo(1));
