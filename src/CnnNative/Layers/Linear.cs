@@ -79,7 +79,9 @@ public sealed class Linear : Layer
         int n = x.Shape[0];
         CheckGradient(dy, new Shape(n, Units), Describe());
         // dW += dyᵀ·x (units × features), db += Σ_n dy, dx = dy·W.
-        Device.Gemm(true, false, Units, _features, n, 1f, dy.Buffer, x.Buffer, 1f, _weight.Gradient.Buffer);
+        // After ZeroGrad the GEMM overwrites the weight gradient (beta = 0) instead of adding to a filled 0.
+        float beta = _weight.TakeZeroGradient() ? 0f : 1f;
+        Device.Gemm(true, false, Units, _features, n, 1f, dy.Buffer, x.Buffer, beta, _weight.Gradient.Buffer);
         if (_bias is not null) Device.SumRows(n, Units, dy.Buffer, _bias.Gradient.Buffer);
         if (!needInputGradient) return null;
         var dx = scratch.InputGradient.Get(x.Shape);

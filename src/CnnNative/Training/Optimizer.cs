@@ -53,7 +53,7 @@ public abstract class Optimizer : IDisposable
     /// <summary>Sets every attached parameter's gradient to zero (gradients accumulate across Backward calls).</summary>
     public void ZeroGrad()
     {
-        foreach (var p in _parameters) p.Gradient.Device.Fill(p.Gradient.Buffer, p.Length, 0f);
+        foreach (var p in _parameters) p.ZeroGradient(); // filled when next read, or overwritten by the op that computes it
     }
 
     /// <summary>

@@ -31,6 +31,48 @@ public class OptimizerTests
         return p.Value.ToArray()[0];
     }
 
+    /// <summary>
+    /// ZeroGrad leaves the dense layer's weight gradient to its GEMM (overwrite instead of add): after gradients from
+    /// another batch, ZeroGrad and one Backward give exactly the gradient of that Backward alone, a second Backward
+    /// adds to it, and a gradient read between ZeroGrad and Backward, or stepped without a Backward, is 0.
+    /// </summary>
+    [TestCaseSource(nameof(Devices))]
+    public void ZeroGradThenBackwardGivesThatBackwardsGradientAlone(string deviceName)
+    {
+        using var device = Device.Create(deviceName, threads: 2);
+        float[] Gradients(Sequential m) => m.Parameters.SelectMany(p => p.Gradient.ToArray()).ToArray();
+        var rng = new Random(4);
+        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => rng.NextSingle() * 2 - 1).ToArray();
+        using var model = new Sequential(device, new Shape(6), seed: 2);
+        model.Add(new Linear(5)).Add(new ReLU()).Add(new Linear(3));
+        using var opt = new Sgd(lr: 0.1f);
+        model.Compile(opt, Loss.MeanSquaredError);
+        using var x1 = Tensor.FromSpan(device, new Shape(4, 6), Values(24));
+        using var x2 = Tensor.FromSpan(device, new Shape(4, 6), Values(24));
+        using var r = Tensor.FromSpan(device, new Shape(4, 3), Values(12));
+
+        model.Forward(x2, training: true);
+        opt.ZeroGrad();
+        model.Backward(r);
+        var alone = Gradients(model);
+
+        model.Forward(x1, training: true);
+        model.Backward(r); // gradients of another batch accumulate on top
+        opt.ZeroGrad();
+        Assert.That(Gradients(model), Is.All.EqualTo(0f), "read after ZeroGrad");
+        opt.ZeroGrad();
+        model.Forward(x2, training: true);
+        model.Backward(r);
+        Assert.That(Gradients(model), Is.EqualTo(alone), "ZeroGrad, then one Backward");
+        model.Backward(r);
+        Assert.That(Gradients(model), Is.EqualTo(alone.Select(v => v + v).ToArray()).Within(1e-6f), "a second Backward adds");
+
+        var before = model.Parameters.SelectMany(p => p.Value.ToArray()).ToArray();
+        opt.ZeroGrad();
+        opt.Step();
+        Assert.That(model.Parameters.SelectMany(p => p.Value.ToArray()).ToArray(), Is.EqualTo(before), "a step on zeroed gradients moves nothing");
+    }
+
     [TestCaseSource(nameof(Devices))]
     public void PlainSgdStepsAgainstTheGradient(string deviceName)
     {
