@@ -65,6 +65,11 @@ internal static unsafe partial class CpuGemm<TVec> where TVec : unmanaged, IVec<
             RunSmallM(pool, ref g);
             return;
         }
+        if (TakesDotTiles(g, paths))
+        {
+            RunDotTiles(pool, ref g);
+            return;
+        }
         if (pool.Threads > 1 && (long)g.M * g.N * g.K >= ParallelThreshold && (paths & CpuPaths.FewRowsGemm) != 0 && g.M <= FewRowsMaxRows
             && g.PackedA == null && g.PackedB == null && g.K > 0)
         {

@@ -62,7 +62,12 @@ public enum CpuPaths
     /// before it blocks, and the caller waiting for a helper likewise, instead of blocking at once.
     /// </summary>
     SpinningHelpers = 1 << 13,
+    /// <summary>
+    /// GEMM: C = A · Bᵀ with 5–144 rows on a 512-bit device (a dense layer's forward in training) as 4 × 6 tiles of
+    /// dot products reading B where it lies, instead of packing all of B into panels per call (Cpu/CpuGemm.DotTiles.cs).
+    /// </summary>
+    DotTileGemm = 1 << 14,
     /// <summary>Every path (the default).</summary>
     All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks
-          | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks | BatchNormByImages | SpinningHelpers,
+          | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks | BatchNormByImages | SpinningHelpers | DotTileGemm,
 }

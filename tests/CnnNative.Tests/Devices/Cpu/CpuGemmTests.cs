@@ -1,4 +1,5 @@
 using CnnNative.Devices;
+using CnnNative.Devices.Cpu;
 using CnnNative.Devices.Reference;
 using static CnnNative.Tests.Devices.DeviceTestSupport;
 
@@ -168,5 +169,35 @@ public class CpuGemmTests
         Compare.BitwiseEqual(fewRows, Gemm(one, c, a, b, cInit), c + " 2 vs 1 thread");
         using var reference = new ReferenceDevice();
         Compare.Close(fewRows[2], Gemm(reference, c, a, b, cInit)[2], 1e-5 * Math.Sqrt(c.K + 1), c.ToString());
+    }
+
+    /// <summary>
+    /// C = alpha·A·Bᵀ + beta·C with 5–144 rows and k a whole number of 16-float vectors: the 512-bit dot-tile path
+    /// (4 × 6 tiles, k blocks of 1024). Rows and columns off the tile, k across a block, one column.
+    /// </summary>
+    public static IEnumerable<GemmCase> DotTileCases()
+    {
+        int index = 0;
+        foreach (var (m, n, k) in new[] { (5, 1, 16), (6, 7, 784), (7, 49, 1040), (13, 100, 2048), (64, 64, 784), (67, 130, 400), (144, 6, 3136) })
+        {
+            var (alpha, beta) = Scalars[index++ % Scalars.Length];
+            yield return new GemmCase(false, true, m, n, k, alpha, beta);
+        }
+    }
+
+    /// <summary>The dot-tile path is taken for these cases, is close to the reference, and gives the same bits on 1 and 2 threads.</summary>
+    [TestCaseSource(nameof(DotTileCases))]
+    public unsafe void DotTilesMatchTheReferenceOnAnyThreadCount(GemmCase c)
+    {
+        var problem = GemmProblem.Create(c.TransA, c.TransB, c.M, c.N, c.K, c.Alpha, null, null, c.Beta, null);
+        Assert.That(CpuGemm<CnnNative.Devices.Cpu.Simd.V512>.TakesDotTiles(problem, CpuPaths.All), Is.True, "the case takes the dot-tile path");
+        Assert.That(CpuGemm<CnnNative.Devices.Cpu.Simd.V512>.TakesDotTiles(problem, CpuPaths.All & ~CpuPaths.DotTileGemm), Is.False);
+        var (a, b, cInit) = Operands(c);
+        using var one = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512 });
+        using var two = new CpuDevice(new CpuDeviceOptions { Threads = 2, Isa = CpuIsa.Vector512 });
+        var dots = Gemm(two, c, a, b, cInit);
+        Compare.BitwiseEqual(dots, Gemm(one, c, a, b, cInit), c + " 2 vs 1 thread");
+        using var reference = new ReferenceDevice();
+        Compare.Close(dots[2], Gemm(reference, c, a, b, cInit)[2], 1e-5 * Math.Sqrt(c.K + 1), c.ToString());
     }
 }
