@@ -140,7 +140,9 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
         var g = GemmProblem.Create(transA, transB, m, n, k, alpha, Ptr(a), Ptr(b), beta, Ptr(c));
         // A few rows are dot products along k (no panels): the widest vectors serve them; otherwise N is cut in panels.
         var kernels = m <= CpuGemm.SmallM ? _kernels : For(n);
-        if (m > CpuGemm.SmallM && k > 0 && (_paths & CpuPaths.PackedWeights) != 0)
+        // Shapes the dot tiles take never pack B: every call then takes the same path and gives the same bits, the
+        // first read of a weight version as every later one.
+        if (m > CpuGemm.SmallM && k > 0 && (_paths & CpuPaths.PackedWeights) != 0 && !kernels.TakesDotTiles(g))
         {
             // B read again unchanged (a dense layer's weights in inference): packed once, then taken as it is.
             int nr = kernels.PanelWidth;

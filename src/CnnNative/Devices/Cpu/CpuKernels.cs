@@ -28,6 +28,9 @@ internal abstract unsafe class CpuKernels
     public abstract int PanelWidth { get; }
     /// <summary>Packs op(B) whole (every k block) into dst for <see cref="GemmProblem.PackedB"/>.</summary>
     public abstract void PackWholeB(ref GemmProblem g, float* dst);
+
+    /// <summary>Whether <see cref="Gemm"/> computes <paramref name="g"/> as dot-product tiles (B read where it lies, never packed).</summary>
+    public abstract bool TakesDotTiles(in GemmProblem g);
     public abstract void AddBiasRows(float* bias, float* y, int rows, int cols, bool relu);
     /// <summary>The forward; <paramref name="w"/> is a buffer so its packed filters can be cached (<see cref="CpuPackedWeights"/>).</summary>
     public abstract void Conv2dForward(in Conv2dGeometry g, float* x, DeviceBuffer w, float* bias, float* y, bool relu);

@@ -34,6 +34,8 @@ internal sealed unsafe class CpuKernels<TVec>(WorkerPool pool, ScratchMemory sha
 
     public override void PackWholeB(ref GemmProblem g, float* dst) => CpuGemm<TVec>.PackWholeB(ref g, dst);
 
+    public override bool TakesDotTiles(in GemmProblem g) => CpuGemm<TVec>.TakesDotTiles(g, paths);
+
     public override void AddBiasRows(float* bias, float* y, int rows, int cols, bool relu) => CpuGemm<TVec>.AddBiasRows(bias, y, rows, cols, relu);
 
     public override void Conv2dForward(in Conv2dGeometry g, float* x, DeviceBuffer w, float* bias, float* y, bool relu) => _conv.Forward(g, x, w, bias, y, relu);
