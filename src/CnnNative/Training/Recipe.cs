@@ -49,7 +49,8 @@ public sealed class Recipe
     /// at a 2e-3 peak (the same accuracy) and a cheaper three-convolution stack (32, 64, 128 filters: 2.3 times the
     /// images per second, 2 points behind). The length was then chosen on the full 10 % validation split (seed 1):
     /// the 12-epoch schedule ended at 93.48 % validation accuracy, a 20-epoch one at 94.32 %, and 20 epochs take
-    /// about 13 minutes on 2 cores (AVX-512), inside the 20-minute budget. The README has the runs.
+    /// about 10 minutes on 2 cores (AVX-512; 13 before the cache-affine worker pool), inside the 20-minute budget. The
+    /// README has the runs.
     /// </summary>
     public static Recipe Best { get; } = new(
         "best", "VGG-like BatchNorm convnet (32, 32, 64, 64 filters, dense 256, dropout 0.3), crop+flip augmentation, batch 128, SGD with Nesterov momentum on a one-cycle schedule peaking at 0.05, 20 epochs",
