@@ -112,7 +112,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
                         float* c = tile + (long)(j - s0) * kPad + panel * NR;
                         if (mr == MR && j / g.Q == (j + MR - 1) / g.Q)
                         {
-                            ImplicitTileRow(kc, bp, off, plane + j / g.Q * job->M.Wp + j % g.Q, c, kPad, pc == 0 ? 0 : 1);
+                            ImplicitTileRow<TileCount1>(kc, bp, off, plane + j / g.Q * job->M.Wp + j % g.Q, c, kPad, pc == 0 ? 0 : 1);
                             continue;
                         }
                         for (int i = 0; i < MR; i++)
@@ -339,11 +339,14 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     }
 
     /// <summary>
-    /// <see cref="ImplicitTile"/> for MR positions on one output row, whose image values are consecutive: one pointer
-    /// instead of MR (which do not all fit the general registers at 14 rows), the rows at fixed displacements.
+    /// <see cref="ImplicitTile"/> for MR rows whose values lie a fixed <typeparamref name="TStep"/> floats apart: one
+    /// pointer instead of MR (which do not all fit the general registers at 14 rows), the rows at constant
+    /// displacements. Positions on one output row are consecutive (step 1); the Winograd path's tiles are a vector
+    /// apart (CpuConv2d.Winograd.cs).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ImplicitTileRow(int kc, float* bp, int* off, float* a0, float* c, int ldc, int addC)
+    private static void ImplicitTileRow<TStep>(int kc, float* bp, int* off, float* a0, float* c, int ldc, int addC)
+        where TStep : struct, ITileCount
     {
         TVec c00 = TVec.Zero, c01 = TVec.Zero;
         TVec c10 = TVec.Zero, c11 = TVec.Zero;
@@ -366,19 +369,19 @@ internal sealed unsafe partial class CpuConv2d<TVec>
             var b1 = TVec.Load(bp + TVec.Count);
             TVec v;
             v = TVec.Broadcast(x[0]); c00 = TVec.MulAdd(v, b0, c00); c01 = TVec.MulAdd(v, b1, c01);
-            v = TVec.Broadcast(x[1]); c10 = TVec.MulAdd(v, b0, c10); c11 = TVec.MulAdd(v, b1, c11);
-            v = TVec.Broadcast(x[2]); c20 = TVec.MulAdd(v, b0, c20); c21 = TVec.MulAdd(v, b1, c21);
-            v = TVec.Broadcast(x[3]); c30 = TVec.MulAdd(v, b0, c30); c31 = TVec.MulAdd(v, b1, c31);
-            v = TVec.Broadcast(x[4]); c40 = TVec.MulAdd(v, b0, c40); c41 = TVec.MulAdd(v, b1, c41);
-            v = TVec.Broadcast(x[5]); c50 = TVec.MulAdd(v, b0, c50); c51 = TVec.MulAdd(v, b1, c51);
-            if (MR > 6) { v = TVec.Broadcast(x[6]); c60 = TVec.MulAdd(v, b0, c60); c61 = TVec.MulAdd(v, b1, c61); }
-            if (MR > 7) { v = TVec.Broadcast(x[7]); c70 = TVec.MulAdd(v, b0, c70); c71 = TVec.MulAdd(v, b1, c71); }
-            if (MR > 8) { v = TVec.Broadcast(x[8]); c80 = TVec.MulAdd(v, b0, c80); c81 = TVec.MulAdd(v, b1, c81); }
-            if (MR > 9) { v = TVec.Broadcast(x[9]); c90 = TVec.MulAdd(v, b0, c90); c91 = TVec.MulAdd(v, b1, c91); }
-            if (MR > 10) { v = TVec.Broadcast(x[10]); c100 = TVec.MulAdd(v, b0, c100); c101 = TVec.MulAdd(v, b1, c101); }
-            if (MR > 11) { v = TVec.Broadcast(x[11]); c110 = TVec.MulAdd(v, b0, c110); c111 = TVec.MulAdd(v, b1, c111); }
-            if (MR > 12) { v = TVec.Broadcast(x[12]); c120 = TVec.MulAdd(v, b0, c120); c121 = TVec.MulAdd(v, b1, c121); }
-            if (MR > 13) { v = TVec.Broadcast(x[13]); c130 = TVec.MulAdd(v, b0, c130); c131 = TVec.MulAdd(v, b1, c131); }
+            v = TVec.Broadcast(x[1 * TStep.Value]); c10 = TVec.MulAdd(v, b0, c10); c11 = TVec.MulAdd(v, b1, c11);
+            v = TVec.Broadcast(x[2 * TStep.Value]); c20 = TVec.MulAdd(v, b0, c20); c21 = TVec.MulAdd(v, b1, c21);
+            v = TVec.Broadcast(x[3 * TStep.Value]); c30 = TVec.MulAdd(v, b0, c30); c31 = TVec.MulAdd(v, b1, c31);
+            v = TVec.Broadcast(x[4 * TStep.Value]); c40 = TVec.MulAdd(v, b0, c40); c41 = TVec.MulAdd(v, b1, c41);
+            v = TVec.Broadcast(x[5 * TStep.Value]); c50 = TVec.MulAdd(v, b0, c50); c51 = TVec.MulAdd(v, b1, c51);
+            if (MR > 6) { v = TVec.Broadcast(x[6 * TStep.Value]); c60 = TVec.MulAdd(v, b0, c60); c61 = TVec.MulAdd(v, b1, c61); }
+            if (MR > 7) { v = TVec.Broadcast(x[7 * TStep.Value]); c70 = TVec.MulAdd(v, b0, c70); c71 = TVec.MulAdd(v, b1, c71); }
+            if (MR > 8) { v = TVec.Broadcast(x[8 * TStep.Value]); c80 = TVec.MulAdd(v, b0, c80); c81 = TVec.MulAdd(v, b1, c81); }
+            if (MR > 9) { v = TVec.Broadcast(x[9 * TStep.Value]); c90 = TVec.MulAdd(v, b0, c90); c91 = TVec.MulAdd(v, b1, c91); }
+            if (MR > 10) { v = TVec.Broadcast(x[10 * TStep.Value]); c100 = TVec.MulAdd(v, b0, c100); c101 = TVec.MulAdd(v, b1, c101); }
+            if (MR > 11) { v = TVec.Broadcast(x[11 * TStep.Value]); c110 = TVec.MulAdd(v, b0, c110); c111 = TVec.MulAdd(v, b1, c111); }
+            if (MR > 12) { v = TVec.Broadcast(x[12 * TStep.Value]); c120 = TVec.MulAdd(v, b0, c120); c121 = TVec.MulAdd(v, b1, c121); }
+            if (MR > 13) { v = TVec.Broadcast(x[13 * TStep.Value]); c130 = TVec.MulAdd(v, b0, c130); c131 = TVec.MulAdd(v, b1, c131); }
             bp += NR;
         }
         CpuGemmMicroKernel<TVec>.Update(c, c00, c01, addC, null, 0);

@@ -123,6 +123,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
         {
             case Conv2dAlgorithm.Direct: DirectForward(g, x, w, bias, y, relu, filters); return;
             case Conv2dAlgorithm.Implicit: ImplicitForward(g, x, w, bias, y, relu: relu, filterBuffer: filters); return;
+            case Conv2dAlgorithm.Winograd: WinogradForward(g, x, w, bias, y, relu, filters); return;
         }
         var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, Relu = relu, SplitSingleImage = (paths & CpuPaths.SplitSingleImage) != 0 };
         int crs = job.Crs, mPad = CpuGemm.RoundUp(g.K, MR);
@@ -177,6 +178,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
         {
             case Conv2dAlgorithm.Direct: DirectForward(transposed, dy, w, null, dx, relu: false, filters: null, flipped: true); return;
             case Conv2dAlgorithm.Implicit: ImplicitForward(transposed, dy, w, null, dx, flipped: true); return;
+            case Conv2dAlgorithm.Winograd: WinogradForward(transposed, dy, w, null, dx, relu: false, filterBuffer: null, flipped: true); return;
         }
         var job = new Job { G = g, Dy = dy, W = w, Dx = dx };
         int crs = job.Crs, crsPad = CpuGemm.RoundUp(crs, MR);

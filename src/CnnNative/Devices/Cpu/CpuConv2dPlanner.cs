@@ -12,6 +12,8 @@ internal enum Conv2dAlgorithm
     Direct,
     /// <summary>Implicit GEMM broadcasting from the padded image (CpuConv2d.Implicit.cs): stride 1, up to 128 filters.</summary>
     Implicit,
+    /// <summary>Winograd F(2×2, 5×5) and F(4×4, 3×3) on 6×6 tiles (CpuConv2d.Winograd.cs): stride 1, square filters.</summary>
+    Winograd,
 }
 
 /// <summary>Which algorithm each of a convolution's three ops runs, and at which vector width.</summary>
@@ -131,9 +133,10 @@ internal static class CpuConv2dPlanner
     /// <summary>Filters per panel of the implicit path: two vectors of the width.</summary>
     private static int PanelWidth(CpuIsa isa) => CpuProcessor.Resolve(isa) == CpuIsa.Vector512 ? 32 : 16;
 
-    /// <summary>Direct for one channel or a few channels on wide-enough rows; else implicit; else lowering.</summary>
+    /// <summary>Winograd where it applies; else direct for one channel or a few channels on wide-enough rows; else implicit; else lowering.</summary>
     public static Conv2dAlgorithm Forward(in Conv2dGeometry g, CpuPaths allowed, CpuIsa isa = CpuIsa.Auto)
     {
+        if (Winograd(g, allowed)) return Conv2dAlgorithm.Winograd;
         if (Allows(allowed, CpuPaths.DirectConv2d) && Stride1(g)
             && (g.C == 1 || (g.C <= DirectForwardMaxChannels && (long)g.P * PaddedWidth(g) >= DirectForwardMinWide
                              && 10 * g.Q >= 9 * PaddedWidth(g))
@@ -155,6 +158,7 @@ internal static class CpuConv2dPlanner
         transposed = default;
         if (!Stride1(g) || g.PadH > g.R - 1 || g.PadW > g.S - 1) return Conv2dAlgorithm.Lowering;
         transposed = new Conv2dGeometry(g.N, g.K, g.P, g.Q, g.C, g.R, g.S, 1, 1, g.R - 1 - g.PadH, g.S - 1 - g.PadW);
+        if (Winograd(transposed, allowed) && transposed.P == g.H && transposed.Q == g.W) return Conv2dAlgorithm.Winograd;
         if (Allows(allowed, CpuPaths.DirectBackwardData) && Allows(allowed, CpuPaths.DirectConv2d)
             && g.K <= DirectBackwardDataMaxFilters && g.C >= DirectBackwardDataMinChannels && g.C <= DirectForwardMaxChannels
             && g.K * g.R * g.S <= MaxTaps)
@@ -183,6 +187,26 @@ internal static class CpuConv2dPlanner
         int kPad = CpuGemm.RoundUp(g.K, panel);
         return Allows(allowed, CpuPaths.ImplicitConv2d) && Stride1(g) && g.K <= ImplicitMaxFilters
                && 8 * (kPad - g.K) <= kPad && g.C * g.R * g.S <= MaxTaps;
+    }
+
+    /// <summary>Fewest channels of the Winograd path: its input transform and GEMM run on vectors of channels.</summary>
+    private const int WinogradMinChannels = 16;
+
+    /// <summary>Fewest filters of the Winograd path: its GEMM and output transform run on vectors of filters.</summary>
+    private const int WinogradMinFilters = 16;
+
+    /// <summary>
+    /// Winograd for stride-1 layers with square 5×5 or 3×3 filters, at least <see cref="WinogradMinChannels"/>
+    /// channels and <see cref="WinogradMinFilters"/> filters, and outputs of at least two tiles a side. Measured
+    /// against the paths it replaces (same process, 2 threads, AVX-512 machine): forward 1.1× (8×8 outputs, 32
+    /// channels) to 2.4× (56×56, 64 channels 3×3) faster, convnet's second layer 1.85×; backward data 1.0× to 2.2×
+    /// (batch 1: equal, the filters' transform is then a third of the op); with AVX-512 off 1.3× to 2.4×.
+    /// </summary>
+    public static bool Winograd(in Conv2dGeometry g, CpuPaths allowed)
+    {
+        if (!Allows(allowed, CpuPaths.WinogradConv2d) || !Stride1(g) || g.R != g.S || (g.R != 5 && g.R != 3)) return false;
+        int m = 7 - g.R;
+        return g.C >= WinogradMinChannels && g.K >= WinogradMinFilters && g.P >= 2 * m && g.Q >= 2 * m;
     }
 
     private static bool Allows(CpuPaths allowed, CpuPaths path) => (allowed & path) != 0;

@@ -28,3 +28,9 @@ internal readonly struct TileCount6 : ITileCount { public static int Value => 6;
 
 /// <summary>8 filters: the 512-bit tile.</summary>
 internal readonly struct TileCount8 : ITileCount { public static int Value => 8; }
+
+/// <summary>The floats of one vector of the width <typeparamref name="TVec"/> (16 or 8): the Winograd tiles' row step.</summary>
+internal readonly struct TileCountOfWidth<TVec> : ITileCount where TVec : unmanaged, Simd.IVec<TVec>
+{
+    public static int Value => TVec.Count;
+}

@@ -14,19 +14,26 @@ namespace CnnNative.Tests.Devices.Cpu;
 [Category(Conformance.TestDevices.CpuCategory)]
 internal class CpuConvolutionTests
 {
-    private const Conv2dAlgorithm Lowering = Conv2dAlgorithm.Lowering, Direct = Conv2dAlgorithm.Direct, Implicit = Conv2dAlgorithm.Implicit;
+    private const Conv2dAlgorithm Lowering = Conv2dAlgorithm.Lowering, Direct = Conv2dAlgorithm.Direct, Implicit = Conv2dAlgorithm.Implicit,
+                                  Winograd = Conv2dAlgorithm.Winograd;
+
+    /// <summary>
+    /// Every path but Winograd's: the default of the cases for the direct, implicit and lowering paths, many of whose
+    /// shapes (stride 1, 3×3 or 5×5, 16 channels and filters or more) Winograd would take.
+    /// </summary>
+    private const CpuPaths NoWinograd = CpuPaths.All & ~CpuPaths.WinogradConv2d;
 
     /// <summary>Every path but lowering left out: for the cases that exercise the lowering on shapes the faster paths would take.</summary>
-    private const CpuPaths LoweringOnly = CpuPaths.All & ~(CpuPaths.DirectConv2d | CpuPaths.ImplicitConv2d);
+    private const CpuPaths LoweringOnly = NoWinograd & ~(CpuPaths.DirectConv2d | CpuPaths.ImplicitConv2d);
 
     /// <summary>Every path but the direct one: for the implicit cases on small images the direct forward would take.</summary>
-    private const CpuPaths NoDirect = CpuPaths.All & ~CpuPaths.DirectConv2d;
+    private const CpuPaths NoDirect = NoWinograd & ~CpuPaths.DirectConv2d;
 
     /// <summary>The direct backward filter on wide rows (dy copied per image) rather than on dense positions.</summary>
-    private const CpuPaths WideRowFilter = CpuPaths.All & ~CpuPaths.DenseDirectFilter;
+    private const CpuPaths WideRowFilter = NoWinograd & ~CpuPaths.DenseDirectFilter;
 
     /// <summary>Every path but the direct backward data: for the lowering and implicit backward data on shapes it would take.</summary>
-    private const CpuPaths NoDirectData = CpuPaths.All & ~CpuPaths.DirectBackwardData;
+    private const CpuPaths NoDirectData = NoWinograd & ~CpuPaths.DirectBackwardData;
 
     /// <summary>
     /// A shape, the paths its device may take, the vector width (Width: the case's own; null: it runs at both widths),
@@ -34,7 +41,7 @@ internal class CpuConvolutionTests
     /// <see cref="ThePlanTakesThePathTheCaseIsNamedFor"/> holds every case to its name.
     /// </summary>
     public sealed record ConvCase(string Name, Conv2dGeometry G, Conv2dAlgorithm? Forward = null, Conv2dAlgorithm? Data = null,
-                                  Conv2dAlgorithm? Filter = null, CpuPaths Paths = CpuPaths.All, CpuIsa? Width = null)
+                                  Conv2dAlgorithm? Filter = null, CpuPaths Paths = NoWinograd, CpuIsa? Width = null)
     {
         public override string ToString() => Width is { } w ? $"{Name} [{w}]" : Name;
         public CpuDevice Device(int threads) => new(new CpuDeviceOptions { Threads = threads, Paths = Paths, Isa = Width ?? CpuIsa.Auto });
@@ -112,6 +119,18 @@ internal class CpuConvolutionTests
         new("direct forward, C = 16: batch 1, K past one task (37)", new(1, 16, 24, 26, 37, 3, 3, 1, 1, 1, 1), Direct),
         new("lowering: batch 1 in one chunk (no single-image split)", new(1, 16, 20, 20, 32, 3, 3, 1, 1, 1, 1), Lowering,
             Paths: LoweringOnly & ~CpuPaths.SplitSingleImage),
+        new("winograd 5x5: convnet's second layer", new(2, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2), Winograd, Winograd, Paths: CpuPaths.All),
+        new("winograd 3x3: C and K off the vectors (17, 19), odd sizes, partial edge tiles", new(3, 17, 13, 11, 19, 3, 3, 1, 1, 1, 1),
+            Winograd, Winograd, Paths: CpuPaths.All),
+        new("winograd 5x5: unpadded, batch 1 (bands of tile rows), backward data padded by 4", new(1, 16, 15, 17, 24, 5, 5), Winograd, Winograd,
+            Paths: CpuPaths.All),
+        new("winograd 3x3: uneven padding, 5 images", new(5, 20, 12, 10, 16, 3, 3, 1, 1, 0, 1), Winograd, Winograd, Paths: CpuPaths.All),
+        new("winograd 3x3: 64 channels, 40 filters, one tile row per band", new(2, 64, 16, 16, 40, 3, 3, 1, 1, 1, 1), Winograd, Winograd,
+            Paths: CpuPaths.All),
+        new("winograd 5x5: the smallest output it takes (4x4), padding wider than 2", new(3, 16, 6, 5, 16, 5, 5, 1, 1, 1, 2), Winograd, Winograd,
+            Paths: CpuPaths.All),
+        new("no winograd below 16 channels: LeNet's second layer", new(4, 6, 14, 14, 16, 5, 5), Direct, Direct, Paths: CpuPaths.All),
+        new("no winograd for 4x4 filters", new(2, 16, 12, 12, 16, 4, 4, 1, 1, 1, 1), Implicit, Paths: CpuPaths.All, Width: V256),
     ];
 
     [TestCaseSource(nameof(Cases))]
@@ -218,7 +237,7 @@ internal class CpuConvolutionTests
     [Test]
     public void FewerImagesThanThreadsSplitPositionsWithoutChangingBits()
     {
-        // Two images on four threads: the implicit forward cuts each image's positions into two tasks.
+        // Two images on four threads: the Winograd forward cuts each image's tile rows into two bands.
         var g = new Conv2dGeometry(2, 30, 9, 11, 32, 3, 3, 1, 1, 1, 1);
         using var reference = new ReferenceDevice();
         using var one = new CpuDevice(1);

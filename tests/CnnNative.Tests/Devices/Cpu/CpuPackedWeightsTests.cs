@@ -76,7 +76,9 @@ internal class CpuPackedWeightsTests
         (Conv2dAlgorithm Algorithm, Conv2dGeometry G)[] shapes =
         [
             (Conv2dAlgorithm.Direct, new(2, 1, 12, 12, 32, 5, 5, 1, 1, 2, 2)),
-            (Conv2dAlgorithm.Implicit, new(2, 20, 9, 9, 32, 3, 3, 1, 1, 1, 1)),
+            (Conv2dAlgorithm.Implicit, new(2, 20, 7, 7, 32, 3, 3, 1, 1, 1, 1)),
+            (Conv2dAlgorithm.Winograd, new(2, 20, 9, 9, 32, 3, 3, 1, 1, 1, 1)),
+            (Conv2dAlgorithm.Winograd, new(2, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2)),
             (Conv2dAlgorithm.Lowering, new(2, 5, 9, 9, 7, 3, 3, 2, 2, 1, 1)),
         ];
         foreach (var (algorithm, g) in shapes)
