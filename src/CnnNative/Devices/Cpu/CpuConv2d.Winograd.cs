@@ -133,11 +133,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         long pointFloats = (long)cp * kp;
         new Span<float>(u, (int)(WinogradPoints * pointFloats)).Clear();
         float* gm = stackalloc float[WinogradAlpha * 5];
-        for (int a = 0; a < WinogradAlpha; a++)
-            for (int j = 0; j < r; j++)
-                gm[a * r + j] = a < WinogradAlpha - 1
-                    ? (float)(Math.Pow(WinogradPointValues[a], j) / WinogradPointScales[a])
-                    : (j == r - 1 ? 1f : 0f);
+        WinogradG(r, gm);
         float* block = stackalloc float[25 * 16];   // taps × L filters
         TVec* half = stackalloc TVec[WinogradAlpha * 5];
         for (int k0 = 0; k0 < g.K; k0 += l)
@@ -171,6 +167,19 @@ internal sealed unsafe partial class CpuConv2d<TVec>
                     }
             }
         }
+    }
+
+    /// <summary>
+    /// G for <paramref name="taps"/> taps (6 × taps, row-major): row a is the powers of point a divided by its scale,
+    /// the point at infinity's row picks the last tap.
+    /// </summary>
+    private static void WinogradG(int taps, float* gm)
+    {
+        for (int a = 0; a < WinogradAlpha; a++)
+            for (int j = 0; j < taps; j++)
+                gm[a * taps + j] = a < WinogradAlpha - 1
+                    ? (float)(Math.Pow(WinogradPointValues[a], j) / WinogradPointScales[a])
+                    : (j == taps - 1 ? 1f : 0f);
     }
 
     [SkipLocalsInit]
@@ -246,32 +255,40 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     private static void WinogradStage(WinogradJob* job, int n, int ty0, int ty1, float* stage)
     {
         ref readonly var g = ref job->G;
-        int cp = job->Cp, rows = (ty1 - ty0) * job->Mo + g.R - 1, ws = job->Ws, hw = g.H * g.W;
-        long rowFloats = (long)ws * cp;
-        int iy0 = ty0 * job->Mo - g.PadH, r0 = Math.Clamp(-iy0, 0, rows), r1 = Math.Clamp(g.H - iy0, r0, rows);
+        StageChannelLast(job->X + (long)n * g.C * g.H * g.W, g.C, g.H, g.W, g.PadW, ty0 * job->Mo - g.PadH, (ty1 - ty0) * job->Mo + g.R - 1,
+                         job->Ws, job->Cp, stage);
+    }
+
+    /// <summary>
+    /// stage[row][col][c] = image[c][iy0 + row][col − padW] for <paramref name="rows"/> rows of <paramref name="ws"/>
+    /// columns and <paramref name="cp"/> channels, zero outside the image's h × w and past its channels. Only the
+    /// zeros are cleared; the values are copied in 8 × 8 transposes (a row's last block overlapping the one before).
+    /// </summary>
+    private static void StageChannelLast(float* image, int channels, int h, int w, int padW, int iy0, int rows, int ws, int cp, float* stage)
+    {
+        long rowFloats = (long)ws * cp, hw = (long)h * w;
+        int r0 = Math.Clamp(-iy0, 0, rows), r1 = Math.Clamp(h - iy0, r0, rows);
         new Span<float>(stage, (int)(r0 * rowFloats)).Clear();
         new Span<float>(stage + r1 * rowFloats, (int)((rows - r1) * rowFloats)).Clear();
-        float* image = job->X + (long)n * g.C * hw;
-        bool blocks = Avx.IsSupported && g.W >= 8;
-        int c8 = blocks ? g.C / 8 * 8 : 0;
+        int c8 = Avx.IsSupported && w >= 8 ? channels / 8 * 8 : 0;
         for (int r = r0; r < r1; r++)
         {
             float* row = stage + r * rowFloats;
-            if (g.C < cp) new Span<float>(row, (int)rowFloats).Clear();
+            if (channels < cp) new Span<float>(row, (int)rowFloats).Clear();
             else
             {
-                new Span<float>(row, g.PadW * cp).Clear();
-                new Span<float>(row + (long)(g.PadW + g.W) * cp, (ws - g.PadW - g.W) * cp).Clear();
+                new Span<float>(row, padW * cp).Clear();
+                new Span<float>(row + (long)(padW + w) * cp, (ws - padW - w) * cp).Clear();
             }
-            float* src = image + (long)(iy0 + r) * g.W, dst = row + (long)g.PadW * cp;
+            float* src = image + (long)(iy0 + r) * w, dst = row + (long)padW * cp;
             for (int c = 0; c < c8; c += 8)
-                for (int x = 0; x < g.W; x += 8)
+                for (int x = 0; x < w; x += 8)
                 {
-                    int xb = Math.Min(x, g.W - 8);
-                    CpuGemmPacking<TVec>.Transpose8x8(src + (long)c * hw + xb, hw, dst + (long)xb * cp + c, cp);
+                    int xb = Math.Min(x, w - 8);
+                    CpuGemmPacking<TVec>.Transpose8x8(src + c * hw + xb, (int)hw, dst + (long)xb * cp + c, cp);
                 }
-            for (int c = c8; c < g.C; c++)
-                for (int x = 0; x < g.W; x++) dst[(long)x * cp + c] = src[(long)c * hw + x];
+            for (int c = c8; c < channels; c++)
+                for (int x = 0; x < w; x++) dst[(long)x * cp + c] = src[c * hw + x];
         }
     }
 

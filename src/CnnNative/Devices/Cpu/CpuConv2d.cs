@@ -253,6 +253,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
         {
             case Conv2dAlgorithm.Direct: DirectBackwardFilter(g, x, dy, dw, db); return;
             case Conv2dAlgorithm.Implicit: ImplicitBackwardFilter(g, x, dy, dw, db); return;
+            case Conv2dAlgorithm.Winograd: WinogradBackwardFilter(g, x, dy, dw, db); return;
         }
         var job = new Job { G = g, X = x, Dy = dy, Dw = dw, Db = db };
         int crs = job.Crs;

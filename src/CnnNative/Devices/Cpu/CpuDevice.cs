@@ -183,7 +183,7 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
         => (CpuConv2dPlanner.BackwardDataWidth(g, _paths, Isa) == Isa ? _kernels : _kernels256).Conv2dBackwardData(g, Ptr(dy), Ptr(w), Ptr(dx));
 
     protected override void Conv2dBackwardFilterCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? db)
-        => For(g.K).Conv2dBackwardFilter(g, Ptr(x), Ptr(dy), Ptr(dw), Ptr(db));
+        => (CpuConv2dPlanner.BackwardFilterWidth(g, _paths, Isa) == Isa ? _kernels : _kernels256).Conv2dBackwardFilter(g, Ptr(x), Ptr(dy), Ptr(dw), Ptr(db));
 
     // ---------------------------------------------------------------- pool2d (CpuPool2d.cs)
 
