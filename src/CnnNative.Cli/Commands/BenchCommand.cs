@@ -56,10 +56,13 @@ public static class BenchCommand
         ctx.Out.WriteLine($"cpu: {report.CpuModel}; cpu device ISA: {report.Isa}");
         if (report.Ops.Count > 0)
         {
-            var table = new Table().AddColumns("op", "shape", "device", "ms", "GFLOP/s", "% of peak", "GB/s");
+            var table = new Table().AddColumns("op", "shape", "device", "ms", "GFLOP/s", "% of peak", "GB/s", "algorithm");
             foreach (var r in report.Ops)
-                table.AddRow(r.Op, r.Shape, r.Device, F(r.Milliseconds, 3), F(r.Gflops, 1), F(r.PercentOfPeak, 1), F(r.Gbps, 2));
+                table.AddRow(r.Op, r.Shape, r.Device, F(r.Milliseconds, 3), F(r.Gflops, 1), F(r.PercentOfPeak, 1), F(r.Gbps, 2), r.Algorithm ?? "-");
             ctx.Console.Write(table);
+            if (report.Ops.Any(r => r.Algorithm == "winograd"))
+                ctx.Out.WriteLine("GFLOP/s count a convolution's direct multiply-adds (2·N·K·C·R·S·P·Q); the winograd algorithm does 2.8× (5×5) " +
+                                  "or 4× (3×3) fewer, so it can read above 100 % of peak.");
         }
         if (report.Models.Count > 0)
         {

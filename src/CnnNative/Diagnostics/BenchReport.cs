@@ -2,7 +2,11 @@ using System.Text.Json.Serialization;
 
 namespace CnnNative.Diagnostics;
 
-/// <summary>One op on one shape and device. GFLOP/s for compute ops, GB/s for memory-bound ones.</summary>
+/// <summary>
+/// One op on one shape and device. GFLOP/s for compute ops, GB/s for memory-bound ones. A convolution's FLOPs are the
+/// direct sum's (2·N·K·C·R·S·P·Q) whatever the algorithm, so an algorithm that does fewer multiplies (the cpu device's
+/// Winograd path, named in <see cref="Algorithm"/>) can read above 100 % of the peak.
+/// </summary>
 internal sealed record OpResult(
     [property: JsonPropertyName("op")] string Op,
     [property: JsonPropertyName("shape")] string Shape,
@@ -10,7 +14,8 @@ internal sealed record OpResult(
     [property: JsonPropertyName("milliseconds")] double Milliseconds,
     [property: JsonPropertyName("gflops")] double? Gflops,
     [property: JsonPropertyName("gbps")] double? Gbps,
-    [property: JsonPropertyName("percent_of_peak")] double? PercentOfPeak);
+    [property: JsonPropertyName("percent_of_peak")] double? PercentOfPeak,
+    [property: JsonPropertyName("algorithm")] string? Algorithm = null);
 
 /// <summary>
 /// End-to-end figures of one model on one device, or on an <see cref="IInferenceEngine"/> (device "onnxruntime"),

@@ -66,14 +66,14 @@ internal sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Actio
             buffers.Add(b);
             return b;
         }
-        void Add(string op, string shape, Action action, double flops, double bytes)
+        void Add(string op, string shape, Action action, double flops, double bytes, string? algorithm = null)
         {
             progress?.Invoke($"{device.Name}: {op} {shape}");
             // Warm up as long as the measurement lasts: the first op on a device also pays for the JIT's tiers.
             var t = Timing.Measure(() => { action(); device.Synchronize(); }, budgetSeconds, warmupSeconds: budgetSeconds);
             double? gflops = flops > 0 ? flops / t.BestSeconds / 1e9 : null;
             double? gbps = bytes > 0 ? bytes / t.BestSeconds / 1e9 : null;
-            results.Add(new OpResult(op, shape, device.Name, t.BestSeconds * 1e3, gflops, gbps, gflops / peak * 100));
+            results.Add(new OpResult(op, shape, device.Name, t.BestSeconds * 1e3, gflops, gbps, gflops / peak * 100, algorithm));
         }
         try
         {
@@ -82,9 +82,12 @@ internal sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Actio
                 var (x, w, b, y) = (Random(g.InputLength), Random(g.FilterLength), Random(g.K), Random(g.OutputLength));
                 var (dx, dw, db) = (Random(g.InputLength), Random(g.FilterLength), Random(g.K));
                 string shape = BenchShapes.Describe(g);
-                Add("conv2d_forward", shape, () => device.Conv2dForward(g, x, w, b, y), g.Flops, 0);
-                Add("conv2d_backward_data", shape, () => device.Conv2dBackwardData(g, y, w, dx), g.Flops, 0);
-                Add("conv2d_backward_filter", shape, () => device.Conv2dBackwardFilter(g, x, y, dw, db), g.Flops, 0);
+                // The cpu device names the algorithm of each op (its Winograd path does fewer multiplies than counted).
+                Conv2dPlan? plan = device is CpuDevice cpu ? cpu.PlanConv2d(g) : null;
+                string? Name(Conv2dAlgorithm? a) => a?.ToString().ToLowerInvariant();
+                Add("conv2d_forward", shape, () => device.Conv2dForward(g, x, w, b, y), g.Flops, 0, Name(plan?.Forward));
+                Add("conv2d_backward_data", shape, () => device.Conv2dBackwardData(g, y, w, dx), g.Flops, 0, Name(plan?.BackwardData));
+                Add("conv2d_backward_filter", shape, () => device.Conv2dBackwardFilter(g, x, y, dw, db), g.Flops, 0, Name(plan?.BackwardFilter));
                 FreeAll();
             }
             var p = BenchShapes.Pool;

@@ -43,6 +43,31 @@ public class CliBenchTests
     }
 
     [Test]
+    public void TheCpuDeviceNamesEachConvolutionsAlgorithm()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"cnn-bench-{Guid.NewGuid():N}.json");
+        try
+        {
+            var r = CliRunner.Run("bench", "--devices", "cpu,native", "--ops-only", "--budget", "0.001", "--json", path);
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+            Assert.That(r.Out, Does.Contain("algorithm").And.Contain("winograd").And.Contain("above 100 % of peak"));
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            var convs = doc.RootElement.GetProperty("ops").EnumerateArray().Where(o => o.GetProperty("op").GetString()!.StartsWith("conv2d_")).ToList();
+            string? Algorithm(string device, string op, string shapeStart)
+                => convs.Single(o => o.GetProperty("device").GetString() == device && o.GetProperty("op").GetString() == op
+                                     && o.GetProperty("shape").GetString()!.StartsWith(shapeStart)).GetProperty("algorithm").GetString();
+            Assert.That(Algorithm("cpu", "conv2d_forward", "N=64,C=1,"), Is.EqualTo("direct"), "one channel: no Winograd");
+            foreach (var op in new[] { "conv2d_forward", "conv2d_backward_data", "conv2d_backward_filter" })
+                Assert.That(Algorithm("cpu", op, "N=64,C=32,"), Is.EqualTo("winograd"), op);
+            Assert.That(Algorithm("native", "conv2d_forward", "N=64,C=32,"), Is.Null, "only the cpu device names its algorithm");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void OpsOnlyAndModelsOnlyExcludeEachOther()
     {
         var r = CliRunner.Run("bench", "--ops-only", "--models-only");
