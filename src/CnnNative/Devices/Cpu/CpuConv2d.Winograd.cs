@@ -55,7 +55,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         public int Mo;                   // outputs per tile side: 2 (5×5) or 4 (3×3)
         public int Cp, Kp;               // channels padded to whole vectors, filters to whole panels
         public int TP, TQ;               // tile rows and columns of an image
-        public int BandRows, Bands, BandsPerTask, TilesPad, Ws;
+        public int BandRows, Bands, BandsPerTask, TilesPad, Ws, ImagesPerTask;
         public float* X, U, Bias, Y, Scratch;
         public long WorkerStride, StageFloats, VFloats, MFloats;
         public bool Relu;
@@ -104,6 +104,16 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         job.MFloats = (long)WinogradPoints * job.TilesPad * job.Kp;
         long outFloats = (long)job.BandRows * job.Mo * g.Q * job.Kp;
         job.WorkerStride = job.StageFloats + job.VFloats + job.MFloats + ScratchMemory.Align(outFloats);
+        job.ImagesPerTask = (paths & CpuPaths.WinogradImageRuns) != 0 ? ImagesPerTask(g, job.TP, job.TQ, job.Cp, job.Ws, job.Mo) : 0;
+        if (job.ImagesPerTask > 0)
+        {
+            // Chunks of as many whole register tiles as fit WinogradBandFloats; per image its staged rows and outputs.
+            job.TilesPad = Math.Max(MR, WinogradBandFloats / (WinogradPoints * (job.Cp + job.Kp)) / MR * MR);
+            job.StageFloats = ScratchMemory.Align((long)(job.TP * job.Mo + g.R - 1) * rowFloats);
+            job.VFloats = (long)WinogradPoints * job.Cp * job.TilesPad;
+            job.MFloats = (long)WinogradPoints * job.TilesPad * job.Kp;
+            job.WorkerStride = job.VFloats + job.MFloats + job.ImagesPerTask * (job.StageFloats + ScratchMemory.Align((long)g.P * g.Q * job.Kp));
+        }
         float* scratch = perWorker.Ensure(job.WorkerStride * pool.Threads + job.Kp);
         job.Scratch = scratch;
         if (bias != null)
@@ -119,7 +129,27 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         job.U = flipped ? shared.Ensure(uFloats) : PackedFilters(filterBuffer, PackedRole.WinogradFilters, g, uFloats, out transform);
         if (transform) WinogradFilterTransform(g, w, job.U, job.Cp, job.Kp, flipped);
         long multiplyAdds = (long)WinogradPoints * g.N * job.TP * job.TQ * job.Cp * job.Kp;
-        For(g.N * ((job.Bands + job.BandsPerTask - 1) / job.BandsPerTask), &WinogradTask, &job, Parallel(multiplyAdds));
+        if (job.ImagesPerTask > 0) For((g.N + job.ImagesPerTask - 1) / job.ImagesPerTask, &WinogradImagesTask, &job, Parallel(multiplyAdds));
+        else For(g.N * ((job.Bands + job.BandsPerTask - 1) / job.BandsPerTask), &WinogradTask, &job, Parallel(multiplyAdds));
+    }
+
+    /// <summary>
+    /// Whole images per task, chunks of tiles running across them, where every thread still gets images and an
+    /// image's staged input fits <see cref="WinogradStageFloats"/>: 1 to 4 images a task, whichever pads the fewest
+    /// tiles of the last chunk to a whole register tile (ties: fewer images). 0: bands of tile rows instead.
+    /// </summary>
+    private int ImagesPerTask(in Conv2dGeometry g, int tp, int tq, int cp, int ws, int mo)
+    {
+        if (g.N < 2 * pool.Threads || (long)(tp * mo + g.R - 1) * ws * cp > WinogradStageFloats) return 0;
+        int best = 1, imageTiles = tp * tq;
+        double fewest = double.MaxValue;
+        for (int images = 1; images <= 4 && images * 2 * pool.Threads <= g.N; images++)
+        {
+            int tiles = images * imageTiles;
+            double padded = (double)(CpuGemm.RoundUp(tiles, MR) - tiles) / tiles; // chunks are whole register tiles but the last
+            if (padded < fewest - 1e-9) { fewest = padded; best = images; }
+        }
+        return best;
     }
 
     /// <summary>
@@ -202,48 +232,105 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     /// Tile rows [ty0, ty1) of image n from their staged input rows (<paramref name="stage"/>: input row
     /// ty0·m − padH first): input transform into V, the 36 GEMMs into M, output transform into y.
     /// </summary>
-    [SkipLocalsInit]
     private static void WinogradBand(WinogradJob* job, int n, int ty0, int ty1, float* stage, float* v, float* m, float* o, float* tmp)
     {
         ref readonly var g = ref job->G;
-        int mo = job->Mo, cp = job->Cp, kp = job->Kp, tilesPad = job->TilesPad, tiles = (ty1 - ty0) * job->TQ;
-
-        // V[ξ][c / L][t][c % L] = (Bᵀ d_t B)[ξ] on vectors of L channels; rows of padding tiles zeroed.
-        long pointStride = (long)cp * tilesPad, rowFloats = (long)job->Ws * cp;
+        int mo = job->Mo, tiles = (ty1 - ty0) * job->TQ;
+        long rowFloats = (long)job->Ws * job->Cp;
         for (int t = 0; t < tiles; t++)
-        {
-            float* d = stage + (t / job->TQ * mo) * rowFloats + (long)(t % job->TQ * mo) * cp;
-            for (int c = 0; c < cp; c += TVec.Count)
-                WinogradInputTile(d + c, rowFloats, cp, v + (long)c * tilesPad + (long)t * TVec.Count, pointStride, tmp);
-        }
-        if (tiles < tilesPad)
-            for (int p = 0; p < WinogradPoints * cp / TVec.Count; p++)
-                new Span<float>(v + (long)p * tilesPad * TVec.Count + (long)tiles * TVec.Count, (tilesPad - tiles) * TVec.Count).Clear();
-
-        // M[ξ] (tilesPad × Kp) = V[ξ] · U[ξ]: tile rows TVec.Count floats apart, channel c at c / L·tilesPad·L + c % L.
-        int* off = stackalloc int[cp];
-        for (int c = 0; c < cp; c++) off[c] = c / TVec.Count * tilesPad * TVec.Count + c % TVec.Count;
-        int panels = kp / NR;
-        for (int xi = 0; xi < WinogradPoints; xi++)
-        {
-            float* vx = v + xi * pointStride, ux = job->U + (long)xi * cp * kp, mx = m + (long)xi * tilesPad * kp;
-            for (int panel = 0; panel < panels; panel++)
-                for (int t = 0; t < tilesPad; t += MR)
-                    ImplicitTileRow<TileCountOfWidth<TVec>>(cp, ux + (long)panel * cp * NR, off, vx + (long)t * TVec.Count, mx + (long)t * kp + panel * NR, kp, 0);
-        }
-
-        // Outputs: Aᵀ M_t A on vectors of L filters, bias and activation, into position-major rows of the band.
+            WinogradInputTiles(job, v, t, stage + (t / job->TQ * mo) * rowFloats + (long)(t % job->TQ * mo) * job->Cp, tmp);
+        WinogradGemm(job, v, m, tiles);
         int p0 = ty0 * mo, p1 = Math.Min(g.P, ty1 * mo);
         for (int t = 0; t < tiles; t++)
         {
             int oy = t / job->TQ * mo, ox = t % job->TQ * mo;
-            int rows = Math.Min(mo, p1 - p0 - oy), cols = Math.Min(mo, g.Q - ox);
-            float* dst = o + ((long)oy * g.Q + ox) * kp;
-            for (int k = 0; k < kp; k += TVec.Count)
-                WinogradOutputTile(mo, m + (long)t * kp + k, (long)tilesPad * kp, dst + k, (long)g.Q * kp, kp, rows, cols,
-                                   job->Bias == null ? null : job->Bias + k, job->Relu, tmp);
+            WinogradOutputTiles(job, m, t, o + ((long)oy * g.Q + ox) * job->Kp, Math.Min(mo, p1 - p0 - oy), Math.Min(mo, g.Q - ox), tmp);
         }
-        TransposeTile(o, kp, job->Y + (long)n * g.K * g.P * g.Q, g.P * g.Q, p0 * g.Q, p1 * g.Q, g.K);
+        TransposeTile(o, job->Kp, job->Y + (long)n * g.K * g.P * g.Q, g.P * g.Q, p0 * g.Q, p1 * g.Q, g.K);
+    }
+
+    /// <summary>
+    /// A few whole images (<see cref="WinogradJob.ImagesPerTask"/>) as one run of tiles, cut into chunks of
+    /// <see cref="WinogradJob.TilesPad"/> that may span two images: convnet's 49 tiles an image fill a 14-row
+    /// register tile exactly two images at a time, where image by image every fourth tile of the GEMM was padding.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void WinogradImagesTask(void* context, int task, int worker)
+    {
+        var job = (WinogradJob*)context;
+        ref readonly var g = ref job->G;
+        int n0 = task * job->ImagesPerTask, images = Math.Min(job->ImagesPerTask, g.N - n0);
+        int mo = job->Mo, imageTiles = job->TP * job->TQ, total = images * imageTiles;
+        long pq = (long)g.P * g.Q, imageFloats = job->StageFloats + ScratchMemory.Align(pq * job->Kp), rowFloats = (long)job->Ws * job->Cp;
+        float* v = job->Scratch + worker * job->WorkerStride, m = v + job->VFloats, first = m + job->MFloats; // then per image: stage, outputs
+        float* tmp = stackalloc float[WinogradPoints * TVec.Count + 16]; // 64-byte aligned below
+        tmp = (float*)(((nint)tmp + 63) & ~(nint)63);
+        for (int i = 0; i < images; i++) WinogradStage(job, n0 + i, 0, job->TP, first + i * imageFloats);
+        for (int c0 = 0; c0 < total; c0 += job->TilesPad)
+        {
+            int tiles = Math.Min(job->TilesPad, total - c0);
+            for (int t = 0; t < tiles; t++)
+            {
+                int u = c0 + t, local = u % imageTiles;
+                float* stage = first + u / imageTiles * imageFloats;
+                WinogradInputTiles(job, v, t, stage + (local / job->TQ * mo) * rowFloats + (long)(local % job->TQ * mo) * job->Cp, tmp);
+            }
+            WinogradGemm(job, v, m, tiles);
+            for (int t = 0; t < tiles; t++)
+            {
+                int u = c0 + t, local = u % imageTiles, oy = local / job->TQ * mo, ox = local % job->TQ * mo;
+                float* o = first + u / imageTiles * imageFloats + job->StageFloats;
+                WinogradOutputTiles(job, m, t, o + ((long)oy * g.Q + ox) * job->Kp, Math.Min(mo, g.P - oy), Math.Min(mo, g.Q - ox), tmp);
+            }
+        }
+        for (int i = 0; i < images; i++)
+            TransposeTile(first + i * imageFloats + job->StageFloats, job->Kp, job->Y + (n0 + i) * g.K * pq, (int)pq, 0, (int)pq, g.K);
+    }
+
+    /// <summary>V[ξ][c / L][t][c % L] = (Bᵀ d B)[ξ] for tile t of a chunk, its 6×6 input at <paramref name="d"/> (channel-last), vectors of L channels.</summary>
+    private static void WinogradInputTiles(WinogradJob* job, float* v, int t, float* d, float* tmp)
+    {
+        int cp = job->Cp;
+        long pointStride = (long)cp * job->TilesPad, rowFloats = (long)job->Ws * cp;
+        for (int c = 0; c < cp; c += TVec.Count)
+            WinogradInputTile(d + c, rowFloats, cp, v + (long)c * job->TilesPad + (long)t * TVec.Count, pointStride, tmp);
+    }
+
+    /// <summary>
+    /// M[ξ] (TilesPad × Kp) = V[ξ] · U[ξ] for a chunk of <paramref name="tiles"/> tiles (V's rows of padding tiles
+    /// zeroed first): tile rows TVec.Count floats apart, channel c at c / L·TilesPad·L + c % L.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void WinogradGemm(WinogradJob* job, float* v, float* m, int tiles)
+    {
+        int cp = job->Cp, kp = job->Kp, tilesPad = job->TilesPad, l = TVec.Count;
+        long pointStride = (long)cp * tilesPad;
+        if (tiles < tilesPad)
+            for (int p = 0; p < WinogradPoints * cp / l; p++)
+                new Span<float>(v + (long)p * tilesPad * l + (long)tiles * l, (tilesPad - tiles) * l).Clear();
+        int* off = stackalloc int[cp];
+        for (int c = 0; c < cp; c++) off[c] = c / l * tilesPad * l + c % l;
+        int panels = kp / NR, used = CpuGemm.RoundUp(tiles, MR);
+        for (int xi = 0; xi < WinogradPoints; xi++)
+        {
+            float* vx = v + xi * pointStride, ux = job->U + (long)xi * cp * kp, mx = m + (long)xi * tilesPad * kp;
+            for (int panel = 0; panel < panels; panel++)
+                for (int t = 0; t < used; t += MR)
+                    ImplicitTileRow<TileCountOfWidth<TVec>>(cp, ux + (long)panel * cp * NR, off, vx + (long)t * l, mx + (long)t * kp + panel * NR, kp, 0);
+        }
+    }
+
+    /// <summary>
+    /// Aᵀ M_t A for tile t of a chunk, on vectors of L filters, with the bias and activation: its first
+    /// <paramref name="rows"/> × <paramref name="cols"/> outputs into position-major rows at <paramref name="dst"/>
+    /// (Q positions a row, Kp filters a position).
+    /// </summary>
+    private static void WinogradOutputTiles(WinogradJob* job, float* m, int t, float* dst, int rows, int cols, float* tmp)
+    {
+        int kp = job->Kp;
+        for (int k = 0; k < kp; k += TVec.Count)
+            WinogradOutputTile(job->Mo, m + (long)t * kp + k, (long)job->TilesPad * kp, dst + k, (long)job->G.Q * kp, kp, rows, cols,
+                               job->Bias == null ? null : job->Bias + k, job->Relu, tmp);
     }
 
     /// <summary>

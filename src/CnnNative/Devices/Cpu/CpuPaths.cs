@@ -73,8 +73,14 @@ public enum CpuPaths
     /// direct sum (Cpu/CpuConv2d.Winograd.cs). Results agree within rounding, not bitwise.
     /// </summary>
     WinogradConv2d = 1 << 15,
+    /// <summary>
+    /// Winograd forward and backward data with images for every thread: a task takes 1–4 whole images as one run of
+    /// tiles, cut into chunks that may span two images, instead of each image's bands of tile rows (convnet's 49 tiles
+    /// an image then fill the 14-row register tiles without padding); the same bits.
+    /// </summary>
+    WinogradImageRuns = 1 << 16,
     /// <summary>Every path (the default).</summary>
     All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks
           | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks | BatchNormByImages | SpinningHelpers | DotTileGemm
-          | WinogradConv2d,
+          | WinogradConv2d | WinogradImageRuns,
 }

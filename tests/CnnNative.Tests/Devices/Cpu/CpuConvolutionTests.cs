@@ -129,6 +129,10 @@ internal class CpuConvolutionTests
             Paths: CpuPaths.All),
         new("winograd 5x5: the smallest output it takes (4x4), padding wider than 2; backward filter implicit", new(3, 16, 6, 5, 16, 5, 5, 1, 1, 1, 2), Winograd, Winograd, Implicit,
             Paths: CpuPaths.All),
+        new("winograd 5x5: 9 images in runs of whole images (chunks of tiles across two images)", new(9, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2),
+            Winograd, Winograd, Winograd, Paths: CpuPaths.All),
+        new("winograd 3x3: 7 images in runs, partial edge tiles, C and K off the vectors", new(7, 24, 9, 11, 20, 3, 3, 1, 1, 1, 1),
+            Winograd, Winograd, Winograd, Paths: CpuPaths.All),
         new("no winograd below 16 channels: LeNet's second layer", new(4, 6, 14, 14, 16, 5, 5), Direct, Direct, Paths: CpuPaths.All),
         new("no winograd for 4x4 filters", new(2, 16, 12, 12, 16, 4, 4, 1, 1, 1, 1), Implicit, Paths: CpuPaths.All, Width: V256),
         new("winograd backward filter of 16 channels only where the filters' panels are as narrow", new(2, 16, 12, 12, 32, 5, 5), Filter: Implicit,
@@ -250,6 +254,19 @@ internal class CpuConvolutionTests
         var split = Forward(four, g, true)[3];
         Compare.Close(split, expected, Tolerance(g), "4 threads vs reference");
         Compare.BitwiseEqual(Forward(four, g, true), Forward(one, g, true), "4 threads vs 1");
+    }
+
+    [Test]
+    public void WinogradRunsOfWholeImagesGiveTheBitsOfBandsOfTileRows()
+    {
+        foreach (var g in new Conv2dGeometry[] { new(9, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2), new(7, 24, 9, 11, 20, 3, 3, 1, 1, 1, 1) })
+        {
+            using var runs = new CpuDevice(new CpuDeviceOptions { Threads = 2 });
+            using var bands = new CpuDevice(new CpuDeviceOptions { Threads = 2, Paths = CpuPaths.All & ~CpuPaths.WinogradImageRuns });
+            Assert.That(runs.PlanConv2d(g).Forward, Is.EqualTo(Winograd));
+            Compare.BitwiseEqual(Forward(runs, g, true), Forward(bands, g, true), $"forward {g}");
+            Compare.BitwiseEqual(BackwardData(runs, g), BackwardData(bands, g), $"backward data {g}");
+        }
     }
 
     [Test]
