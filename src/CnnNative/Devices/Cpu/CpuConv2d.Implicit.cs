@@ -112,7 +112,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
                         float* c = tile + (long)(j - s0) * kPad + panel * NR;
                         if (mr == MR && j / g.Q == (j + MR - 1) / g.Q)
                         {
-                            ImplicitTileRow<TileCount1>(kc, bp, off, plane + j / g.Q * job->M.Wp + j % g.Q, c, kPad, pc == 0 ? 0 : 1);
+                            ImplicitTileRow<TileCount1, TileRowsOf<TVec>>(kc, bp, off, plane + j / g.Q * job->M.Wp + j % g.Q, c, kPad, pc == 0 ? 0 : 1);
                             continue;
                         }
                         for (int i = 0; i < MR; i++)
@@ -339,14 +339,15 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     }
 
     /// <summary>
-    /// <see cref="ImplicitTile"/> for MR rows whose values lie a fixed <typeparamref name="TStep"/> floats apart: one
-    /// pointer instead of MR (which do not all fit the general registers at 14 rows), the rows at constant
-    /// displacements. Positions on one output row are consecutive (step 1); the Winograd path's tiles are a vector
-    /// apart (CpuConv2d.Winograd.cs).
+    /// <see cref="ImplicitTile"/> for <typeparamref name="TRows"/> rows (at most MR) whose values lie a fixed
+    /// <typeparamref name="TStep"/> floats apart: one pointer instead of MR (which do not all fit the general registers
+    /// at 14 rows), the rows at constant displacements. Positions on one output row are consecutive (step 1); the
+    /// Winograd path's tiles are a vector apart (CpuConv2d.Winograd.cs), and its backward filter ends a block of
+    /// filters with a shorter tile (4 or 8 rows) instead of padding it to MR.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ImplicitTileRow<TStep>(int kc, float* bp, int* off, float* a0, float* c, int ldc, int addC)
-        where TStep : struct, ITileCount
+    private static void ImplicitTileRow<TStep, TRows>(int kc, float* bp, int* off, float* a0, float* c, int ldc, int addC)
+        where TStep : struct, ITileCount where TRows : struct, ITileCount
     {
         TVec c00 = TVec.Zero, c01 = TVec.Zero;
         TVec c10 = TVec.Zero, c11 = TVec.Zero;
@@ -369,34 +370,34 @@ internal sealed unsafe partial class CpuConv2d<TVec>
             var b1 = TVec.Load(bp + TVec.Count);
             TVec v;
             v = TVec.Broadcast(x[0]); c00 = TVec.MulAdd(v, b0, c00); c01 = TVec.MulAdd(v, b1, c01);
-            v = TVec.Broadcast(x[1 * TStep.Value]); c10 = TVec.MulAdd(v, b0, c10); c11 = TVec.MulAdd(v, b1, c11);
-            v = TVec.Broadcast(x[2 * TStep.Value]); c20 = TVec.MulAdd(v, b0, c20); c21 = TVec.MulAdd(v, b1, c21);
-            v = TVec.Broadcast(x[3 * TStep.Value]); c30 = TVec.MulAdd(v, b0, c30); c31 = TVec.MulAdd(v, b1, c31);
-            v = TVec.Broadcast(x[4 * TStep.Value]); c40 = TVec.MulAdd(v, b0, c40); c41 = TVec.MulAdd(v, b1, c41);
-            v = TVec.Broadcast(x[5 * TStep.Value]); c50 = TVec.MulAdd(v, b0, c50); c51 = TVec.MulAdd(v, b1, c51);
-            if (MR > 6) { v = TVec.Broadcast(x[6 * TStep.Value]); c60 = TVec.MulAdd(v, b0, c60); c61 = TVec.MulAdd(v, b1, c61); }
-            if (MR > 7) { v = TVec.Broadcast(x[7 * TStep.Value]); c70 = TVec.MulAdd(v, b0, c70); c71 = TVec.MulAdd(v, b1, c71); }
-            if (MR > 8) { v = TVec.Broadcast(x[8 * TStep.Value]); c80 = TVec.MulAdd(v, b0, c80); c81 = TVec.MulAdd(v, b1, c81); }
-            if (MR > 9) { v = TVec.Broadcast(x[9 * TStep.Value]); c90 = TVec.MulAdd(v, b0, c90); c91 = TVec.MulAdd(v, b1, c91); }
-            if (MR > 10) { v = TVec.Broadcast(x[10 * TStep.Value]); c100 = TVec.MulAdd(v, b0, c100); c101 = TVec.MulAdd(v, b1, c101); }
-            if (MR > 11) { v = TVec.Broadcast(x[11 * TStep.Value]); c110 = TVec.MulAdd(v, b0, c110); c111 = TVec.MulAdd(v, b1, c111); }
-            if (MR > 12) { v = TVec.Broadcast(x[12 * TStep.Value]); c120 = TVec.MulAdd(v, b0, c120); c121 = TVec.MulAdd(v, b1, c121); }
-            if (MR > 13) { v = TVec.Broadcast(x[13 * TStep.Value]); c130 = TVec.MulAdd(v, b0, c130); c131 = TVec.MulAdd(v, b1, c131); }
+            if (TRows.Value > 1) { v = TVec.Broadcast(x[1 * TStep.Value]); c10 = TVec.MulAdd(v, b0, c10); c11 = TVec.MulAdd(v, b1, c11); }
+            if (TRows.Value > 2) { v = TVec.Broadcast(x[2 * TStep.Value]); c20 = TVec.MulAdd(v, b0, c20); c21 = TVec.MulAdd(v, b1, c21); }
+            if (TRows.Value > 3) { v = TVec.Broadcast(x[3 * TStep.Value]); c30 = TVec.MulAdd(v, b0, c30); c31 = TVec.MulAdd(v, b1, c31); }
+            if (TRows.Value > 4) { v = TVec.Broadcast(x[4 * TStep.Value]); c40 = TVec.MulAdd(v, b0, c40); c41 = TVec.MulAdd(v, b1, c41); }
+            if (TRows.Value > 5) { v = TVec.Broadcast(x[5 * TStep.Value]); c50 = TVec.MulAdd(v, b0, c50); c51 = TVec.MulAdd(v, b1, c51); }
+            if (MR > 6 && TRows.Value > 6) { v = TVec.Broadcast(x[6 * TStep.Value]); c60 = TVec.MulAdd(v, b0, c60); c61 = TVec.MulAdd(v, b1, c61); }
+            if (MR > 7 && TRows.Value > 7) { v = TVec.Broadcast(x[7 * TStep.Value]); c70 = TVec.MulAdd(v, b0, c70); c71 = TVec.MulAdd(v, b1, c71); }
+            if (MR > 8 && TRows.Value > 8) { v = TVec.Broadcast(x[8 * TStep.Value]); c80 = TVec.MulAdd(v, b0, c80); c81 = TVec.MulAdd(v, b1, c81); }
+            if (MR > 9 && TRows.Value > 9) { v = TVec.Broadcast(x[9 * TStep.Value]); c90 = TVec.MulAdd(v, b0, c90); c91 = TVec.MulAdd(v, b1, c91); }
+            if (MR > 10 && TRows.Value > 10) { v = TVec.Broadcast(x[10 * TStep.Value]); c100 = TVec.MulAdd(v, b0, c100); c101 = TVec.MulAdd(v, b1, c101); }
+            if (MR > 11 && TRows.Value > 11) { v = TVec.Broadcast(x[11 * TStep.Value]); c110 = TVec.MulAdd(v, b0, c110); c111 = TVec.MulAdd(v, b1, c111); }
+            if (MR > 12 && TRows.Value > 12) { v = TVec.Broadcast(x[12 * TStep.Value]); c120 = TVec.MulAdd(v, b0, c120); c121 = TVec.MulAdd(v, b1, c121); }
+            if (MR > 13 && TRows.Value > 13) { v = TVec.Broadcast(x[13 * TStep.Value]); c130 = TVec.MulAdd(v, b0, c130); c131 = TVec.MulAdd(v, b1, c131); }
             bp += NR;
         }
         CpuGemmMicroKernel<TVec>.Update(c, c00, c01, addC, null, 0);
-        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c10, c11, addC, null, 1);
-        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c20, c21, addC, null, 2);
-        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c30, c31, addC, null, 3);
-        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c40, c41, addC, null, 4);
-        c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c50, c51, addC, null, 5);
-        if (MR > 6) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c60, c61, addC, null, 6); }
-        if (MR > 7) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c70, c71, addC, null, 7); }
-        if (MR > 8) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c80, c81, addC, null, 8); }
-        if (MR > 9) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c90, c91, addC, null, 9); }
-        if (MR > 10) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c100, c101, addC, null, 10); }
-        if (MR > 11) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c110, c111, addC, null, 11); }
-        if (MR > 12) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c120, c121, addC, null, 12); }
-        if (MR > 13) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c130, c131, addC, null, 13); }
+        if (TRows.Value > 1) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c10, c11, addC, null, 1); }
+        if (TRows.Value > 2) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c20, c21, addC, null, 2); }
+        if (TRows.Value > 3) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c30, c31, addC, null, 3); }
+        if (TRows.Value > 4) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c40, c41, addC, null, 4); }
+        if (TRows.Value > 5) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c50, c51, addC, null, 5); }
+        if (MR > 6 && TRows.Value > 6) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c60, c61, addC, null, 6); }
+        if (MR > 7 && TRows.Value > 7) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c70, c71, addC, null, 7); }
+        if (MR > 8 && TRows.Value > 8) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c80, c81, addC, null, 8); }
+        if (MR > 9 && TRows.Value > 9) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c90, c91, addC, null, 9); }
+        if (MR > 10 && TRows.Value > 10) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c100, c101, addC, null, 10); }
+        if (MR > 11 && TRows.Value > 11) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c110, c111, addC, null, 11); }
+        if (MR > 12 && TRows.Value > 12) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c120, c121, addC, null, 12); }
+        if (MR > 13 && TRows.Value > 13) { c += ldc; CpuGemmMicroKernel<TVec>.Update(c, c130, c131, addC, null, 13); }
     }
 }

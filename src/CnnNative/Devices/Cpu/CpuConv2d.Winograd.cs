@@ -316,7 +316,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
             float* vx = v + xi * pointStride, ux = job->U + (long)xi * cp * kp, mx = m + (long)xi * tilesPad * kp;
             for (int panel = 0; panel < panels; panel++)
                 for (int t = 0; t < used; t += MR)
-                    ImplicitTileRow<TileCountOfWidth<TVec>>(cp, ux + (long)panel * cp * NR, off, vx + (long)t * l, mx + (long)t * kp + panel * NR, kp, 0);
+                    ImplicitTileRow<TileCountOfWidth<TVec>, TileRowsOf<TVec>>(cp, ux + (long)panel * cp * NR, off, vx + (long)t * l, mx + (long)t * kp + panel * NR, kp, 0);
         }
     }
 

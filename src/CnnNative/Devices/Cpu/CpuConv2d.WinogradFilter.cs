@@ -67,7 +67,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     {
         var job = (WinogradFilterJob*)context;
         ref readonly var g = ref job->G;
-        int mo = job->Mo, cpp = job->Cpp, kd = job->Kd, kr = job->Kr, tq = job->TQ, rows = CpuGemm.RoundUp(g.K, MR);
+        int mo = job->Mo, cpp = job->Cpp, kd = job->Kd, kr = job->Kr, tq = job->TQ;
         float* xs = job->Scratch + worker * job->WorkerStride, ds = xs + job->XStageFloats, v = ds + job->DyStageFloats, d = v + job->VFloats;
         float* partial = job->Partials + slot * job->PartialFloats;
         new Span<float>(partial, (int)job->PartialFloats).Clear();
@@ -104,12 +104,27 @@ internal sealed unsafe partial class CpuConv2d<TVec>
                     for (int xi = 0; xi < WinogradPoints; xi++)
                     {
                         float* vx = v + xi * vPoint, dx = d + xi * dPoint, mx = partial + (long)xi * kr * cpp;
-                        for (int k = 0; k < rows; k += MR)
+                        for (int k = 0; k < g.K; k += MR)
                             for (int p = 0; p < cpp; p += NR)
-                                ImplicitTileRow<TileCount1>(tiles, vx + (long)p * tiles, off, dx + k, mx + (long)k * cpp + p, cpp, 1);
+                                FilterRows(Math.Min(MR, g.K - k), tiles, vx + (long)p * tiles, off, dx + k, mx + (long)k * cpp + p, cpp);
                     }
                 }
             }
+    }
+
+    /// <summary>
+    /// M[k..k+rows) += D · V for one panel of channels: a full register tile, or for the last filters of a layer
+    /// (K not a multiple of MR: 32 = 14 + 14 + 4, 64 = 4·14 + 8) a tile of just enough rows from 2, 3, 4, 6 or 8,
+    /// instead of MR rows of which up to a third would be padding.
+    /// </summary>
+    private static void FilterRows(int rows, int tiles, float* bp, int* off, float* a0, float* c, int ldc)
+    {
+        if (rows >= MR || rows > 8) ImplicitTileRow<TileCount1, TileRowsOf<TVec>>(tiles, bp, off, a0, c, ldc, 1);
+        else if (rows <= 2) ImplicitTileRow<TileCount1, TileCount2>(tiles, bp, off, a0, c, ldc, 1);
+        else if (rows == 3) ImplicitTileRow<TileCount1, TileCount3>(tiles, bp, off, a0, c, ldc, 1);
+        else if (rows == 4) ImplicitTileRow<TileCount1, TileCount4>(tiles, bp, off, a0, c, ldc, 1);
+        else if (rows <= 6) ImplicitTileRow<TileCount1, TileCount6>(tiles, bp, off, a0, c, ldc, 1);
+        else ImplicitTileRow<TileCount1, TileCount8>(tiles, bp, off, a0, c, ldc, 1);
     }
 
     /// <summary>

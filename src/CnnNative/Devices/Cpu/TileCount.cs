@@ -34,3 +34,9 @@ internal readonly struct TileCountOfWidth<TVec> : ITileCount where TVec : unmana
 {
     public static int Value => TVec.Count;
 }
+
+/// <summary>The register tiles' rows at the width <typeparamref name="TVec"/> (MR: 14 or 6).</summary>
+internal readonly struct TileRowsOf<TVec> : ITileCount where TVec : unmanaged, Simd.IVec<TVec>
+{
+    public static int Value => TVec.TileRows;
+}

@@ -133,6 +133,8 @@ internal class CpuConvolutionTests
             Winograd, Winograd, Winograd, Paths: CpuPaths.All),
         new("winograd 3x3: 7 images in runs, partial edge tiles, C and K off the vectors", new(7, 24, 9, 11, 20, 3, 3, 1, 1, 1, 1),
             Winograd, Winograd, Winograd, Paths: CpuPaths.All),
+        new("winograd backward filter: K = 17, a last tile of 3 rows (512 bits) or 5 of 6 (256 bits)", new(2, 32, 10, 10, 17, 3, 3, 1, 1, 1, 1),
+            Winograd, Winograd, Winograd, Paths: CpuPaths.All),
         new("no winograd below 16 channels: LeNet's second layer", new(4, 6, 14, 14, 16, 5, 5), Direct, Direct, Paths: CpuPaths.All),
         new("no winograd for 4x4 filters", new(2, 16, 12, 12, 16, 4, 4, 1, 1, 1, 1), Implicit, Paths: CpuPaths.All, Width: V256),
         new("winograd backward filter of 16 channels only where the filters' panels are as narrow", new(2, 16, 12, 12, 32, 5, 5), Filter: Implicit,
