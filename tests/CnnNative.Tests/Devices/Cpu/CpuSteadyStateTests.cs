@@ -11,14 +11,20 @@ namespace CnnNative.Tests.Devices.Cpu;
 [Category(Conformance.TestDevices.CpuCategory)]
 public class CpuSteadyStateTests
 {
-    [TestCase(1)]
-    [TestCase(2)]
-    public void ATrainingStepAllocatesNothingOnceWarm(int threads)
+    /// <summary>A 3-channel layer (implicit and direct paths), and a 16-channel one that takes Winograd for all three ops.</summary>
+    [TestCase(1, 3, 8, 20)]
+    [TestCase(2, 3, 8, 20)]
+    [TestCase(1, 16, 16, 12)]
+    [TestCase(2, 16, 16, 12)]
+    public void ATrainingStepAllocatesNothingOnceWarm(int threads, int channels, int filters, int size)
     {
-        var g = new Conv2dGeometry(4, 3, 20, 20, 8, 3, 3, 1, 1, 1, 1);
-        var pool = new Pool2dGeometry(4, 8, 20, 20, 2, 2, 2, 2);
+        var g = new Conv2dGeometry(4, channels, size, size, filters, 3, 3, 1, 1, 1, 1);
+        var pool = new Pool2dGeometry(4, filters, size, size, 2, 2, 2, 2);
         int features = pool.OutputLength / pool.N, classes = 10;
         using var cpu = new CpuDevice(threads);
+        var plan = cpu.PlanConv2d(g);
+        Assert.That(new[] { plan.Forward, plan.BackwardData, plan.BackwardFilter },
+                    channels >= 16 ? Is.All.EqualTo(CnnNative.Devices.Cpu.Conv2dAlgorithm.Winograd) : Has.None.EqualTo(CnnNative.Devices.Cpu.Conv2dAlgorithm.Winograd));
         var buffers = new List<DeviceBuffer>();
         DeviceBuffer Alloc(int n) { var b = cpu.Allocate(n); cpu.Upload(DeviceTestSupport.Random(n, buffers.Count), b); buffers.Add(b); return b; }
         var (x, w, bias, y, a) = (Alloc(g.InputLength), Alloc(g.FilterLength), Alloc(g.K), Alloc(g.OutputLength), Alloc(g.OutputLength));
