@@ -221,12 +221,12 @@ internal static class CpuConv2dPlanner
     /// channels and <see cref="WinogradMinFilters"/> filters, and outputs of at least two tiles a side. Measured
     /// against the paths it replaces (same process, 2 threads, AVX-512 machine): forward 1.1× (8×8 outputs, 32
     /// channels) to 2.4× (56×56, 64 channels 3×3) faster, convnet's second layer 1.85×; backward data 1.0× to 2.2×
-    /// (batch 1: equal, the filters' transform is then a third of the op); with AVX-512 off 1.3× to 2.4×.
+    /// (taken from batch 2, see <see cref="BackwardData"/>); with AVX-512 off 1.3× to 2.4×.
     /// </summary>
     public static bool Winograd(in Conv2dGeometry g, CpuPaths allowed)
     {
         if (!Allows(allowed, CpuPaths.WinogradConv2d) || !Stride1(g) || g.R != g.S || (g.R != 5 && g.R != 3)) return false;
-        int m = 7 - g.R;
+        int m = 6 - g.R + 1; // outputs per tile side: a 6×6 input tile is m + R − 1 wide
         return g.C >= WinogradMinChannels && g.K >= WinogradMinFilters && g.P >= 2 * m && g.Q >= 2 * m;
     }
 
