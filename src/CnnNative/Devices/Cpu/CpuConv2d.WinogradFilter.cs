@@ -28,6 +28,8 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         public int TP, TQ, BandRows, Bands, BandsPerGroup, Ws, Wd, Slots;
         public float* X, Dy, Dw, Partials, Scratch;
         public long WorkerStride, XStageFloats, DyStageFloats, VFloats, DFloats, PartialFloats;
+        public fixed float At[5 * WinogradAlpha];     // A'ᵀ: R × 6, the points' powers up to R − 1
+        public fixed float Scale[WinogradPoints];     // 1 / (s_a · s_b): the dy transform's row scales, per point
     }
 
     /// <summary>dw += the filters' gradient, db += Σ dy (when not null), by Winograd tiles.</summary>
@@ -56,6 +58,12 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         job.Slots = Math.Min(g.N, Math.Max(FilterSlots, pool.Threads));
         job.PartialFloats = (long)WinogradPoints * job.Kr * job.Cpp;
         job.Partials = shared.Ensure(job.Slots * job.PartialFloats);
+        for (int i = 0; i < g.R; i++)
+            for (int a = 0; a < WinogradAlpha; a++)
+                job.At[i * WinogradAlpha + a] = a < WinogradAlpha - 1 ? (float)Math.Pow(WinogradPointValues[a], i) : (i == g.R - 1 ? 1f : 0f);
+        for (int a = 0; a < WinogradAlpha; a++)
+            for (int b = 0; b < WinogradAlpha; b++)
+                job.Scale[a * WinogradAlpha + b] = (float)(1 / ((a < WinogradAlpha - 1 ? WinogradPointScales[a] : 1) * (b < WinogradAlpha - 1 ? WinogradPointScales[b] : 1)));
         For(job.Slots, &WinogradFilterSlotTask, &job, pool.Threads > 1 && job.Slots > 1);
         For(g.K, &WinogradFilterOutputTask, &job, pool.Threads > 1);
         var bias = new Job { G = g, Dy = dy, Db = db };
@@ -183,17 +191,10 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         var job = (WinogradFilterJob*)context;
         ref readonly var g = ref job->G;
         int r = g.R, l = TVec.Count, rs = r * r;
-        float* at = stackalloc float[5 * WinogradAlpha]; // A'ᵀ: R × 6, the points' powers
-        for (int i = 0; i < r; i++)
-            for (int a = 0; a < WinogradAlpha; a++)
-                at[i * WinogradAlpha + a] = a < WinogradAlpha - 1 ? (float)Math.Pow(WinogradPointValues[a], i) : (i == r - 1 ? 1f : 0f);
+        float* at = job->At, scale = job->Scale;
         float* buffer = stackalloc float[(WinogradPoints + 5 * WinogradAlpha + 25) * TVec.Count + 16];
         float* m = (float*)(((nint)buffer + 63) & ~(nint)63), z = m + WinogradPoints * l, y = z + 5 * WinogradAlpha * l;
         long point = (long)job->Kr * job->Cpp;
-        float* scale = stackalloc float[WinogradPoints]; // 1 / (s_a · s_b): the dy transform's row scales
-        for (int a = 0; a < WinogradAlpha; a++)
-            for (int b = 0; b < WinogradAlpha; b++)
-                scale[a * WinogradAlpha + b] = (float)(1 / ((a < WinogradAlpha - 1 ? WinogradPointScales[a] : 1) * (b < WinogradAlpha - 1 ? WinogradPointScales[b] : 1)));
         for (int c0 = 0; c0 < g.C; c0 += l)
         {
             float* src = job->Partials + (long)k * job->Cpp + c0;
