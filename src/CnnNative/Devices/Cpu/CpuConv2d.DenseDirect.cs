@@ -173,32 +173,33 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     }
 
     /// <summary>The tile for a block of <paramref name="filterBlock"/> filters and <paramref name="vectors"/> vectors of positions.</summary>
-    private static void DenseTile(int filterBlock, int vectors, float* src, float* wk, int* off, int taps, float* y, long ldy, float* bias, int filters, bool relu)
+    private static void DenseTile(int filterBlock, int vectors, float* src, float* wk, int* off, int taps, float* y, long ldy, float* bias, int filters, bool relu,
+                                  bool accumulate = false)
     {
         if (filterBlock == 6)
         {
             switch (vectors)
             {
-                case 1: DenseTile<TileCount6, TileCount1>(src, wk, off, taps, y, ldy, bias, filters, relu); return;
-                case 2: DenseTile<TileCount6, TileCount2>(src, wk, off, taps, y, ldy, bias, filters, relu); return;
-                case 3: DenseTile<TileCount6, TileCount3>(src, wk, off, taps, y, ldy, bias, filters, relu); return;
-                default: DenseTile<TileCount6, TileCount4>(src, wk, off, taps, y, ldy, bias, filters, relu); return;
+                case 1: DenseTile<TileCount6, TileCount1>(src, wk, off, taps, y, ldy, bias, filters, relu, accumulate); return;
+                case 2: DenseTile<TileCount6, TileCount2>(src, wk, off, taps, y, ldy, bias, filters, relu, accumulate); return;
+                case 3: DenseTile<TileCount6, TileCount3>(src, wk, off, taps, y, ldy, bias, filters, relu, accumulate); return;
+                default: DenseTile<TileCount6, TileCount4>(src, wk, off, taps, y, ldy, bias, filters, relu, accumulate); return;
             }
         }
         if (TVec.Count == 16)
         {
             switch (vectors)
             {
-                case 1: DenseTile<TileCount8, TileCount1>(src, wk, off, taps, y, ldy, bias, filters, relu); return;
-                case 2: DenseTile<TileCount8, TileCount2>(src, wk, off, taps, y, ldy, bias, filters, relu); return;
-                default: DenseTile<TileCount8, TileCount3>(src, wk, off, taps, y, ldy, bias, filters, relu); return;
+                case 1: DenseTile<TileCount8, TileCount1>(src, wk, off, taps, y, ldy, bias, filters, relu, accumulate); return;
+                case 2: DenseTile<TileCount8, TileCount2>(src, wk, off, taps, y, ldy, bias, filters, relu, accumulate); return;
+                default: DenseTile<TileCount8, TileCount3>(src, wk, off, taps, y, ldy, bias, filters, relu, accumulate); return;
             }
         }
         switch (vectors)
         {
-            case 1: DenseTile<TileCount4, TileCount1>(src, wk, off, taps, y, ldy, bias, filters, relu); return;
-            case 2: DenseTile<TileCount4, TileCount2>(src, wk, off, taps, y, ldy, bias, filters, relu); return;
-            default: DenseTile<TileCount4, TileCount3>(src, wk, off, taps, y, ldy, bias, filters, relu); return;
+            case 1: DenseTile<TileCount4, TileCount1>(src, wk, off, taps, y, ldy, bias, filters, relu, accumulate); return;
+            case 2: DenseTile<TileCount4, TileCount2>(src, wk, off, taps, y, ldy, bias, filters, relu, accumulate); return;
+            default: DenseTile<TileCount4, TileCount3>(src, wk, off, taps, y, ldy, bias, filters, relu, accumulate); return;
         }
     }
 
@@ -207,7 +208,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     /// (those below <paramref name="filters"/> stored) and <typeparamref name="TX"/> vectors v (8 filters take at
     /// most 3); the sum runs over the taps in order from zero, then the bias.
     /// </summary>
-    private static void DenseTile<TF, TX>(float* src, float* wk, int* off, int taps, float* y, long ldy, float* bias, int filters, bool relu)
+    private static void DenseTile<TF, TX>(float* src, float* wk, int* off, int taps, float* y, long ldy, float* bias, int filters, bool relu, bool accumulate)
         where TF : struct, ITileCount where TX : struct, ITileCount
     {
         TVec a00 = TVec.Zero, a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
@@ -267,28 +268,39 @@ internal sealed unsafe partial class CpuConv2d<TVec>
                 if (TX.Value > 2) a72 = TVec.MulAdd(w, x2, a72);
             }
         }
-        DenseStore<TX>(y, bias, 0, filters, relu, a00, a01, a02, a03);
-        DenseStore<TX>(y + ldy, bias, 1, filters, relu, a10, a11, a12, a13);
-        DenseStore<TX>(y + 2 * ldy, bias, 2, filters, relu, a20, a21, a22, a23);
-        DenseStore<TX>(y + 3 * ldy, bias, 3, filters, relu, a30, a31, a32, a33);
+        DenseStore<TX>(y, bias, 0, filters, relu, accumulate, a00, a01, a02, a03);
+        DenseStore<TX>(y + ldy, bias, 1, filters, relu, accumulate, a10, a11, a12, a13);
+        DenseStore<TX>(y + 2 * ldy, bias, 2, filters, relu, accumulate, a20, a21, a22, a23);
+        DenseStore<TX>(y + 3 * ldy, bias, 3, filters, relu, accumulate, a30, a31, a32, a33);
         if (TF.Value > 4)
         {
-            DenseStore<TX>(y + 4 * ldy, bias, 4, filters, relu, a40, a41, a42, a43);
-            DenseStore<TX>(y + 5 * ldy, bias, 5, filters, relu, a50, a51, a52, a53);
+            DenseStore<TX>(y + 4 * ldy, bias, 4, filters, relu, accumulate, a40, a41, a42, a43);
+            DenseStore<TX>(y + 5 * ldy, bias, 5, filters, relu, accumulate, a50, a51, a52, a53);
         }
         if (TF.Value > 6)
         {
-            DenseStore<TX>(y + 6 * ldy, bias, 6, filters, relu, a60, a61, a62, a60);
-            DenseStore<TX>(y + 7 * ldy, bias, 7, filters, relu, a70, a71, a72, a70);
+            DenseStore<TX>(y + 6 * ldy, bias, 6, filters, relu, accumulate, a60, a61, a62, a60);
+            DenseStore<TX>(y + 7 * ldy, bias, 7, filters, relu, accumulate, a70, a71, a72, a70);
         }
     }
 
-    /// <summary>Filter i's vectors of the tile into its row of y, bias added and the activation applied; nothing for a padding filter.</summary>
+    /// <summary>
+    /// Filter i's vectors of the tile into its row of y, bias added and the activation applied, or added to what y
+    /// holds (<paramref name="accumulate"/>: the scatter backward data); nothing for a padding filter.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void DenseStore<TX>(float* y, float* bias, int i, int filters, bool relu, TVec v0, TVec v1, TVec v2, TVec v3)
+    private static void DenseStore<TX>(float* y, float* bias, int i, int filters, bool relu, bool accumulate, TVec v0, TVec v1, TVec v2, TVec v3)
         where TX : struct, ITileCount
     {
         if (i >= filters) return;
+        if (accumulate)
+        {
+            TVec.Store(TVec.Load(y) + v0, y);
+            if (TX.Value > 1) TVec.Store(TVec.Load(y + L) + v1, y + L);
+            if (TX.Value > 2) TVec.Store(TVec.Load(y + 2 * L) + v2, y + 2 * L);
+            if (TX.Value > 3) TVec.Store(TVec.Load(y + 3 * L) + v3, y + 3 * L);
+            return;
+        }
         var b = TVec.Broadcast(bias == null ? 0f : bias[i]);
         TVec.Store(Epilogue(v0 + b, relu), y);
         if (TX.Value > 1) TVec.Store(Epilogue(v1 + b, relu), y + L);

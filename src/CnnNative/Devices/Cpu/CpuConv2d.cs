@@ -179,6 +179,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
             case Conv2dAlgorithm.Direct: DirectForward(transposed, dy, w, null, dx, relu: false, filters: null, flipped: true); return;
             case Conv2dAlgorithm.Implicit: ImplicitForward(transposed, dy, w, null, dx, flipped: true); return;
             case Conv2dAlgorithm.Winograd: WinogradForward(transposed, dy, w, null, dx, relu: false, filterBuffer: null, flipped: true); return;
+            case Conv2dAlgorithm.Scatter: ScatterBackwardData(g, dy, w, dx); return;
         }
         var job = new Job { G = g, Dy = dy, W = w, Dx = dx };
         int crs = job.Crs, crsPad = CpuGemm.RoundUp(crs, MR);

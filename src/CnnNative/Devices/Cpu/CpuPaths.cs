@@ -79,8 +79,14 @@ public enum CpuPaths
     /// an image then fill the 14-row register tiles without padding); the same bits.
     /// </summary>
     WinogradImageRuns = 1 << 16,
+    /// <summary>
+    /// Convolution backward data of a layer with 6–16 channels and up to 16 filters whose output is smaller than its
+    /// input (LeNet's unpadded 5×5), from two images: one product per tap scattered into the padded dx
+    /// (Cpu/CpuConv2d.Scatter.cs) instead of the direct path's full convolution of the padded dy.
+    /// </summary>
+    ScatterBackwardData = 1 << 17,
     /// <summary>Every path (the default).</summary>
     All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks
           | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks | BatchNormByImages | SpinningHelpers | DotTileGemm
-          | WinogradConv2d | WinogradImageRuns,
+          | WinogradConv2d | WinogradImageRuns | ScatterBackwardData,
 }

@@ -15,7 +15,7 @@ namespace CnnNative.Tests.Devices.Cpu;
 internal class CpuConvolutionTests
 {
     private const Conv2dAlgorithm Lowering = Conv2dAlgorithm.Lowering, Direct = Conv2dAlgorithm.Direct, Implicit = Conv2dAlgorithm.Implicit,
-                                  Winograd = Conv2dAlgorithm.Winograd;
+                                  Winograd = Conv2dAlgorithm.Winograd, Scatter = Conv2dAlgorithm.Scatter;
 
     /// <summary>
     /// Every path but Winograd's: the default of the cases for the direct, implicit and lowering paths, many of whose
@@ -34,6 +34,9 @@ internal class CpuConvolutionTests
 
     /// <summary>Every path but the direct backward data: for the lowering and implicit backward data on shapes it would take.</summary>
     private const CpuPaths NoDirectData = NoWinograd & ~CpuPaths.DirectBackwardData;
+
+    /// <summary>Every path but Winograd and the scatter backward data: for the direct backward data on shapes the scatter would take.</summary>
+    private const CpuPaths NoScatter = NoWinograd & ~CpuPaths.ScatterBackwardData;
 
     /// <summary>
     /// A shape, the paths its device may take, the vector width (Width: the case's own; null: it runs at both widths),
@@ -106,7 +109,14 @@ internal class CpuConvolutionTests
         new("implicit, 14 × 32 tiles: backward filter across k blocks (400), taps not a multiple of 14", new(2, 3, 20, 20, 32, 3, 3, 1, 1, 1, 1), Filter: Implicit, Width: V512),
         new("implicit, 14 × 32 tiles: batch 1, K = 31 (one idle filter), uneven padding", new(1, 4, 17, 15, 31, 3, 3, 1, 1, 0, 1), Filter: Implicit, Width: V512),
         new("implicit, 14 × 32 tiles: K = 60, positions not a multiple of 14, backward data of 30 channels", new(3, 30, 9, 11, 60, 3, 3, 1, 1, 1, 1), Implicit, Implicit, Width: V512),
-        new("direct backward data: LeNet's second layer, unpadded (the full convolution of dy)", new(4, 6, 14, 14, 16, 5, 5), Data: Direct),
+        new("direct backward data: LeNet's second layer, unpadded (the full convolution of dy)", new(4, 6, 14, 14, 16, 5, 5), Data: Direct, Paths: NoScatter),
+        new("scatter backward data: LeNet's second layer", new(4, 6, 14, 14, 16, 5, 5), Data: Scatter),
+        new("scatter backward data: 13 channels (a padded block), 10 filters, 5 images, 3x3", new(5, 13, 9, 9, 10, 3, 3), Data: Scatter),
+        new("scatter backward data: rectangular kernel, 7 channels, 5 filters, odd sizes", new(3, 7, 11, 13, 5, 5, 5), Data: Scatter),
+        new("scatter backward data: uneven padding, 9 channels, 16 filters", new(2, 9, 12, 10, 16, 5, 5, 1, 1, 0, 1), Data: Scatter),
+        new("scatter backward data: 16 channels (two or four blocks), 2 images", new(2, 16, 12, 12, 16, 5, 5), Data: Scatter),
+        new("no scatter backward data at batch 1: LeNet's second layer", new(1, 6, 14, 14, 16, 5, 5), Data: Direct),
+        new("no scatter backward data for a same-padded layer", new(2, 6, 14, 14, 16, 5, 5, 1, 1, 2, 2), Data: Direct),
         new("direct backward data: 8 channels, 16 filters 3x3 same-padded", new(3, 8, 14, 14, 16, 3, 3, 1, 1, 1, 1), Data: Direct),
         new("direct backward data: batch 1, rectangular kernel, uneven padding, 7 channels, 5 filters", new(1, 7, 9, 13, 5, 3, 5, 1, 1, 1, 2), Data: Direct),
         new("direct backward data: 16 channels, 1x1 kernel, odd sizes", new(2, 16, 7, 5, 13, 1, 1), Data: Direct),
@@ -136,7 +146,7 @@ internal class CpuConvolutionTests
         new("winograd backward data padded by 4 (an unpadded layer), 2 images", new(2, 32, 15, 17, 24, 5, 5), Data: Winograd, Paths: CpuPaths.All),
         new("winograd backward filter: K = 17, a last tile of 3 rows (512 bits) or 5 of 6 (256 bits)", new(2, 32, 10, 10, 17, 3, 3, 1, 1, 1, 1),
             Winograd, Winograd, Winograd, Paths: CpuPaths.All),
-        new("no winograd below 16 channels: LeNet's second layer", new(4, 6, 14, 14, 16, 5, 5), Direct, Direct, Paths: CpuPaths.All),
+        new("no winograd below 16 channels: LeNet's second layer", new(4, 6, 14, 14, 16, 5, 5), Direct, Scatter, Paths: CpuPaths.All),
         new("no winograd for 4x4 filters", new(2, 16, 12, 12, 16, 4, 4, 1, 1, 1, 1), Implicit, Paths: CpuPaths.All, Width: V256),
         new("winograd backward filter of 16 channels only where the filters' panels are as narrow", new(2, 16, 12, 12, 32, 5, 5), Filter: Implicit,
             Paths: CpuPaths.All, Width: V512),
