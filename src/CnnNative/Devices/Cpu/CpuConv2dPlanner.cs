@@ -134,10 +134,17 @@ internal static class CpuConv2dPlanner
 
     /// <summary>
     /// The width the backward filter runs at: <see cref="Width"/> of the channels on the Winograd path (its panels
-    /// are channels, its rows filters), else of the filters.
+    /// are channels, its rows filters), else <see cref="Width"/> of the filters, unless the path at that width is the
+    /// direct one, whose vectors run along positions (the filters' rows of dy loaded): the device's own then.
+    /// Measured, 2 threads, AVX-512 machine, batch 64: one channel 28×28 with 6 filters 5×5 (LeNet's first layer)
+    /// 1.37–1.47× faster at 512 bits, with 16 filters 3×3 1.24–1.27×.
     /// </summary>
     public static CpuIsa BackwardFilterWidth(in Conv2dGeometry g, CpuPaths allowed, CpuIsa isa)
-        => BackwardFilter(g, allowed, isa) == Conv2dAlgorithm.Winograd ? Width(g.C, isa) : Width(g.K, isa);
+    {
+        if (BackwardFilter(g, allowed, isa) == Conv2dAlgorithm.Winograd) return Width(g.C, isa);
+        var filters = Width(g.K, isa);
+        return BackwardFilter(g, allowed, filters) == Conv2dAlgorithm.Direct ? CpuProcessor.Resolve(isa) : filters;
+    }
 
     /// <summary>Filters per panel of the implicit path: two vectors of the width.</summary>
     private static int PanelWidth(CpuIsa isa) => CpuProcessor.Resolve(isa) == CpuIsa.Vector512 ? 32 : 16;

@@ -185,15 +185,20 @@ internal class CpuConvolutionTests
     }
 
     [Test]
-    public void TheDirectForwardRunsAtTheDevicesWidthWhateverTheFilterCount()
+    public void TheDirectForwardAndBackwardFilterRunAtTheDevicesWidthWhateverTheFilterCount()
     {
         var lenetFirst = new Conv2dGeometry(2, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2);
         using var cpu = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512 });
         var plan = cpu.PlanConv2d(lenetFirst);
         Assert.That((plan.Forward, plan.ForwardIsa), Is.EqualTo((Direct, V512)), "positions run along the vectors, the 6 filters are broadcast");
-        Assert.That(plan.BackwardFilterIsa, Is.EqualTo(V256), "the backward filter's panels are the 6 filters");
+        Assert.That((plan.BackwardFilter, plan.BackwardFilterIsa), Is.EqualTo((Direct, V512)), "the direct backward filter's vectors run along positions too");
         using var noDirect = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512, Paths = CpuPaths.All & ~CpuPaths.DirectConv2d });
         Assert.That(noDirect.PlanConv2d(lenetFirst).ForwardIsa, Is.EqualTo(V256), "other forwards keep the width of their filter panels");
+        Assert.That(noDirect.PlanConv2d(lenetFirst).BackwardFilterIsa, Is.EqualTo(V256), "the implicit backward filter's panels are the 6 filters");
+        // 16 channels, 16 filters: the implicit tile at 256 bits (16-wide panels), not the direct path 512-bit panels would leave it.
+        using var noWinograd = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512, Paths = CpuPaths.All & ~CpuPaths.WinogradConv2d });
+        var wide = noWinograd.PlanConv2d(new Conv2dGeometry(2, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1));
+        Assert.That((wide.BackwardFilter, wide.BackwardFilterIsa), Is.EqualTo((Implicit, V256)));
     }
 
     private static float Tolerance(in Conv2dGeometry g) => 1e-5f * MathF.Sqrt(g.C * g.R * g.S + g.K + g.N * g.P * g.Q);
