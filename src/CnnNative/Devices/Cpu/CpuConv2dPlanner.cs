@@ -166,8 +166,10 @@ internal static class CpuConv2dPlanner
     /// The backward data of a stride-1 layer is the forward convolution of dy with the filters transposed (C and K
     /// swapped) and flipped (r → R−1−r, s → S−1−s), padded by R−1−padH, S−1−padW (<paramref name="transposed"/>):
     /// the same work as the product it replaces when the layer keeps its size, otherwise more (LeNet's unpadded 5×5:
-    /// twice). Direct (the dense direct forward) for a few channels and filters, at any padding; else implicit for
-    /// same-padded layers; else lowering.
+    /// twice). Winograd where it applies (from two images); for a few channels and filters, the scatter (from two
+    /// images, where the output is enough smaller than the input: it does the layer's own multiply-adds, not that
+    /// convolution's) or else direct (the dense direct forward), at any padding; else implicit for same-padded
+    /// layers; else lowering.
     /// </summary>
     public static Conv2dAlgorithm BackwardData(in Conv2dGeometry g, CpuPaths allowed, out Conv2dGeometry transposed, CpuIsa isa = CpuIsa.Auto)
     {
