@@ -173,6 +173,8 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         public int* Bases;
         public long WorkerStride;
         public int KPad, Panels, Slots;
+        /// <summary>Filters per panel: NR, or one vector (16) where a 512-bit device's 32-wide panel would idle half (K ≤ 16).</summary>
+        public int PanelWidth;
         public readonly long PartialFloats => (long)M.Taps * KPad;
     }
 
@@ -190,8 +192,9 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         int* offsets = stackalloc int[job.M.TapsPad];
         TapOffsets(ref job.M, offsets);
         int pq = g.P * g.Q;
-        job.KPad = CpuGemm.RoundUp(g.K, NR);
-        job.Panels = job.KPad / NR;
+        job.PanelWidth = CpuConv2dPlanner.FilterHalfPanels(g, paths, Isa) ? TVec.Count : NR;
+        job.KPad = CpuGemm.RoundUp(g.K, job.PanelWidth);
+        job.Panels = job.KPad / job.PanelWidth;
         job.Slots = Math.Min(g.N, Math.Max(FilterSlots, pool.Threads));
         float* sh = shared.Ensure(ScratchMemory.Align(job.Slots * job.PartialFloats) + ScratchMemory.Align(pq));
         job.Partials = sh;
@@ -230,19 +233,71 @@ internal sealed unsafe partial class CpuConv2d<TVec>
             {
                 int kc = Math.Min(ImplicitKc, pq - pc);
                 float* block = dyt + (long)pc * kPad;
-                CpuGemmPacking<TVec>.PackB(block, dyn, pq, true, pc, kc, 0, g.K); // dyᵀ: position rows of 16 filters
+                // dyᵀ: position rows of a panel of filters (16-wide panels are the 256-bit packing's).
+                if (job->PanelWidth == NR) CpuGemmPacking<TVec>.PackB(block, dyn, pq, true, pc, kc, 0, g.K);
+                else CpuGemmPacking<V256>.PackB(block, dyn, pq, true, pc, kc, 0, g.K);
                 for (int panel = 0; panel < job->Panels; panel++)
                 {
-                    float* bp = block + (long)panel * kc * NR;
-                    for (int t = 0; t < taps; t += MR)
+                    float* bp = block + (long)panel * kc * job->PanelWidth;
+                    int rows = job->PanelWidth == NR ? MR : OneVectorRows;
+                    for (int t = 0; t < taps; t += rows)
                     {
-                        int mr = Math.Min(MR, taps - t);
+                        int mr = Math.Min(rows, taps - t);
                         for (int i = 0; i < MR; i++) a[i] = plane + job->M.Offsets[t + Math.Min(i, mr - 1)];
-                        ImplicitTile(kc, bp, job->Bases + pc, a, partial + (long)t * kPad + panel * NR, kPad, 1, mr);
+                        float* c = partial + (long)t * kPad + panel * job->PanelWidth;
+                        if (job->PanelWidth == NR) ImplicitTile(kc, bp, job->Bases + pc, a, c, kPad, 1, mr);
+                        else ImplicitTileOneVector(kc, bp, job->Bases + pc, a, c, kPad, mr);
                     }
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Rows (taps) of <see cref="ImplicitTileOneVector"/>: 8, whose tap pointers fit the general registers (measured
+    /// on LeNet's second layer: 8 rows 1.25–1.32× the 256-bit tile, 6, 7 or 10 rows 1.21–1.24×, 14 rows 1.19–1.22×).
+    /// </summary>
+    private const int OneVectorRows = 8;
+
+    /// <summary>
+    /// C[i][0..L) += Σ_t a_i[off[t]] · bp[t][0..L) for the first <paramref name="mr"/> of <see cref="OneVectorRows"/>
+    /// rows: <see cref="ImplicitTile"/> one vector wide, for the backward filter of at most 16 filters on a 512-bit
+    /// device (<see cref="CpuPaths.ImplicitHalfPanels"/>): 8 taps × 16 filters, each broadcast feeding one 512-bit
+    /// multiply-add, where the 256-bit tile's 6 × 16 ran at half the machine's rate and the 512-bit tile's 14 × 32
+    /// would idle half its filters.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ImplicitTileOneVector(int kc, float* bp, int* off, float** a, float* c, int ldc, int mr)
+    {
+        float* a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5];
+        float* a6 = OneVectorRows > 6 ? a[6] : null, a7 = OneVectorRows > 7 ? a[7] : null;
+        float* a8 = OneVectorRows > 8 ? a[8] : null, a9 = OneVectorRows > 9 ? a[9] : null;
+        TVec c0 = TVec.Zero, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0;
+        for (int t = 0; t < kc; t++, bp += L)
+        {
+            int o = off[t];
+            var b = TVec.Load(bp);
+            c0 = TVec.MulAdd(TVec.Broadcast(a0[o]), b, c0);
+            c1 = TVec.MulAdd(TVec.Broadcast(a1[o]), b, c1);
+            c2 = TVec.MulAdd(TVec.Broadcast(a2[o]), b, c2);
+            c3 = TVec.MulAdd(TVec.Broadcast(a3[o]), b, c3);
+            c4 = TVec.MulAdd(TVec.Broadcast(a4[o]), b, c4);
+            c5 = TVec.MulAdd(TVec.Broadcast(a5[o]), b, c5);
+            if (OneVectorRows > 6) c6 = TVec.MulAdd(TVec.Broadcast(a6[o]), b, c6);
+            if (OneVectorRows > 7) c7 = TVec.MulAdd(TVec.Broadcast(a7[o]), b, c7);
+            if (OneVectorRows > 8) c8 = TVec.MulAdd(TVec.Broadcast(a8[o]), b, c8);
+            if (OneVectorRows > 9) c9 = TVec.MulAdd(TVec.Broadcast(a9[o]), b, c9);
+        }
+        TVec.Store(TVec.Load(c) + c0, c);
+        if (mr > 1) TVec.Store(TVec.Load(c + ldc) + c1, c + ldc);
+        if (mr > 2) TVec.Store(TVec.Load(c + 2L * ldc) + c2, c + 2L * ldc);
+        if (mr > 3) TVec.Store(TVec.Load(c + 3L * ldc) + c3, c + 3L * ldc);
+        if (mr > 4) TVec.Store(TVec.Load(c + 4L * ldc) + c4, c + 4L * ldc);
+        if (mr > 5) TVec.Store(TVec.Load(c + 5L * ldc) + c5, c + 5L * ldc);
+        if (OneVectorRows > 6 && mr > 6) TVec.Store(TVec.Load(c + 6L * ldc) + c6, c + 6L * ldc);
+        if (OneVectorRows > 7 && mr > 7) TVec.Store(TVec.Load(c + 7L * ldc) + c7, c + 7L * ldc);
+        if (OneVectorRows > 8 && mr > 8) TVec.Store(TVec.Load(c + 8L * ldc) + c8, c + 8L * ldc);
+        if (OneVectorRows > 9 && mr > 9) TVec.Store(TVec.Load(c + 9L * ldc) + c9, c + 9L * ldc);
     }
 
     /// <summary>dw[k][t] += Σ_slot partials[slot][t][k] for a range of taps.</summary>

@@ -85,8 +85,13 @@ public enum CpuPaths
     /// (Cpu/CpuConv2d.Scatter.cs) instead of the direct path's full convolution of the padded dy.
     /// </summary>
     ScatterBackwardData = 1 << 17,
+    /// <summary>
+    /// Implicit backward filter of at most 16 filters on a 512-bit device: a register tile of 14 taps × one vector of
+    /// 16 filters at 512 bits (LeNet's second layer), instead of the 256-bit tile of 6 × 16.
+    /// </summary>
+    ImplicitHalfPanels = 1 << 18,
     /// <summary>Every path (the default).</summary>
     All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks
           | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks | BatchNormByImages | SpinningHelpers | DotTileGemm
-          | WinogradConv2d | WinogradImageRuns | ScatterBackwardData,
+          | WinogradConv2d | WinogradImageRuns | ScatterBackwardData | ImplicitHalfPanels,
 }

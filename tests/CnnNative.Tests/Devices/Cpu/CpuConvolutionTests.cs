@@ -105,6 +105,12 @@ internal class CpuConvolutionTests
         new("implicit backward data: 30 channels in 32-wide panels, taps across k blocks (360)", new(3, 30, 11, 10, 40, 3, 3, 1, 1, 1, 1), Data: Implicit),
         new("implicit backward filter: positions across k blocks (400), taps not a multiple of 6", new(2, 3, 20, 20, 16, 3, 3, 1, 1, 1, 1), Filter: Implicit, Width: V256),
         new("implicit backward filter: batch 1, K = 15 (one idle filter), uneven padding", new(1, 4, 17, 15, 15, 3, 3, 1, 1, 0, 1), Filter: Implicit, Width: V256),
+        new("implicit backward filter, 8 taps × one vector of 16 filters at 512 bits: LeNet's second layer", new(4, 6, 14, 14, 16, 5, 5),
+            Filter: Implicit, Width: V512),
+        new("implicit backward filter, one-vector panels: K = 15, taps not a multiple of 8 (36)", new(3, 4, 11, 9, 15, 3, 3, 1, 1, 1, 1),
+            Filter: Implicit, Width: V512),
+        new("implicit backward filter, one-vector panels: batch 1, K = 14, rectangular kernel, uneven padding", new(1, 5, 9, 13, 14, 3, 2, 1, 1, 0, 1),
+            Filter: Implicit, Width: V512),
         new("implicit, 14 × 32 tiles: convnet's second layer, one output row per tile", new(2, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2), Implicit, Implicit, Implicit, Width: V512),
         new("implicit, 14 × 32 tiles: backward filter across k blocks (400), taps not a multiple of 14", new(2, 3, 20, 20, 32, 3, 3, 1, 1, 1, 1), Filter: Implicit, Width: V512),
         new("implicit, 14 × 32 tiles: batch 1, K = 31 (one idle filter), uneven padding", new(1, 4, 17, 15, 31, 3, 3, 1, 1, 0, 1), Filter: Implicit, Width: V512),
@@ -179,9 +185,23 @@ internal class CpuConvolutionTests
         Assert.That(CpuConv2dPlanner.Width(filters, CpuIsa.Vector512), Is.EqualTo(expected));
         Assert.That(CpuConv2dPlanner.Width(filters, CpuIsa.Vector256), Is.EqualTo(CpuIsa.Vector256), "a 256-bit device never runs 512");
         var g = new Conv2dGeometry(2, 3, 14, 14, filters, 5, 5);
-        using var cpu = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512, Paths = NoDirect });
+        // Without the backward filter's one-vector panels (AtMost16FiltersTakeTheImplicitBackwardFilterAt512BitsInOneVectorPanels).
+        using var cpu = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512, Paths = NoDirect & ~CpuPaths.ImplicitHalfPanels });
         var plan = cpu.PlanConv2d(g);
         Assert.That((plan.ForwardIsa, plan.BackwardFilterIsa, plan.BackwardDataIsa), Is.EqualTo((expected, expected, CpuIsa.Vector256)), "backward data's panels are the 3 channels");
+    }
+
+    [Test]
+    public void AtMost16FiltersTakeTheImplicitBackwardFilterAt512BitsInOneVectorPanels()
+    {
+        var lenetSecond = new Conv2dGeometry(4, 6, 14, 14, 16, 5, 5);
+        using var cpu = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512 });
+        Assert.That((cpu.PlanConv2d(lenetSecond).BackwardFilter, cpu.PlanConv2d(lenetSecond).BackwardFilterIsa), Is.EqualTo((Implicit, V512)));
+        using var without = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512, Paths = CpuPaths.All & ~CpuPaths.ImplicitHalfPanels });
+        Assert.That((without.PlanConv2d(lenetSecond).BackwardFilter, without.PlanConv2d(lenetSecond).BackwardFilterIsa), Is.EqualTo((Implicit, V256)),
+            "without them, the 256-bit tile's 16-filter panels");
+        Assert.That(CpuConv2dPlanner.FilterHalfPanels(new Conv2dGeometry(4, 6, 14, 14, 17, 5, 5), CpuPaths.All, CpuIsa.Vector512), Is.False, "17 filters");
+        Assert.That(CpuConv2dPlanner.FilterHalfPanels(lenetSecond, CpuPaths.All, CpuIsa.Vector256), Is.False, "a 256-bit device");
     }
 
     [Test]
@@ -195,10 +215,14 @@ internal class CpuConvolutionTests
         using var noDirect = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512, Paths = CpuPaths.All & ~CpuPaths.DirectConv2d });
         Assert.That(noDirect.PlanConv2d(lenetFirst).ForwardIsa, Is.EqualTo(V256), "other forwards keep the width of their filter panels");
         Assert.That(noDirect.PlanConv2d(lenetFirst).BackwardFilterIsa, Is.EqualTo(V256), "the implicit backward filter's panels are the 6 filters");
-        // 16 channels, 16 filters: the implicit tile at 256 bits (16-wide panels), not the direct path 512-bit panels would leave it.
-        using var noWinograd = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512, Paths = CpuPaths.All & ~CpuPaths.WinogradConv2d });
-        var wide = noWinograd.PlanConv2d(new Conv2dGeometry(2, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1));
-        Assert.That((wide.BackwardFilter, wide.BackwardFilterIsa), Is.EqualTo((Implicit, V256)));
+        // 16 channels, 16 filters on a large image: the implicit tile in 16-wide panels (256 bits, or one 512-bit vector),
+        // not the direct path that 32-wide panels would leave it to.
+        foreach (var (paths, width) in new[] { (CpuPaths.All & ~CpuPaths.WinogradConv2d, V512), (CpuPaths.All & ~CpuPaths.WinogradConv2d & ~CpuPaths.ImplicitHalfPanels, V256) })
+        {
+            using var noWinograd = new CpuDevice(new CpuDeviceOptions { Threads = 1, Isa = CpuIsa.Vector512, Paths = paths });
+            var wide = noWinograd.PlanConv2d(new Conv2dGeometry(2, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1));
+            Assert.That((wide.BackwardFilter, wide.BackwardFilterIsa), Is.EqualTo((Implicit, width)), paths.ToString());
+        }
     }
 
     private static float Tolerance(in Conv2dGeometry g) => 1e-5f * MathF.Sqrt(g.C * g.R * g.S + g.K + g.N * g.P * g.Q);
