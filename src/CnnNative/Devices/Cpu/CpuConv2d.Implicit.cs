@@ -256,6 +256,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     /// <summary>
     /// Rows (taps) of <see cref="ImplicitTileOneVector"/>: 8, whose tap pointers fit the general registers (measured
     /// on LeNet's second layer: 8 rows 1.25–1.32× the 256-bit tile, 6, 7 or 10 rows 1.21–1.24×, 14 rows 1.19–1.22×).
+    /// The tile is written for exactly this many (the caller fills at least 8 tap pointers: MR ≥ 8 at 512 bits).
     /// </summary>
     private const int OneVectorRows = 8;
 
@@ -269,10 +270,8 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ImplicitTileOneVector(int kc, float* bp, int* off, float** a, float* c, int ldc, int mr)
     {
-        float* a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5];
-        float* a6 = OneVectorRows > 6 ? a[6] : null, a7 = OneVectorRows > 7 ? a[7] : null;
-        float* a8 = OneVectorRows > 8 ? a[8] : null, a9 = OneVectorRows > 9 ? a[9] : null;
-        TVec c0 = TVec.Zero, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0;
+        float* a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
+        TVec c0 = TVec.Zero, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
         for (int t = 0; t < kc; t++, bp += L)
         {
             int o = off[t];
@@ -283,10 +282,8 @@ internal sealed unsafe partial class CpuConv2d<TVec>
             c3 = TVec.MulAdd(TVec.Broadcast(a3[o]), b, c3);
             c4 = TVec.MulAdd(TVec.Broadcast(a4[o]), b, c4);
             c5 = TVec.MulAdd(TVec.Broadcast(a5[o]), b, c5);
-            if (OneVectorRows > 6) c6 = TVec.MulAdd(TVec.Broadcast(a6[o]), b, c6);
-            if (OneVectorRows > 7) c7 = TVec.MulAdd(TVec.Broadcast(a7[o]), b, c7);
-            if (OneVectorRows > 8) c8 = TVec.MulAdd(TVec.Broadcast(a8[o]), b, c8);
-            if (OneVectorRows > 9) c9 = TVec.MulAdd(TVec.Broadcast(a9[o]), b, c9);
+            c6 = TVec.MulAdd(TVec.Broadcast(a6[o]), b, c6);
+            c7 = TVec.MulAdd(TVec.Broadcast(a7[o]), b, c7);
         }
         TVec.Store(TVec.Load(c) + c0, c);
         if (mr > 1) TVec.Store(TVec.Load(c + ldc) + c1, c + ldc);
@@ -294,10 +291,8 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         if (mr > 3) TVec.Store(TVec.Load(c + 3L * ldc) + c3, c + 3L * ldc);
         if (mr > 4) TVec.Store(TVec.Load(c + 4L * ldc) + c4, c + 4L * ldc);
         if (mr > 5) TVec.Store(TVec.Load(c + 5L * ldc) + c5, c + 5L * ldc);
-        if (OneVectorRows > 6 && mr > 6) TVec.Store(TVec.Load(c + 6L * ldc) + c6, c + 6L * ldc);
-        if (OneVectorRows > 7 && mr > 7) TVec.Store(TVec.Load(c + 7L * ldc) + c7, c + 7L * ldc);
-        if (OneVectorRows > 8 && mr > 8) TVec.Store(TVec.Load(c + 8L * ldc) + c8, c + 8L * ldc);
-        if (OneVectorRows > 9 && mr > 9) TVec.Store(TVec.Load(c + 9L * ldc) + c9, c + 9L * ldc);
+        if (mr > 6) TVec.Store(TVec.Load(c + 6L * ldc) + c6, c + 6L * ldc);
+        if (mr > 7) TVec.Store(TVec.Load(c + 7L * ldc) + c7, c + 7L * ldc);
     }
 
     /// <summary>dw[k][t] += Σ_slot partials[slot][t][k] for a range of taps.</summary>
