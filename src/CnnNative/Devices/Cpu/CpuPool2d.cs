@@ -15,8 +15,17 @@ internal enum Pool2dPass { MaxForward, AverageForward, MaxBackward, AverageBackw
 /// </summary>
 internal static unsafe class CpuPool2d
 {
-    /// <summary>Planes per chunk: about 64 Ki input elements.</summary>
-    public static int PlanesPerChunk(in Pool2dGeometry g) => Math.Max(1, (1 << 16) / (g.H * g.W));
+    /// <summary>
+    /// Planes per chunk: about 64 Ki input elements, the chunks evened out to a multiple of the thread count (LeNet's
+    /// 384 planes of 28×28 were 4 chunks of 83 and one of 52, so one thread pooled 249 planes while the other did 135;
+    /// now 6 of 64). Each plane is pooled alone, so how they are grouped changes no result.
+    /// </summary>
+    public static int PlanesPerChunk(in Pool2dGeometry g, int threads)
+    {
+        int planes = g.N * g.C, perChunk = Math.Max(1, (1 << 16) / (g.H * g.W));
+        int chunks = CpuGemm.RoundUp(ParallelRange.Chunks(planes, perChunk), Math.Max(1, threads));
+        return Math.Max(1, (planes + chunks - 1) / chunks);
+    }
 
     /// <summary>y = pool(x) over planes [start, end).</summary>
     public struct Forward : IRangeKernel
