@@ -104,7 +104,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
 
         var job = new Job { G = g, Dy = dy, Dw = dw, Db = db, Partials = m.Partials, Slots = m.Slots };
         For((int)((filterFloats + ParallelRange.Chunk - 1) / ParallelRange.Chunk), &AddPartialsTask, &job, pool.Threads > 1);
-        if (db != null) For((g.K + 15) / 16, &BiasGradientTask, &job, pool.Threads > 1);
+        if (db != null) BiasGradient(g, dy, db);
     }
 
     [SkipLocalsInit]

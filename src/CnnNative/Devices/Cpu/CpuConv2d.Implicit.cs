@@ -207,8 +207,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         // dw[k][t] += Σ_slot partial[slot][t][k], slots in order; then db.
         var sum = new Job { G = g, Dw = dw, Partials = job.Partials, Slots = job.Slots, PartialsLd = job.KPad };
         For((job.M.Taps + TransposeRows - 1) / TransposeRows, &AddTransposedPartialsTask, &sum, pool.Threads > 1);
-        var bias = new Job { G = g, Dy = dy, Db = db };
-        if (db != null) For((g.K + 15) / 16, &BiasGradientTask, &bias, pool.Threads > 1);
+        if (db != null) BiasGradient(g, dy, db);
     }
 
     private const int TransposeRows = 64;

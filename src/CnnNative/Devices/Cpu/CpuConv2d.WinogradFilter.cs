@@ -66,8 +66,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
                 job.Scale[a * WinogradAlpha + b] = (float)(1 / ((a < WinogradAlpha - 1 ? WinogradPointScales[a] : 1) * (b < WinogradAlpha - 1 ? WinogradPointScales[b] : 1)));
         For(job.Slots, &WinogradFilterSlotTask, &job, pool.Threads > 1 && job.Slots > 1);
         For(g.K, &WinogradFilterOutputTask, &job, pool.Threads > 1);
-        var bias = new Job { G = g, Dy = dy, Db = db };
-        if (db != null) For((g.K + 15) / 16, &BiasGradientTask, &bias, pool.Threads > 1);
+        if (db != null) BiasGradient(g, dy, db);
     }
 
     [SkipLocalsInit]

@@ -303,7 +303,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
         }
         // dw += Σ_slot partial[slot], slots in order; db[k] += Σ_n Σ_pq dy[n, k].
         For((int)((filterFloats + ParallelRange.Chunk - 1) / ParallelRange.Chunk), &AddPartialsTask, &job, pool.Threads > 1);
-        if (db != null) For((g.K + 15) / 16, &BiasGradientTask, &job, pool.Threads > 1);
+        if (db != null) BiasGradient(g, job.Dy, db);
     }
 
     private static (int First, int End) SlotImages(ref Job job, int slot)
@@ -367,12 +367,25 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
         }
     }
 
+    /// <summary>
+    /// db[k] += Σ_n Σ_pq dy[n][k] in tasks of 16 filters, or of fewer where that would leave a thread idle (LeNet's 16
+    /// filters were one task, summed by one thread while the other waited). Each db[k] is one task's, summed in the
+    /// same order whatever the grouping.
+    /// </summary>
+    private void BiasGradient(in Conv2dGeometry g, float* dy, float* db)
+    {
+        var job = new Job { G = g, Dy = dy, Db = db, Slots = Math.Min(g.K, Math.Max((g.K + 15) / 16, pool.Threads)) };
+        For(job.Slots, &BiasGradientTask, &job, pool.Threads > 1);
+    }
+
+    /// <summary>One task of <see cref="BiasGradient"/>: filters [task·K/tasks, (task + 1)·K/tasks), tasks in <c>Slots</c>.</summary>
     private static void BiasGradientTask(void* context, int task, int worker)
     {
         var job = (Job*)context;
         ref readonly var g = ref job->G;
         int pq = job->Pq;
-        for (int k = task * 16; k < Math.Min(g.K, task * 16 + 16); k++)
+        int k0 = (int)((long)task * g.K / job->Slots), k1 = (int)((long)(task + 1) * g.K / job->Slots);
+        for (int k = k0; k < k1; k++)
         {
             double sum = 0;
             for (int n = 0; n < g.N; n++) sum += CpuElementwise.Sum(job->Dy + ((long)n * g.K + k) * pq, pq);
