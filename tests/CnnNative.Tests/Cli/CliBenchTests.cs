@@ -4,17 +4,30 @@ namespace CnnNative.Tests.Cli;
 
 public class CliBenchTests
 {
-    [Test]
-    public void BenchMeasuresEveryOpAndWritesTheDocumentedJson()
+    /// <summary>`cnn bench ARGS --json FILE` into a temporary file: the run (asserted successful) and the JSON it wrote.</summary>
+    private static (CliResult Run, JsonDocument Json) BenchWithJson(params string[] args)
     {
         string path = Path.Combine(Path.GetTempPath(), $"cnn-bench-{Guid.NewGuid():N}.json");
         try
         {
-            var r = CliRunner.Run("bench", "--devices", "native,nosuch", "--ops-only", "--budget", "0.001", "--json", path);
+            var r = CliRunner.Run(["bench", .. args, "--json", path]);
             Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+            return (r, JsonDocument.Parse(File.ReadAllBytes(path)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void BenchMeasuresEveryOpAndWritesTheDocumentedJson()
+    {
+        var (r, doc) = BenchWithJson("--devices", "native,nosuch", "--ops-only", "--budget", "0.001");
+        using (doc)
+        {
             Assert.That(r.Out, Does.Contain("conv2d_forward").And.Contain("% of peak").And.Contain("skipped nosuch"));
 
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
             var root = doc.RootElement;
             Assert.That(root.GetProperty("peak_gflops").GetDouble(), Is.GreaterThan(0));
             // The widest width's peak is the one every percentage divides by; both widths, the model and the ISA are named.
@@ -36,22 +49,15 @@ public class CliBenchTests
             Assert.That(first.GetProperty("gflops").GetDouble(), Is.GreaterThan(0));
             Assert.That(first.GetProperty("percent_of_peak").GetDouble(), Is.GreaterThan(0));
         }
-        finally
-        {
-            File.Delete(path);
-        }
     }
 
     [Test]
     public void TheCpuDeviceNamesEachConvolutionsAlgorithm()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"cnn-bench-{Guid.NewGuid():N}.json");
-        try
+        var (r, doc) = BenchWithJson("--devices", "cpu,native", "--ops-only", "--budget", "0.001");
+        using (doc)
         {
-            var r = CliRunner.Run("bench", "--devices", "cpu,native", "--ops-only", "--budget", "0.001", "--json", path);
-            Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
             Assert.That(r.Out, Does.Contain("algorithm").And.Contain("winograd").And.Contain("above 100 % of peak"));
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
             var convs = doc.RootElement.GetProperty("ops").EnumerateArray().Where(o => o.GetProperty("op").GetString()!.StartsWith("conv2d_")).ToList();
             string? Algorithm(string device, string op, string shapeStart)
                 => convs.Single(o => o.GetProperty("device").GetString() == device && o.GetProperty("op").GetString() == op
@@ -60,10 +66,6 @@ public class CliBenchTests
             foreach (var op in new[] { "conv2d_forward", "conv2d_backward_data", "conv2d_backward_filter" })
                 Assert.That(Algorithm("cpu", op, "N=64,C=32,"), Is.EqualTo("winograd"), op);
             Assert.That(Algorithm("native", "conv2d_forward", "N=64,C=32,"), Is.Null, "only the cpu device names its algorithm");
-        }
-        finally
-        {
-            File.Delete(path);
         }
     }
 

@@ -78,10 +78,13 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
     public Conv2dPlan PlanConv2d(in Conv2dGeometry g) => CpuConv2dPlanner.Plan(g, _paths, Isa);
 
     /// <summary>The kernels of the width <see cref="CpuConv2dPlanner.Width"/> picks for an op's panel dimension.</summary>
-    private CpuKernels For(int panelDimension) => CpuConv2dPlanner.Width(panelDimension, Isa) == Isa ? _kernels : _kernels256;
+    private CpuKernels For(int panelDimension) => At(CpuConv2dPlanner.Width(panelDimension, Isa));
 
     /// <summary>The kernels of the width a convolution's forward runs at (<see cref="CpuConv2dPlanner.ForwardWidth"/>).</summary>
-    private CpuKernels ForForward(in Conv2dGeometry g) => CpuConv2dPlanner.ForwardWidth(g, _paths, Isa) == Isa ? _kernels : _kernels256;
+    private CpuKernels ForForward(in Conv2dGeometry g) => At(CpuConv2dPlanner.ForwardWidth(g, _paths, Isa));
+
+    /// <summary>The kernels of <paramref name="width"/>: the device's own, or the 256-bit ones beside them.</summary>
+    private CpuKernels At(CpuIsa width) => width == Isa ? _kernels : _kernels256;
 
     private void Run<TKernel>(TKernel kernel, int length, int chunk = ParallelRange.Chunk) where TKernel : unmanaged, IRangeKernel
         => ParallelRange.Run(_pool, ref kernel, length, chunk);
@@ -180,10 +183,10 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
     }
 
     protected override void Conv2dBackwardDataCore(in Conv2dGeometry g, DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx)
-        => (CpuConv2dPlanner.BackwardDataWidth(g, _paths, Isa) == Isa ? _kernels : _kernels256).Conv2dBackwardData(g, Ptr(dy), Ptr(w), Ptr(dx));
+        => At(CpuConv2dPlanner.BackwardDataWidth(g, _paths, Isa)).Conv2dBackwardData(g, Ptr(dy), Ptr(w), Ptr(dx));
 
     protected override void Conv2dBackwardFilterCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? db)
-        => (CpuConv2dPlanner.BackwardFilterWidth(g, _paths, Isa) == Isa ? _kernels : _kernels256).Conv2dBackwardFilter(g, Ptr(x), Ptr(dy), Ptr(dw), Ptr(db));
+        => At(CpuConv2dPlanner.BackwardFilterWidth(g, _paths, Isa)).Conv2dBackwardFilter(g, Ptr(x), Ptr(dy), Ptr(dw), Ptr(db));
 
     // ---------------------------------------------------------------- pool2d (CpuPool2d.cs)
 
