@@ -191,15 +191,15 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
     // ---------------------------------------------------------------- pool2d (CpuPool2d.cs)
 
     protected override void Pool2dForwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer y)
-        => Run(new CpuPool2d.Forward { G = g, Mode = mode, X = Ptr(x), Y = Ptr(y) }, g.N * g.C, CpuPool2d.PlanesPerChunk(g, Threads));
+        => Run(new CpuPool2d.Forward { G = g, Mode = mode, StreamBlock = CpuPool2d.StreamBlock(g, _paths, Isa, backward: false), X = Ptr(x), Y = Ptr(y) }, g.N * g.C, CpuPool2d.PlanesPerChunk(g, Threads));
 
     protected override void Pool2dBackwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx)
-        => Run(new CpuPool2d.Backward { G = g, Mode = mode, X = Ptr(x), Dy = Ptr(dy), Dx = Ptr(dx) }, g.N * g.C, CpuPool2d.PlanesPerChunk(g, Threads));
+        => Run(new CpuPool2d.Backward { G = g, Mode = mode, StreamBlock = CpuPool2d.StreamBlock(g, _paths, Isa, backward: true), X = Ptr(x), Dy = Ptr(dy), Dx = Ptr(dx) }, g.N * g.C, CpuPool2d.PlanesPerChunk(g, Threads));
 
     protected override void Pool2dBackwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, Activation activation)
     {
         if (activation == Activation.ReLU && mode == PoolMode.Max && (_paths & CpuPaths.FusedActivation) != 0)
-            Run(new CpuPool2d.Backward { G = g, Mode = mode, Relu = true, X = Ptr(x), Dy = Ptr(dy), Dx = Ptr(dx) }, g.N * g.C, CpuPool2d.PlanesPerChunk(g, Threads));
+            Run(new CpuPool2d.Backward { G = g, Mode = mode, Relu = true, StreamBlock = CpuPool2d.StreamBlock(g, _paths, Isa, backward: true), X = Ptr(x), Dy = Ptr(dy), Dx = Ptr(dx) }, g.N * g.C, CpuPool2d.PlanesPerChunk(g, Threads));
         else base.Pool2dBackwardCore(g, mode, x, dy, dx, activation);
     }
 

@@ -86,12 +86,19 @@ public enum CpuPaths
     /// </summary>
     ScatterBackwardData = 1 << 17,
     /// <summary>
-    /// Implicit backward filter of at most 16 filters on a 512-bit device: a register tile of 14 taps × one vector of
+    /// Implicit backward filter of at most 16 filters on a 512-bit device: a register tile of 8 taps × one vector of
     /// 16 filters at 512 bits (LeNet's second layer), instead of the 256-bit tile of 6 × 16.
     /// </summary>
     ImplicitHalfPanels = 1 << 18,
+    /// <summary>
+    /// 2×2 stride-2 pooling whose windows tile the input exactly, on rows of under 32 outputs (LeNet's and convnet's
+    /// pools): a chunk's row pairs are staged as one long top row and one long bottom row, so the vector blocks run
+    /// across plane and row ends (16 windows a block at 512 bits) instead of overlapping blocks per short row
+    /// (Cpu/CpuPool2d.Stream.cs); the same bits.
+    /// </summary>
+    StreamPooling = 1 << 19,
     /// <summary>Every path (the default).</summary>
     All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks
           | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks | BatchNormByImages | SpinningHelpers | DotTileGemm
-          | WinogradConv2d | WinogradImageRuns | ScatterBackwardData | ImplicitHalfPanels,
+          | WinogradConv2d | WinogradImageRuns | ScatterBackwardData | ImplicitHalfPanels | StreamPooling,
 }

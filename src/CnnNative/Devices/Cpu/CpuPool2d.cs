@@ -13,7 +13,7 @@ internal enum Pool2dPass { MaxForward, AverageForward, MaxBackward, AverageBackw
 /// in the same order. The common 2×2 stride-2 window has AVX paths for max and average, forward and backward (8 or 4
 /// windows a step, the same comparisons and the same double-precision sums as the reference, so the same bits).
 /// </summary>
-internal static unsafe class CpuPool2d
+internal static unsafe partial class CpuPool2d
 {
     /// <summary>
     /// Planes per chunk: about 64 Ki input elements, the chunks evened out to a multiple of the thread count (LeNet's
@@ -32,16 +32,24 @@ internal static unsafe class CpuPool2d
     {
         public Pool2dGeometry G;
         public PoolMode Mode;
+        /// <summary>Windows per block of the stream path, 0 for plane by plane (<see cref="CpuPool2d.StreamBlock(in Pool2dGeometry, CpuPaths, CpuIsa, bool)"/>).</summary>
+        public int StreamBlock;
         public float* X, Y;
 
         public readonly void Run(int start, int end, int chunk)
         {
             ref readonly var g = ref G;
+            var pass = Mode == PoolMode.Max ? Pool2dPass.MaxForward : Pool2dPass.AverageForward;
+            if (StreamBlock != 0)
+            {
+                Stream2x2(g, X, Y, null, null, (long)start * g.P, (long)end * g.P, pass, StreamBlock);
+                return;
+            }
             for (int nc = start; nc < end; nc++)
             {
                 float* x = X + (long)nc * g.H * g.W, y = Y + (long)nc * g.P * g.Q;
                 if (Is2x2(g))
-                    Plane2x2(x, y, null, null, g, Mode == PoolMode.Max ? Pool2dPass.MaxForward : Pool2dPass.AverageForward);
+                    Plane2x2(x, y, null, null, g, pass);
                 else
                     GenericForwardPlane(x, y, g, Mode);
             }
@@ -88,13 +96,23 @@ internal static unsafe class CpuPool2d
         public Pool2dGeometry G;
         public PoolMode Mode;
         public bool Relu;
+        /// <summary>Windows per block of the stream path, 0 for plane by plane (<see cref="CpuPool2d.StreamBlock(in Pool2dGeometry, CpuPaths, CpuIsa, bool)"/>).</summary>
+        public int StreamBlock;
         public float* X, Dy, Dx;
 
         public readonly void Run(int start, int end, int chunk)
         {
+            if (StreamBlock != 0)
+            {
+                Stream2x2(G, X, null, Dy, Dx, (long)start * G.P, (long)end * G.P, BackwardPass(Mode, Relu), StreamBlock);
+                return;
+            }
             for (int nc = start; nc < end; nc++) BackwardPlane(G, Mode, Relu, X, Dy, Dx, nc);
         }
     }
+
+    private static Pool2dPass BackwardPass(PoolMode mode, bool relu)
+        => mode == PoolMode.Average ? Pool2dPass.AverageBackward : relu ? Pool2dPass.MaxReluBackward : Pool2dPass.MaxBackward;
 
     /// <summary>One plane of the backward pass; dx is overwritten (positions no window covers get 0).</summary>
     private static void BackwardPlane(in Pool2dGeometry g, PoolMode mode, bool relu, float* xAll, float* dyAll, float* dxAll, int nc)
@@ -103,8 +121,7 @@ internal static unsafe class CpuPool2d
         float* x = xAll + plane, dx = dxAll + plane, dy = dyAll + (long)nc * g.P * g.Q;
         if (Is2x2(g))
         {
-            var pass = mode == PoolMode.Average ? Pool2dPass.AverageBackward : relu ? Pool2dPass.MaxReluBackward : Pool2dPass.MaxBackward;
-            Plane2x2(x, null, dy, dx, g, pass);
+            Plane2x2(x, null, dy, dx, g, BackwardPass(mode, relu));
             return;
         }
         new Span<float>(dx, g.H * g.W).Clear();
