@@ -128,6 +128,8 @@ internal class CpuConvolutionTests
         new("direct backward data: 16 channels, 1x1 kernel, odd sizes", new(2, 16, 7, 5, 13, 1, 1), Data: Direct),
         new("dense direct backward filter, C = 1: K = 7 (a block of 4 filters half idle), positions not a multiple of a vector",
             new(3, 1, 13, 11, 7, 3, 3, 1, 1, 1, 1), Filter: Direct),
+        new("dense direct backward filter in blocks of 6 filters × 2 taps: K = 18, C = 1, 25 taps, positions not a multiple of a vector, batch 1",
+            new(1, 1, 13, 11, 18, 5, 5, 1, 1, 2, 2), Filter: Direct),
         new("dense direct backward filter, C > 1: K = 20, 5x5 pad 2 (taps not a multiple of 3)", new(3, 16, 28, 28, 20, 5, 5, 1, 1, 2, 2), Filter: Direct),
         new("wide-row direct backward filter, C = 1: convnet's first layer", new(3, 1, 28, 28, 32, 5, 5, 1, 1, 2, 2), Filter: Direct, Paths: WideRowFilter),
         new("wide-row direct backward filter, C > 1: taps not a multiple of 3, K = 6", new(2, 2, 24, 24, 6, 5, 5, 1, 1, 2, 2), Filter: Direct,
@@ -224,6 +226,14 @@ internal class CpuConvolutionTests
             Assert.That((wide.BackwardFilter, wide.BackwardFilterIsa), Is.EqualTo((Implicit, width)), paths.ToString());
         }
     }
+
+    [TestCase(6, true)]     // LeNet's first layer: 2 blocks of 4 would repeat 2 rows
+    [TestCase(18, true)]
+    [TestCase(12, false)]   // whole blocks of 4 filters and 3 taps
+    [TestCase(4, false)]
+    [TestCase(7, false)]
+    public void TheDenseBackwardFilterTakesBlocksOfSixFiltersWhereFoursWouldRepeatRows(int filters, bool six)
+        => Assert.That(CpuConv2d<CnnNative.Devices.Cpu.Simd.V256>.SixFilterBlocks(filters), Is.EqualTo(six));
 
     private static float Tolerance(in Conv2dGeometry g) => 1e-5f * MathF.Sqrt(g.C * g.R * g.S + g.K + g.N * g.P * g.Q);
 
