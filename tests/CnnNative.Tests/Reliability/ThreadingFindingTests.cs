@@ -191,8 +191,9 @@ public class ThreadingFindingTests(string deviceName)
         {
             if (thread == 0)
             {
-                TrainSteps(model, x, t, steps: 15);
-                stop.Cancel();
+                // Stop the predicting threads even when training throws, so a failure fails the test instead of hanging it.
+                try { TrainSteps(model, x, t, steps: 15); }
+                finally { stop.Cancel(); }
                 return;
             }
             var images = Images(1 + thread * 5, 20 + thread);

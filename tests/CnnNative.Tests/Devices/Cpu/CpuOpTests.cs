@@ -59,8 +59,11 @@ public class CpuOpTests
     /// 2×2 pooling as one stream of row pairs (<see cref="CpuPaths.StreamPooling"/>) gives the plane-by-plane path's
     /// bits, forward and backward, max (with ties, signed zeros and NaNs) and average, at both widths.
     /// </summary>
-    [TestCase(64, 16, 10, 10)]   // LeNet's second pool: rows of 5 windows (backward streamed too), two tasks
-    [TestCase(9, 6, 28, 28)]     // LeNet's first: 14 windows a row, forward streamed
+    [TestCase(64, 16, 10, 10)]   // LeNet's second pool: rows of 5 windows, two tasks
+    [TestCase(9, 6, 28, 28)]     // LeNet's first: 14 windows a row
+    [TestCase(3, 5, 6, 8)]       // 4 windows a row: the last pairs of a range are pooled exactly, not a block past it
+    [TestCase(2, 3, 4, 32)]      // 16 windows a row: one whole block a pair
+    [TestCase(4, 3, 2, 16)]      // 8 windows a row
     [TestCase(5, 3, 2, 6)]       // 3 windows a row, one row pair a plane
     [TestCase(3, 7, 4, 62)]      // 31 windows a row, the widest streamed
     [TestCase(1, 1, 2, 2)]       // one window
