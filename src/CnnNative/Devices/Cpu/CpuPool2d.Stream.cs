@@ -2,6 +2,8 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
+using CnnNative.Devices.Cpu.Simd;
+
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>
@@ -200,9 +202,9 @@ internal static unsafe partial class CpuPool2d
     }
 
     /// <summary>
-    /// <see cref="Block8"/> on 16 windows with 512-bit vectors: the same comparisons, selections and double-precision
-    /// sums per window, so the same bits. Even and odd columns are picked across two vectors (vpermt2ps), which keeps
-    /// the windows in order, so no lane fix-up follows.
+    /// <see cref="Block8"/> on 16 windows with 512-bit vectors: the same comparisons and selections
+    /// (<see cref="MaxRoutes"/>) and double-precision sums per window, so the same bits. Even and odd columns are
+    /// picked across two vectors (vpermt2ps), which keeps the windows in order, so no lane fix-up follows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block16(float* r0, float* r1, float* y, float* dy, float* d0, float* d1, Pool2dPass pass)
@@ -232,18 +234,10 @@ internal static unsafe partial class CpuPool2d
             case Pool2dPass.MaxReluBackward:
             {
                 var d = Vector512.Load(dy) + Vector512<float>.Zero;
-                var m = e0;
-                var s1 = Vector512.GreaterThan(o0, m); m = Vector512.ConditionalSelect(s1, o0, m);
-                var s2 = Vector512.GreaterThan(e1, m); m = Vector512.ConditionalSelect(s2, e1, m);
-                var s3 = Vector512.GreaterThan(o1, m);
-                if (pass == Pool2dPass.MaxReluBackward)
-                    d *= Vector512.GreaterThan(Vector512.ConditionalSelect(s3, o1, m), Vector512<float>.Zero) & Vector512<float>.One;
-                var p3 = s3;
-                var p2 = Vector512.AndNot(s2, s3);
-                var p1 = Vector512.AndNot(Vector512.AndNot(s1, s2), s3);
-                var p0 = ~(s1 | s2 | s3);
-                StoreInterleaved(d & p0, d & p1, d0);
-                StoreInterleaved(d & p2, d & p3, d1);
+                MaxRoutes(new V512(e0), new V512(o0), new V512(e1), new V512(o1), new V512(d), pass == Pool2dPass.MaxReluBackward,
+                          out var g0, out var g1, out var g2, out var g3);
+                StoreInterleaved(g0.V, g1.V, d0);
+                StoreInterleaved(g2.V, g3.V, d1);
                 break;
             }
             default:

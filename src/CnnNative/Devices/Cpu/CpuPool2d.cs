@@ -2,6 +2,8 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
+using CnnNative.Devices.Cpu.Simd;
+
 namespace CnnNative.Devices.Cpu;
 
 /// <summary>Which of the four pooling computations a 2×2 block performs.</summary>
@@ -212,6 +214,28 @@ internal static unsafe partial class CpuPool2d
         }
     }
 
+    /// <summary>
+    /// The max-pooling gradient of a block of 2×2 windows whose positions, in row-major order, are e0, o0 (the top
+    /// row's even and odd columns) and e1, o1 (the bottom row's): d goes to each window's first maximum (strict
+    /// comparisons, false with NaN, as the reference's), times the ReLU's gradient there (1 where that value is
+    /// positive, else 0) with <paramref name="relu"/>; g0–g3 are the four positions' gradients. Shared by the 8- and
+    /// 16-window blocks, so both widths route alike.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxRoutes<TVec>(TVec e0, TVec o0, TVec e1, TVec o1, TVec d, bool relu, out TVec g0, out TVec g1, out TVec g2, out TVec g3)
+        where TVec : unmanaged, IVec<TVec>
+    {
+        var m = e0;
+        var s1 = TVec.GreaterThan(o0, m); m = TVec.Select(s1, o0, m);
+        var s2 = TVec.GreaterThan(e1, m); m = TVec.Select(s2, e1, m);
+        var s3 = TVec.GreaterThan(o1, m);
+        if (relu) d *= TVec.PositiveMask(TVec.Select(s3, o1, m));
+        g3 = d & s3;
+        g2 = d & TVec.AndNot(s2, s3);
+        g1 = d & TVec.AndNot(TVec.AndNot(s1, s2), s3);
+        g0 = d & ~(s1 | s2 | s3);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block8(float* r0, float* r1, float* y, float* dy, float* d0, float* d1, Pool2dPass pass)
     {
@@ -244,21 +268,10 @@ internal static unsafe partial class CpuPool2d
             case Pool2dPass.MaxReluBackward:
             {
                 var d = Avx2.Permute4x64(Vector256.Load(dy).AsDouble(), 0xD8).AsSingle() + Vector256<float>.Zero;
-                // First maximum in row-major window order; comparisons are false with NaN, like the reference's.
-                var m = e0;
-                var s1 = Vector256.GreaterThan(o0, m); m = Vector256.ConditionalSelect(s1, o0, m);
-                var s2 = Vector256.GreaterThan(e1, m); m = Vector256.ConditionalSelect(s2, e1, m);
-                var s3 = Vector256.GreaterThan(o1, m);
-                // The ReLU's backward at the chosen position: times 1 where its output is positive, else times 0.
-                if (pass == Pool2dPass.MaxReluBackward)
-                    d *= Vector256.GreaterThan(Vector256.ConditionalSelect(s3, o1, m), Vector256<float>.Zero) & Vector256<float>.One;
-                var p3 = s3;
-                var p2 = Vector256.AndNot(s2, s3);
-                var p1 = Vector256.AndNot(Vector256.AndNot(s1, s2), s3);
-                var p0 = ~(s1 | s2 | s3);
-                var g0 = d & p0; var g1 = d & p1; var g2 = d & p2; var g3 = d & p3;
-                Avx.UnpackLow(g0, g1).Store(d0); Avx.UnpackHigh(g0, g1).Store(d0 + 8);
-                Avx.UnpackLow(g2, g3).Store(d1); Avx.UnpackHigh(g2, g3).Store(d1 + 8);
+                MaxRoutes(new V256(e0), new V256(o0), new V256(e1), new V256(o1), new V256(d), pass == Pool2dPass.MaxReluBackward,
+                          out var g0, out var g1, out var g2, out var g3);
+                Avx.UnpackLow(g0.V, g1.V).Store(d0); Avx.UnpackHigh(g0.V, g1.V).Store(d0 + 8);
+                Avx.UnpackLow(g2.V, g3.V).Store(d1); Avx.UnpackHigh(g2.V, g3.V).Store(d1 + 8);
                 break;
             }
             default:

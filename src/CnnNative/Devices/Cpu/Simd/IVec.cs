@@ -49,10 +49,19 @@ internal unsafe interface IVec<TSelf> where TSelf : unmanaged, IVec<TSelf>
     static abstract TSelf PositiveMask(TSelf y);
     /// <summary>The sum of the lanes, in <see cref="System.Runtime.Intrinsics.Vector256.Sum{T}"/>'s order for the width.</summary>
     static abstract float Sum(TSelf value);
+    /// <summary>All bits set in the lanes where a &gt; b (false with NaN), else 0: a mask for <see cref="Select"/> and the bitwise operators.</summary>
+    static abstract TSelf GreaterThan(TSelf a, TSelf b);
+    /// <summary>whenTrue's bits where mask's are set, else whenFalse's.</summary>
+    static abstract TSelf Select(TSelf mask, TSelf whenTrue, TSelf whenFalse);
+    /// <summary>a &amp; ~b, bitwise.</summary>
+    static abstract TSelf AndNot(TSelf a, TSelf b);
 
     static abstract TSelf operator +(TSelf a, TSelf b);
     static abstract TSelf operator -(TSelf a, TSelf b);
     static abstract TSelf operator *(TSelf a, TSelf b);
     static abstract TSelf operator /(TSelf a, TSelf b);
     static abstract TSelf operator -(TSelf a);
+    static abstract TSelf operator &(TSelf a, TSelf b);
+    static abstract TSelf operator |(TSelf a, TSelf b);
+    static abstract TSelf operator ~(TSelf a);
 }

@@ -34,10 +34,16 @@ internal readonly unsafe struct V256(Vector256<float> v) : IVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 PositiveMask(V256 y) => new(Vector256.ConditionalSelect(Vector256.GreaterThan(y.V, Vector256<float>.Zero), Vector256<float>.One, Vector256<float>.Zero));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(V256 value) => Vector256.Sum(value.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 GreaterThan(V256 a, V256 b) => new(Vector256.GreaterThan(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Select(V256 mask, V256 whenTrue, V256 whenFalse) => new(Vector256.ConditionalSelect(mask.V, whenTrue.V, whenFalse.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 AndNot(V256 a, V256 b) => new(Vector256.AndNot(a.V, b.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator +(V256 a, V256 b) => new(a.V + b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator -(V256 a, V256 b) => new(a.V - b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator *(V256 a, V256 b) => new(a.V * b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator /(V256 a, V256 b) => new(a.V / b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator -(V256 a) => new(-a.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator &(V256 a, V256 b) => new(a.V & b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator |(V256 a, V256 b) => new(a.V | b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator ~(V256 a) => new(~a.V);
 }

@@ -34,10 +34,16 @@ internal readonly unsafe struct V512(Vector512<float> v) : IVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 PositiveMask(V512 y) => new(Vector512.ConditionalSelect(Vector512.GreaterThan(y.V, Vector512<float>.Zero), Vector512<float>.One, Vector512<float>.Zero));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(V512 value) => Vector512.Sum(value.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 GreaterThan(V512 a, V512 b) => new(Vector512.GreaterThan(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Select(V512 mask, V512 whenTrue, V512 whenFalse) => new(Vector512.ConditionalSelect(mask.V, whenTrue.V, whenFalse.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 AndNot(V512 a, V512 b) => new(Vector512.AndNot(a.V, b.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator +(V512 a, V512 b) => new(a.V + b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator -(V512 a, V512 b) => new(a.V - b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator *(V512 a, V512 b) => new(a.V * b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator /(V512 a, V512 b) => new(a.V / b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator -(V512 a) => new(-a.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator &(V512 a, V512 b) => new(a.V & b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator |(V512 a, V512 b) => new(a.V | b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator ~(V512 a) => new(~a.V);
 }
