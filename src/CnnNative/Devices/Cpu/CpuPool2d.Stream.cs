@@ -13,7 +13,8 @@ namespace CnnNative.Devices.Cpu;
 /// windows in order. LeNet's second pool has rows of 5 windows: per row, two overlapping 4-window blocks; as a stream,
 /// 16 windows a 512-bit block with none recomputed. A chunk's row pairs are staged (copied, 4 KiB a row, in L1) into
 /// a top row and a bottom row, the blocks of <see cref="CpuPool2d"/> run along them, and backward copies the two
-/// gradient rows back into dx's rows. Max forward stages one row instead, the pairs' vertical maxima, and takes the
+/// gradient rows back into dx's rows (at 512 bits, rows of 4–16 windows skip the staging: one 16-window block a row
+/// pair, in place, <see cref="PairRows16"/>). Max forward stages one row instead, the pairs' vertical maxima, and takes the
 /// maximum of each pair of its columns: max is associative and commutative (Vector.Max and Math.Max order −0 below +0
 /// and return NaN when either is NaN), so the windows' values are those of the per-row path, which takes the columns'
 /// maxima first. Every other pass computes each window exactly as the per-row path does.

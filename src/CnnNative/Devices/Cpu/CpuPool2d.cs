@@ -13,7 +13,8 @@ internal enum Pool2dPass { MaxForward, AverageForward, MaxBackward, AverageBackw
 /// The pool2d family: max and average pooling as <see cref="IRangeKernel"/> structs over (n, c) planes. Planes are
 /// independent, and within a plane the windows are visited in the reference's order, so overlapping windows add up
 /// in the same order. The common 2×2 stride-2 window has AVX paths for max and average, forward and backward (8 or 4
-/// windows a step, the same comparisons and the same double-precision sums as the reference, so the same bits).
+/// windows a step, the same comparisons and the same double-precision sums as the reference, so the same bits); where
+/// its windows tile short rows exactly, the planes' row pairs run as one stream (CpuPool2d.Stream.cs).
 /// </summary>
 internal static unsafe partial class CpuPool2d
 {
