@@ -8,8 +8,8 @@ namespace CnnNative.Devices.Cpu;
 /// The direct forward (one input channel, or a few on larger images; see <see cref="CpuConv2dPlanner"/>) on dense
 /// output positions j = p·Q + q, the order of y itself. Each image is copied once into C·S column-shifted planes
 /// of Hp × Q, xs[c][s][h][q] = xpad[c][h][q + s], in which tap (c, r, s) of position j is xs[c][s][j + r·Q]: the
-/// convolution is a 1-D one, y[k][j] = Σ_t w[k][t] · xs[j + off(t)] with off(c, r, s) = (c·S + s)·Hp·Q + r·Q, so
-/// contiguous vectors of positions run straight across row ends and no position is computed for nothing (the
+/// convolution is a 1-D one, y[k][j] = Σ_t w[k][t] · xs[j + off(t)] with off(c, r, s) = (c·S + s)·stride + r·Q (a
+/// plane's stride: Hp·Q rounded up to a 64-byte line, so every plane starts on one), so contiguous vectors of positions run straight across row ends and no position is computed for nothing (the
 /// wide rows of a once-padded image wasted (S−1)/Wp of the work, 12.5 % on 28×28 5×5, and were copied to y after).
 /// A tile is a block of filters × 3 or 4 vectors of positions (filters broadcast, positions loaded), its sums
 /// stored straight into y with the bias and the fused ReLU; the last tile of an image overlaps the one before
@@ -28,7 +28,10 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         public Conv2dGeometry G;
         public float* X, Bias, Y, PackedW, Scratch;
         public int* Offsets;
-        public long PlanesFloats;
+        public long PlanesFloats, PlaneStride, StageOffset;
+        public int* Gather;         // the permuted planes' table (CpuConv2d.PermutedPlanes.cs), or null: row by row
+        public int GatherVectors, SourceWidth;
+        public bool Staged;
         public int Taps, Hp, FilterBlock, KPad, FiltersPerTask, KTasks, TilePositions, Tiles, TilesPerChunk, Chunks;
         public bool Relu;
     }
@@ -44,12 +47,12 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     private void DirectForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu, DeviceBuffer? filters, bool flipped = false)
     {
         var m = new DenseJob { G = g, X = x, Bias = bias, Y = y, Relu = relu, Taps = g.C * g.R * g.S, Hp = g.H + 2 * g.PadH };
-        long planeFloats = (long)m.Hp * g.Q;
+        PlanPlanes(ref m);
         int* offsets = stackalloc int[m.Taps];
         for (int t = 0; t < m.Taps; t++)
         {
             int c = t / (g.R * g.S), r = t / g.S % g.R, s = t % g.S;
-            offsets[t] = (int)((c * g.S + s) * planeFloats + r * g.Q);
+            offsets[t] = (int)((c * g.S + s) * m.PlaneStride + r * g.Q);
         }
         m.Offsets = offsets;
         m.FilterBlock = DenseFilterBlock(g.K);
@@ -74,7 +77,6 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         m.Chunks = tasks >= pool.Threads ? 1 : Math.Min(m.Tiles, (pool.Threads + tasks - 1) / tasks);
         m.TilesPerChunk = (m.Tiles + m.Chunks - 1) / m.Chunks;
         m.Chunks = (m.Tiles + m.TilesPerChunk - 1) / m.TilesPerChunk;
-        m.PlanesFloats = ScratchMemory.Align(g.C * g.S * planeFloats + DenseMaxTilePositions);
         m.Scratch = perWorker.Ensure(m.PlanesFloats * pool.Threads);
         For(tasks * m.Chunks, &DenseForwardTask, &m, Parallel((long)g.K * m.Taps * pq * g.N));
     }
@@ -89,11 +91,20 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         return w[((long)(t / rs) * g.K + k) * rs + rs - 1 - t % rs];
     }
 
-    /// <summary>Image n as C·S column-shifted planes xs[c][s][h][q] = xpad[c][h][q + s], then zeros (see the class summary).</summary>
+    /// <summary>
+    /// Image n as C·S column-shifted planes xs[c][s][h][q] = xpad[c][h][q + s], each zero-filled to its stride, then
+    /// zeros (see the class summary): by permutation where the job has a gather table (CpuConv2d.PermutedPlanes.cs),
+    /// else row by row.
+    /// </summary>
     private static void ShiftedPlanes(ref DenseJob m, int n, float* planes)
     {
+        if (m.Gather != null)
+        {
+            PermutedPlanes(ref m, n, planes);
+            return;
+        }
         ref readonly var g = ref m.G;
-        long planeFloats = (long)m.Hp * g.Q;
+        long planeFloats = m.PlaneStride;
         float* end = m.X + (long)g.N * g.C * g.H * g.W;
         // In order of address: each row's copy may spill up to a vector past it, into what is written next.
         for (int c = 0; c < g.C; c++)

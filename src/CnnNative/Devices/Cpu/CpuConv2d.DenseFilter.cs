@@ -7,7 +7,7 @@ namespace CnnNative.Devices.Cpu;
 /// <summary>
 /// The direct backward filter on dense positions j = p·Q + q, the order of dy itself: each image is copied into the
 /// C·S column-shifted planes of the dense direct forward (CpuConv2d.DenseDirect.cs), in which tap (c, r, s) of
-/// position j is xs[j + off(c, r, s)], off = (c·S + s)·Hp·Q + r·Q, so dw[k][t] = Σ_j dy[k][j] · xs[j + off(t)] reads
+/// position j is xs[j + off(c, r, s)], off = (c·S + s)·stride + r·Q, so dw[k][t] = Σ_j dy[k][j] · xs[j + off(t)] reads
 /// dy where it lies. The wide-row variant (CpuConv2d.Direct.cs) first copied every image's dy into zero-padded wide
 /// rows (K·P·Wp floats cleared and written per image: more memory traffic than multiply-adds for one channel) and
 /// summed (S−1)/Wp of the positions for nothing. Positions past the last whole vector are added one by one. The
@@ -41,7 +41,8 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         var m = new DenseFilterJob { Planes = new DenseJob { G = g, X = x, Hp = g.H + 2 * g.PadH }, Dy = dy, Taps = g.C * g.R * g.S };
         (m.Kb, m.Tb) = SixFilterBlocks(g.K) ? (6, 2) : (DirectFilterKb, DirectTb);
         m.TapsPad = CpuGemm.RoundUp(m.Taps, m.Tb);
-        long planeFloats = (long)m.Planes.Hp * g.Q;
+        PlanPlanes(ref m.Planes);
+        long planeFloats = m.Planes.PlaneStride;
         int* offsets = stackalloc int[m.TapsPad];
         for (int t = 0; t < m.TapsPad; t++)
         {
@@ -55,7 +56,6 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         long partialFloats = ScratchMemory.Align(m.Slots * filterFloats);
         m.Partials = shared.Ensure(partialFloats + (db != null ? m.Slots * g.K : 0));
         if (db != null) m.BiasPartials = m.Partials + partialFloats;
-        m.Planes.PlanesFloats = ScratchMemory.Align(g.C * g.S * planeFloats + DenseMaxTilePositions);
         m.Planes.Scratch = perWorker.Ensure(m.Planes.PlanesFloats * pool.Threads);
         For(m.Slots, &DenseFilterSlotTask, &m, pool.Threads > 1 && m.Slots > 1);
 

@@ -97,8 +97,14 @@ public enum CpuPaths
     /// (Cpu/CpuPool2d.Stream.cs); the same bits.
     /// </summary>
     StreamPooling = 1 << 19,
+    /// <summary>
+    /// Dense direct convolution (512-bit devices with AVX-512F): each image's column-shifted planes written in whole
+    /// aligned vectors, each a permutation of two loads from the image (or, for a padded layer, from the channel staged
+    /// with its zero border), instead of one misaligned store per row; the same floats either way.
+    /// </summary>
+    PermutedPlanes = 1 << 20,
     /// <summary>Every path (the default).</summary>
     All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks
           | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks | BatchNormByImages | SpinningHelpers | DotTileGemm
-          | WinogradConv2d | WinogradImageRuns | ScatterBackwardData | ImplicitHalfPanels | StreamPooling,
+          | WinogradConv2d | WinogradImageRuns | ScatterBackwardData | ImplicitHalfPanels | StreamPooling | PermutedPlanes,
 }

@@ -321,6 +321,37 @@ internal class CpuConvolutionTests
         }
     }
 
+    /// <summary>
+    /// The dense direct paths' planes written by permutation give the bits of the planes written row by row, forward
+    /// and backward filter, on unpadded layers (read from the image, the batch's last rows element by element),
+    /// padded ones (staged with their zero border), rows narrower than a vector and wider than one, and a plane whose
+    /// vectors span more than two source vectors (it keeps the rows). Where AVX-512 runs, the path is taken.
+    /// </summary>
+    [TestCase(4, 6, 14, 14, 16, 5, 5, 0, 0, true)]   // LeNet's second layer: rows of 10 from rows of 14
+    [TestCase(3, 1, 28, 28, 6, 5, 5, 2, 2, true)]    // LeNet's first: staged 32 × 32
+    [TestCase(1, 1, 13, 11, 18, 5, 5, 2, 2, true)]   // batch 1, odd sizes
+    [TestCase(3, 5, 3, 4, 14, 3, 2, 0, 1, true)]     // fewer positions than a vector, uneven padding
+    [TestCase(2, 7, 30, 21, 6, 3, 2, 1, 0, true)]    // padded rows only on one axis, 7 channels
+    [TestCase(2, 1, 10, 15, 7, 2, 5, 1, 0, true)]    // rectangular kernel
+    [TestCase(2, 1, 3, 40, 5, 1, 37, 0, 0, false)]   // rows of 4 from rows of 40: a vector spans four rows
+    public void PermutedPlanesGiveTheRowByRowBits(int n, int c, int h, int w, int k, int r, int s, int padH, int padW, bool permuted)
+    {
+        var g = new Conv2dGeometry(n, c, h, w, k, r, s, 1, 1, padH, padW);
+        using var rows = new CpuDevice(new CpuDeviceOptions { Threads = 2, Isa = V512, Paths = NoWinograd & ~CpuPaths.PermutedPlanes });
+        using var permutes = new CpuDevice(new CpuDeviceOptions { Threads = 2, Isa = V512, Paths = NoWinograd });
+        Assert.That(permutes.PlanConv2d(g).Forward, Is.EqualTo(Direct), "the dense direct forward");
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        {
+            Assert.That(CpuConv2d<CnnNative.Devices.Cpu.Simd.V512>.MayPermutePlanes(g, NoWinograd), Is.True);
+            Assert.That(CpuConv2d<CnnNative.Devices.Cpu.Simd.V512>.PermutesPlanes(g, NoWinograd), Is.EqualTo(permuted), "the permuted planes");
+        }
+        Compare.BitwiseEqual(Forward(permutes, g, true), Forward(rows, g, true), $"forward {g}");
+        if (permutes.PlanConv2d(g).BackwardFilter == Direct)
+            Compare.BitwiseEqual(BackwardFilter(permutes, g, true), BackwardFilter(rows, g, true), $"backward filter {g}");
+        using var reference = new ReferenceDevice();
+        Compare.Close(Forward(permutes, g, true)[3], Forward(reference, g, true)[3], Tolerance(g), $"forward against the reference {g}");
+    }
+
     [Test]
     public void WorkspacesShrinkingThenGrowingStillGiveReferenceResults()
     {
