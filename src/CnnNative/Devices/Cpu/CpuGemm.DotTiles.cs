@@ -20,8 +20,8 @@ internal static unsafe partial class CpuGemm<TVec>
     private const int DotRows = 4, DotCols = 6;
     /// <summary>Depth of a k block: a 6-row tile of B (24 KiB) and a 4-row tile of A (16 KiB) stay in L1.</summary>
     private const int DotKc = 1024;
-    /// <summary>Columns of C per task: eight B tiles.</summary>
-    private const int DotColumnsPerTask = 8 * DotCols;
+    /// <summary>Most B tiles per task (48 columns of C).</summary>
+    private const int DotMaxTilesPerTask = 8;
 
     /// <summary>
     /// Whether <see cref="RunDotTiles"/> takes the GEMM: k a whole number of vectors (no tail: with one, as LeNet's
@@ -35,7 +35,11 @@ internal static unsafe partial class CpuGemm<TVec>
     {
         fixed (GemmProblem* gp = &g)
         {
-            int tasks = (g.N + DotColumnsPerTask - 1) / DotColumnsPerTask;
+            // Up to eight B tiles a task, but at least two tasks a thread, so the columns split evenly: LeNet's 400 → 120
+            // layer was three tasks of 48, 48 and 24 columns, one thread taking 96 of the 120 (now four of 30).
+            int tiles = (g.N + DotCols - 1) / DotCols;
+            g.DotColumns = Math.Clamp(tiles / (2 * pool.Threads), 1, DotMaxTilesPerTask) * DotCols;
+            int tasks = (g.N + g.DotColumns - 1) / g.DotColumns;
             if (pool.Threads > 1 && (long)g.M * g.N * g.K >= ParallelThreshold) pool.For(tasks, &DotTileTask, gp);
             else for (int t = 0; t < tasks; t++) DotTileTask(gp, t, 0);
         }
@@ -45,7 +49,7 @@ internal static unsafe partial class CpuGemm<TVec>
     private static void DotTileTask(void* context, int task, int worker)
     {
         var g = (GemmProblem*)context;
-        int j0 = task * DotColumnsPerTask, j1 = Math.Min(g->N, j0 + DotColumnsPerTask);
+        int j0 = task * g->DotColumns, j1 = Math.Min(g->N, j0 + g->DotColumns);
         float* sums = stackalloc float[DotRows * DotCols];
         for (int pc = 0; pc < g->K; pc += DotKc)
         {

@@ -18,6 +18,8 @@ internal unsafe struct GemmProblem
     public float* PackedB;
     /// <summary>The device's allowed paths; the drivers set it from their argument (the dot-product tasks read it here).</summary>
     public CpuPaths Paths;
+    /// <summary>Columns of C per task of the dot-tile driver (a multiple of its 6-column tiles); it sets it.</summary>
+    public int DotColumns;
 
     public static GemmProblem Create(bool transA, bool transB, int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
         => new()
