@@ -11,10 +11,11 @@ namespace CnnNative.Devices.Cpu;
 /// misaligned store per row, each spilling into the next (LeNet's second layer: 420 stores of 10 floats per image);
 /// they measured a quarter of that layer's forward. Here vector v of every plane (floats 16v … 16v + 15, across row
 /// ends) is one permutation of two vectors loaded from the source rows: the lanes' source offsets relative to the
-/// first are the same for every channel and shift (a shift s only moves where the two loads start), so a table per op
-/// holds each vector's start and its 16 lane offsets. The source is the image itself where the layer is unpadded;
-/// a padded layer first stages each channel as a zero-bordered Hp × Wp image, so no lane needs a mask. Each plane is
-/// 64-byte aligned (<see cref="PlaneStride"/>). Only data moves: the planes hold the same floats as row by row.
+/// first are the same for every channel and shift (a shift s only moves where the two loads start), so a table per
+/// shape (cached on the device) holds each vector's start and its 16 lane offsets. The source is the image itself
+/// where the layer is unpadded; a padded layer first stages each channel as a zero-bordered Hp × Wp image, so no lane
+/// needs a mask. Each plane is 64-byte aligned (<see cref="PlaneStride"/>). Only data moves: the planes hold the same
+/// floats as row by row.
 /// </summary>
 internal sealed unsafe partial class CpuConv2d<TVec>
 {
