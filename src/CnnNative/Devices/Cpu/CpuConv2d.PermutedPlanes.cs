@@ -51,9 +51,15 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     internal static bool PermutesPlanes(in Conv2dGeometry g, CpuPaths allowed)
     {
         if (!MayPermutePlanes(g, allowed)) return false;
-        int hp = g.H + 2 * g.PadH, width = g.PadH > 0 || g.PadW > 0 ? g.W + 2 * g.PadW : g.W;
-        return GatherTable(hp, g.Q, width, (int)(PlaneStride(hp, g.Q) / 16)).Length > 0;
+        int hp = g.H + 2 * g.PadH;
+        return GatherTable(hp, g.Q, SourceWidth(g), (int)(PlaneStride(hp, g.Q) / 16)).Length > 0;
     }
+
+    /// <summary>Whether the planes are gathered from a staged zero-bordered image (a padded layer) rather than x itself.</summary>
+    private static bool Staged(in Conv2dGeometry g) => g.PadH > 0 || g.PadW > 0;
+
+    /// <summary>The row width of the planes' source: the staged image's Wp, or the image's own W.</summary>
+    private static int SourceWidth(in Conv2dGeometry g) => Staged(g) ? g.W + 2 * g.PadW : g.W;
 
     /// <summary>
     /// Fills the job's plane layout: the stride, and where the permuted planes apply the gather table, the source's row
@@ -63,8 +69,8 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     {
         ref readonly var g = ref m.G;
         m.PlaneStride = PlaneStride(m.Hp, g.Q);
-        bool padded = g.PadH > 0 || g.PadW > 0;
-        int width = padded ? g.W + 2 * g.PadW : g.W;
+        bool padded = Staged(g);
+        int width = SourceWidth(g);
         m.Gather = null;
         if (MayPermutePlanes(g, paths))
         {
@@ -158,7 +164,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
 
     /// <summary>
     /// One channel as an Hp × Wp image with its zero border, in whole-vector stores that each spill only into what is
-    /// written after them; the image's rows are read exactly (nothing past x).
+    /// written after them; the image's rows are read in whole vectors except where that would read past x.
     /// </summary>
     private static void StageImage(float* image, float* stage, int height, int width, int padH, int padW, int hp, float* end)
     {
@@ -169,7 +175,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         for (int h = 0; h < height; h++, row += wp)
         {
             float* src = image + (long)h * width;
-            zero.Store(row); // the left border (padW ≤ 16, else the planes go row by row: see PlanPlanes)
+            zero.Store(row); // the left border (padW ≤ 16, else the planes go row by row: see MayPermutePlanes)
             int j = 0;
             if (src + CpuGemm.RoundUp(width, 16) <= end)
                 for (; j < width; j += 16) Vector512.Load(src + j).Store(row + padW + j);
