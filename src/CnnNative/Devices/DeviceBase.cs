@@ -26,6 +26,12 @@ internal abstract class DeviceBase : IDevice
     /// <summary>The op lock (see the remarks); <see cref="OpCheck"/> holds it for the length of an op.</summary>
     internal Lock Gate => _gate;
 
+    /// <summary>
+    /// The device whose memory this one shares: itself, or for a cpu device's lane (<see cref="CpuDevice.Lanes"/>) the
+    /// cpu device it belongs to. A buffer may be passed to any device of the same home.
+    /// </summary>
+    internal virtual DeviceBase Home => this;
+
     /// <param name="name">The name <see cref="Device.Create(string, int, Microsoft.Extensions.Logging.ILoggerFactory?)"/> accepts for this device.</param>
     protected DeviceBase(string name) => Name = name;
 

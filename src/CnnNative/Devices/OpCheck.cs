@@ -117,7 +117,7 @@ internal ref struct OpCheck
     {
         if (buffer is null) throw new ArgumentNullException(name, $"{_op}: buffer '{name}' is null.");
         if (buffer.IsDisposed) ThrowDisposed(buffer, name);
-        if (!ReferenceEquals(buffer.Owner, _device)) ThrowForeign(buffer, name);
+        if (!ReferenceEquals(buffer.Owner, _device) && !ReferenceEquals(buffer.Owner.Home, _device.Home)) ThrowForeign(buffer, name);
         if (needed > buffer.Length)
             throw new ArgumentException($"{_op}({Describe()}): buffer '{name}' holds {buffer.Length} elements but the op needs {needed}.", name);
     }

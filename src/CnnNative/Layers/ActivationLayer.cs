@@ -30,14 +30,14 @@ public abstract class ActivationLayer(Activation function) : Layer
 
     internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
-        CheckInput(x);
+        CheckInput(x, scratch);
         if (FusedIntoPrevious)
         {
             scratch.Saved = x;
             return x;
         }
         var y = scratch.Output.Get(x.Shape);
-        Device.ActivationForward(Function, x.Length, x.Buffer, y.Buffer);
+        scratch.Device.ActivationForward(Function, x.Length, x.Buffer, y.Buffer);
         scratch.Saved = y;
         return y;
     }
@@ -45,11 +45,11 @@ public abstract class ActivationLayer(Activation function) : Layer
     internal override Tensor? Backward(Tensor dy, bool needInputGradient, LayerScratch scratch)
     {
         var y = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
-        CheckGradient(dy, y.Shape, Describe());
+        CheckGradient(dy, y.Shape);
         if (!needInputGradient) return null;
         if (GradientFusedIntoNext) return dy;
         var dx = scratch.InputGradient.Get(y.Shape);
-        Device.ActivationBackward(Function, y.Length, y.Buffer, dy.Buffer, dx.Buffer);
+        scratch.Device.ActivationBackward(Function, y.Length, y.Buffer, dy.Buffer, dx.Buffer);
         return dx;
     }
 }

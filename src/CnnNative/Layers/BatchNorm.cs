@@ -93,18 +93,18 @@ public class BatchNorm : Layer
 
     internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
-        CheckInput(x);
+        CheckInput(x, scratch);
         int n = x.Shape[0];
         var y = scratch.Output.Get(x.Shape);
         if (training)
         {
             var (mean, invStd) = (scratch.Extra(SavedMean).Get(_gamma.Shape), scratch.Extra(SavedInvStd).Get(_gamma.Shape));
-            Device.BatchNormForwardTraining(n, _channels, _spatial, Eps, Momentum, x.Buffer, _gamma.Value.Buffer, _beta.Value.Buffer, y.Buffer,
+            scratch.Device.BatchNormForwardTraining(n, _channels, _spatial, Eps, Momentum, x.Buffer, _gamma.Value.Buffer, _beta.Value.Buffer, y.Buffer,
                                             mean.Buffer, invStd.Buffer, _runningMean.Value.Buffer, _runningVar.Value.Buffer);
         }
         else
         {
-            Device.BatchNormForwardInference(n, _channels, _spatial, Eps, x.Buffer, _gamma.Value.Buffer, _beta.Value.Buffer,
+            scratch.Device.BatchNormForwardInference(n, _channels, _spatial, Eps, x.Buffer, _gamma.Value.Buffer, _beta.Value.Buffer,
                                              _runningMean.Value.Buffer, _runningVar.Value.Buffer, y.Buffer);
         }
         (scratch.Saved, scratch.SavedInTraining) = (x, training);
@@ -117,12 +117,12 @@ public class BatchNorm : Layer
         if (!scratch.SavedInTraining)
             throw new InvalidOperationException($"{Describe()}: Backward needs the batch statistics of a training-mode Forward (Forward(x, training: true)); " +
                                                 "the last Forward ran in inference mode.");
-        CheckGradient(dy, x.Shape, Describe());
+        CheckGradient(dy, x.Shape);
         // dx is computed in the same pass as dγ and dβ, so the first layer of a model pays for it too.
         var dx = scratch.InputGradient.Get(x.Shape);
-        Device.BatchNormBackward(x.Shape[0], _channels, _spatial, x.Buffer, dy.Buffer, _gamma.Value.Buffer,
+        scratch.Device.BatchNormBackward(x.Shape[0], _channels, _spatial, x.Buffer, dy.Buffer, _gamma.Value.Buffer,
                                  scratch.Extra(SavedMean).Get(_gamma.Shape).Buffer, scratch.Extra(SavedInvStd).Get(_gamma.Shape).Buffer,
-                                 dx.Buffer, _gamma.Gradient.Buffer, _beta.Gradient.Buffer);
+                                 dx.Buffer, scratch.GradientOf(_gamma).Current.Buffer, scratch.GradientOf(_beta).Current.Buffer);
         return needInputGradient ? dx : null;
     }
 }

@@ -119,11 +119,11 @@ public sealed class Conv2d : Layer
 
     internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
-        CheckInput(x);
+        CheckInput(x, scratch);
         var g = Geometry(x.Shape[0]);
         var y = scratch.Output.Get(OutputShape.WithBatch(g.N));
-        if (_fused is { } f) Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer, f);
-        else Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer);
+        if (_fused is { } f) scratch.Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer, f);
+        else scratch.Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer);
         scratch.Saved = x;
         return y;
     }
@@ -132,11 +132,12 @@ public sealed class Conv2d : Layer
     {
         var x = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
         var g = Geometry(x.Shape[0]);
-        CheckGradient(dy, OutputShape.WithBatch(g.N), Describe());
-        Device.Conv2dBackwardFilter(g, x.Buffer, dy.Buffer, _weight.Gradient.Buffer, _bias?.Gradient.Buffer);
+        CheckGradient(dy, OutputShape.WithBatch(g.N));
+        var db = _bias is null ? null : scratch.GradientOf(_bias).Current.Buffer;
+        scratch.Device.Conv2dBackwardFilter(g, x.Buffer, dy.Buffer, scratch.GradientOf(_weight).Current.Buffer, db);
         if (!needInputGradient) return null;
         var dx = scratch.InputGradient.Get(x.Shape);
-        Device.Conv2dBackwardData(g, dy.Buffer, _weight.Value.Buffer, dx.Buffer);
+        scratch.Device.Conv2dBackwardData(g, dy.Buffer, _weight.Value.Buffer, dx.Buffer);
         return dx;
     }
 }

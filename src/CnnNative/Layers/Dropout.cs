@@ -40,13 +40,13 @@ public sealed class Dropout : Layer, IRandomLayer
 
     internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
-        CheckInput(x);
+        CheckInput(x, scratch);
         // Only a training pass draws a mask (and moves the step); inference passes touch nothing of the layer.
         scratch.SavedInTraining = training && Rate > 0;
         if (!scratch.SavedInTraining) return x;
         var y = scratch.Output.Get(x.Shape);
         var mask = scratch.Extra(0).Get(x.Shape);
-        Device.DropoutForward(x.Length, Rate, unchecked(_seed + 0x9E3779B9u * ++_step), x.Buffer, y.Buffer, mask.Buffer);
+        scratch.Device.DropoutForward(x.Length, Rate, unchecked(_seed + 0x9E3779B9u * ++_step), x.Buffer, y.Buffer, mask.Buffer);
         scratch.Saved = mask;
         return y;
     }
@@ -56,9 +56,9 @@ public sealed class Dropout : Layer, IRandomLayer
         if (!needInputGradient) return null;
         if (!scratch.SavedInTraining) return dy;
         var mask = scratch.Saved!;
-        CheckGradient(dy, mask.Shape, Describe());
+        CheckGradient(dy, mask.Shape);
         var dx = scratch.InputGradient.Get(dy.Shape);
-        Device.Multiply(dy.Length, dy.Buffer, mask.Buffer, dx.Buffer);
+        scratch.Device.Multiply(dy.Length, dy.Buffer, mask.Buffer, dx.Buffer);
         return dx;
     }
 }

@@ -13,7 +13,7 @@ public sealed class Flatten : Layer
 
     internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
-        CheckInput(x);
+        CheckInput(x, scratch);
         scratch.Saved = x;
         return scratch.OutputView(x, new Shape(x.Shape[0], InputShape.Size));
     }
@@ -21,7 +21,7 @@ public sealed class Flatten : Layer
     internal override Tensor? Backward(Tensor dy, bool needInputGradient, LayerScratch scratch)
     {
         var x = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
-        CheckGradient(dy, new Shape(x.Shape[0], InputShape.Size), Describe());
+        CheckGradient(dy, new Shape(x.Shape[0], InputShape.Size));
         if (!needInputGradient) return null;
         return scratch.InputGradientView(dy, x.Shape);
     }

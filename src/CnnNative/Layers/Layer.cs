@@ -107,19 +107,20 @@ public abstract class Layer : IDisposable
     }
 
     /// <summary>Throws unless x is a batch of this layer's input shape.</summary>
-    protected void CheckInput(Tensor x)
+    private protected void CheckInput(Tensor x, LayerScratch scratch)
     {
         if (x.Shape.Rank != InputShape.Rank + 1 || x.Shape.WithoutBatch() != InputShape)
             throw new ArgumentException($"{Describe()} expects a batch of {InputShape}, got {x.Shape}.", nameof(x));
-        if (!ReferenceEquals(x.Device, Device))
-            throw new ArgumentException($"{Describe()} runs on device '{Device.Name}' but its input is on '{x.Device.Name}'.", nameof(x));
+        if (!ReferenceEquals(x.Device, scratch.Device))
+            throw new ArgumentException($"{Describe()} runs on device '{scratch.Device.Name}' but its input is on '{x.Device.Name}'.", nameof(x));
     }
 
     /// <summary>Throws unless dy matches the output of the last Forward.</summary>
-    protected static void CheckGradient(Tensor dy, Shape expected, string layer)
+    protected void CheckGradient(Tensor dy, Shape expected)
     {
+        // The layer's description is built only for the message: a string per call would allocate in every step.
         if (dy.Shape != expected)
-            throw new ArgumentException($"{layer}: the output gradient has shape {dy.Shape} but the last output was {expected}.", nameof(dy));
+            throw new ArgumentException($"{Describe()}: the output gradient has shape {dy.Shape} but the last output was {expected}.", nameof(dy));
     }
 
     /// <summary>The layer for messages: "conv2d_1 (Conv2d conv32k5p2)", or "Conv2d(conv32k5p2)" before it is named.</summary>

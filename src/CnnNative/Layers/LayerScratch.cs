@@ -12,12 +12,22 @@ namespace CnnNative.Layers;
 /// brings its own scratch (Sequential rents one per Predict or Evaluate call), so calls never share memory; the
 /// explicit loop (<see cref="Layer.Forward(Tensor, bool)"/>, <see cref="Layer.Backward(Tensor, bool)"/>) uses the
 /// layer's own. Workspaces are made on first use and grow to the largest batch, so the steady state allocates nothing.
+/// The layer runs its ops on the scratch's <see cref="Device"/>: the model's device, or one of its cpu lanes for a
+/// shard of a data-parallel step, which also brings its own parameter gradients (<see cref="GradientOf"/>).
 /// </remarks>
-internal sealed class LayerScratch(IDevice device) : IDisposable
+/// <param name="device">The device the pass runs on; its workspaces live there.</param>
+/// <param name="gradients">A shard's own gradient slot for each parameter, or null: the parameters' own.</param>
+internal sealed class LayerScratch(IDevice device, IReadOnlyDictionary<Parameter, GradientSlot>? gradients = null) : IDisposable
 {
     private Workspace? _output, _inputGradient;
     private readonly Workspace?[] _extra = new Workspace?[2];
     private Tensor? _outputView, _inputGradientView;
+
+    /// <summary>The device the layer's ops run on in this pass.</summary>
+    public IDevice Device => device;
+
+    /// <summary>Where this pass's Backward leaves <paramref name="p"/>'s gradient: the parameter's own slot, or the shard's.</summary>
+    public GradientSlot GradientOf(Parameter p) => gradients is null ? p.Slot : gradients[p];
 
     /// <summary>Where Forward writes its output.</summary>
     public Workspace Output => _output ??= new Workspace(device);

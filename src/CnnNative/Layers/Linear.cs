@@ -59,16 +59,16 @@ public sealed class Linear : Layer
 
     internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
-        CheckInput(x);
+        CheckInput(x, scratch);
         int n = x.Shape[0];
         var y = scratch.Output.Get(new Shape(n, Units));
-        Device.Gemm(false, true, n, Units, _features, 1f, x.Buffer, _weight.Value.Buffer, 0f, y.Buffer);
+        scratch.Device.Gemm(false, true, n, Units, _features, 1f, x.Buffer, _weight.Value.Buffer, 0f, y.Buffer);
         if (_fused is { } f)
         {
-            if (_bias is not null) Device.AddBiasRows(n, Units, _bias.Value.Buffer, y.Buffer, f);
-            else Device.ActivationForward(f, n * Units, y.Buffer, y.Buffer);
+            if (_bias is not null) scratch.Device.AddBiasRows(n, Units, _bias.Value.Buffer, y.Buffer, f);
+            else scratch.Device.ActivationForward(f, n * Units, y.Buffer, y.Buffer);
         }
-        else if (_bias is not null) Device.AddBiasRows(n, Units, _bias.Value.Buffer, y.Buffer);
+        else if (_bias is not null) scratch.Device.AddBiasRows(n, Units, _bias.Value.Buffer, y.Buffer);
         scratch.Saved = x;
         return y;
     }
@@ -77,15 +77,16 @@ public sealed class Linear : Layer
     {
         var x = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
         int n = x.Shape[0];
-        CheckGradient(dy, new Shape(n, Units), Describe());
+        CheckGradient(dy, new Shape(n, Units));
         // dW += dyᵀ·x (units × features), db += Σ_n dy, dx = dy·W.
         // After ZeroGrad the GEMM overwrites the weight gradient (beta = 0) instead of adding to a filled 0.
-        float beta = _weight.TakeZeroGradient() ? 0f : 1f;
-        Device.Gemm(true, false, Units, _features, n, 1f, dy.Buffer, x.Buffer, beta, _weight.Gradient.Buffer);
-        if (_bias is not null) Device.SumRows(n, Units, dy.Buffer, _bias.Gradient.Buffer);
+        var dw = scratch.GradientOf(_weight);
+        float beta = dw.TakeZero() ? 0f : 1f;
+        scratch.Device.Gemm(true, false, Units, _features, n, 1f, dy.Buffer, x.Buffer, beta, dw.Unfilled.Buffer);
+        if (_bias is not null) scratch.Device.SumRows(n, Units, dy.Buffer, scratch.GradientOf(_bias).Current.Buffer);
         if (!needInputGradient) return null;
         var dx = scratch.InputGradient.Get(x.Shape);
-        Device.Gemm(false, false, n, _features, Units, 1f, dy.Buffer, _weight.Value.Buffer, 0f, dx.Buffer);
+        scratch.Device.Gemm(false, false, n, _features, Units, 1f, dy.Buffer, _weight.Value.Buffer, 0f, dx.Buffer);
         return dx;
     }
 }

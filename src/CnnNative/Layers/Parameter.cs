@@ -10,12 +10,8 @@ public sealed class Parameter : IDisposable
     {
         Name = name;
         Value = Tensor.Zeros(device, shape);
-        _gradient = Tensor.Zeros(device, shape);
+        Slot = new GradientSlot(device, shape);
     }
-
-    private readonly Tensor _gradient;
-    /// <summary>Set by <see cref="ZeroGradient"/>: the gradient is 0 but its buffer not yet filled.</summary>
-    private bool _zeroPending;
 
     /// <summary>Name within the model, e.g. "conv2d_1.weight".</summary>
     public string Name { get; internal set; }
@@ -25,36 +21,14 @@ public sealed class Parameter : IDisposable
     /// <summary>The values, on the layer's device.</summary>
     public Tensor Value { get; }
     /// <summary>dLoss/dValue, accumulated by Backward until the optimizer's ZeroGrad.</summary>
-    public Tensor Gradient
-    {
-        get
-        {
-            if (_zeroPending)
-            {
-                _zeroPending = false;
-                _gradient.Device.Fill(_gradient.Buffer, _gradient.Length, 0f);
-            }
-            return _gradient;
-        }
-    }
+    public Tensor Gradient => Slot.Current;
 
-    /// <summary>
-    /// The optimizer's ZeroGrad: the gradient is 0 from now on. The buffer is filled when it is next read, unless an op
-    /// that can overwrite it claims it first (<see cref="TakeZeroGradient"/>): a dense layer's weight gradient is then
-    /// written by its GEMM with beta = 0, which spares filling and rereading the layer's largest buffer every step.
-    /// </summary>
-    internal void ZeroGradient() => _zeroPending = true;
+    /// <summary>The gradient with its pending-zero protocol (<see cref="GradientSlot"/>).</summary>
+    internal GradientSlot Slot { get; }
 
-    /// <summary>
-    /// Whether the gradient is a pending 0, for an op about to compute it that can overwrite instead of add: true
-    /// hands the buffer over unfilled (the op must write every value), false means add to what is there.
-    /// </summary>
-    internal bool TakeZeroGradient()
-    {
-        bool zero = _zeroPending;
-        _zeroPending = false;
-        return zero;
-    }
+    /// <summary>The optimizer's ZeroGrad: the gradient is 0 from now on (see <see cref="GradientSlot.Zero"/>).</summary>
+    internal void ZeroGradient() => Slot.Zero();
+
     /// <summary>Number of values.</summary>
     public int Length => Value.Length;
 
@@ -62,7 +36,7 @@ public sealed class Parameter : IDisposable
     public void Dispose()
     {
         Value.Dispose();
-        _gradient.Dispose();
+        Slot.Dispose();
     }
 
     /// <summary>Name and shape, e.g. "conv2d_1.weight (32, 1, 5, 5)".</summary>

@@ -50,10 +50,10 @@ public abstract class PoolingLayer : Layer
 
     internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
-        CheckInput(x);
+        CheckInput(x, scratch);
         var g = Geometry(x.Shape[0]);
         var y = scratch.Output.Get(OutputShape.WithBatch(g.N));
-        Device.Pool2dForward(g, Mode, x.Buffer, y.Buffer);
+        scratch.Device.Pool2dForward(g, Mode, x.Buffer, y.Buffer);
         scratch.Saved = x;
         return y;
     }
@@ -62,11 +62,11 @@ public abstract class PoolingLayer : Layer
     {
         var x = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
         var g = Geometry(x.Shape[0]);
-        CheckGradient(dy, OutputShape.WithBatch(g.N), Describe());
+        CheckGradient(dy, OutputShape.WithBatch(g.N));
         if (!needInputGradient) return null;
         var dx = scratch.InputGradient.Get(x.Shape);
-        if (_activationBefore is { } f) Device.Pool2dBackward(g, Mode, x.Buffer, dy.Buffer, dx.Buffer, f);
-        else Device.Pool2dBackward(g, Mode, x.Buffer, dy.Buffer, dx.Buffer);
+        if (_activationBefore is { } f) scratch.Device.Pool2dBackward(g, Mode, x.Buffer, dy.Buffer, dx.Buffer, f);
+        else scratch.Device.Pool2dBackward(g, Mode, x.Buffer, dy.Buffer, dx.Buffer);
         return dx;
     }
 }

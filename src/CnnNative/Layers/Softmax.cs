@@ -20,9 +20,9 @@ public sealed class Softmax : Layer
 
     internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
-        CheckInput(x);
+        CheckInput(x, scratch);
         var y = scratch.Output.Get(x.Shape);
-        Device.SoftmaxForward(x.Shape[0], InputShape[0], x.Buffer, y.Buffer);
+        scratch.Device.SoftmaxForward(x.Shape[0], InputShape[0], x.Buffer, y.Buffer);
         scratch.Saved = y;
         return y;
     }
@@ -30,10 +30,10 @@ public sealed class Softmax : Layer
     internal override Tensor? Backward(Tensor dy, bool needInputGradient, LayerScratch scratch)
     {
         var y = scratch.Saved ?? throw new InvalidOperationException($"{Describe()}: Backward called before Forward.");
-        CheckGradient(dy, y.Shape, Describe());
+        CheckGradient(dy, y.Shape);
         if (!needInputGradient) return null;
         var dx = scratch.InputGradient.Get(y.Shape);
-        Device.SoftmaxBackward(y.Shape[0], InputShape[0], y.Buffer, dy.Buffer, dx.Buffer);
+        scratch.Device.SoftmaxBackward(y.Shape[0], InputShape[0], y.Buffer, dy.Buffer, dx.Buffer);
         return dx;
     }
 }

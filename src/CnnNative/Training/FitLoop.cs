@@ -39,6 +39,8 @@ internal sealed class FitLoop
     private readonly History _history = new();
     private readonly Stopwatch _sinceSave = new();
     private readonly bool _logits;
+    /// <summary>The batch's step as data-parallel shards on the cpu device's lanes, where that applies (else null).</summary>
+    private readonly DataParallelStep? _parallel;
     private readonly Dictionary<string, string>? _run;
 
     // Where training stands: the epoch and batch to run next, and the running epoch's sums.
@@ -64,12 +66,21 @@ internal sealed class FitLoop
         _resumable = settings.Callbacks.OfType<IResumableCallback>().ToList();
         _randomLayers = model.Layers.OfType<IRandomLayer>().ToArray();
         _logits = loss.TakesLogits && model.EndsInSoftmax;
+        _parallel = model.DataParallel(_logits ? model.Layers.Count - 1 : model.Layers.Count, loss);
         _context = new TrainingContext(model, optimizer, _history, settings.Epochs, _loader.BatchCount, _validation is not null, optimizer.LearningRate);
         // Now, while the optimizer still shows its base rate in its spec (the schedule changes it every step).
         if (settings.Checkpoint is not null || settings.ResumeFrom is not null) _run = RunIdentity();
     }
 
     private int Batches => _loader.BatchCount;
+
+    private void ThrowIfDiverged(float batchLoss, int epoch)
+    {
+        if (!float.IsFinite(batchLoss))
+            throw new TrainingDivergedException(
+                $"The loss became {batchLoss} at epoch {epoch}, batch {_batch + 1} of {Batches}; " +
+                $"training stopped before that batch changed the weights. Try a lower learning rate (now {_optimizer.LearningRate}).");
+    }
 
     public History Run()
     {
@@ -115,21 +126,31 @@ internal sealed class FitLoop
                 _s.Cancellation.ThrowIfCancellationRequested();
             }
             var batch = _loader.GetBatch(epoch - 1, _batch);
-            var (x, t) = _model.Upload(batch.Images, batch.OneHotTargets, batch.Count, classes);
             foreach (var layer in _randomLayers) layer.RandomStep = _optimizer.Steps;
-            var output = _logits ? _model.ForwardLogits(x, training: true) : _model.Forward(x, training: true);
-            float batchLoss = _model.ComputeLoss(output, t);
-            if (!float.IsFinite(batchLoss))
-                throw new TrainingDivergedException(
-                    $"The loss became {batchLoss} at epoch {epoch}, batch {_batch + 1} of {Batches}; " +
-                    $"training stopped before that batch changed the weights. Try a lower learning rate (now {_optimizer.LearningRate}).");
-            _optimizer.ZeroGrad();
-            _model.Backward();
+            float batchLoss;
+            long batchCorrect = 0;
+            if (_parallel is not null && _parallel.ShardsFor(batch.Count) >= 2)
+            {
+                (batchLoss, batchCorrect) = _parallel.Run(batch.Images, batch.OneHotTargets, batch.Count, countCorrect);
+                ThrowIfDiverged(batchLoss, epoch);
+                _optimizer.ZeroGrad();
+                _parallel.AddGradients();
+            }
+            else
+            {
+                var (x, t) = _model.Upload(batch.Images, batch.OneHotTargets, batch.Count, classes);
+                var output = _logits ? _model.ForwardLogits(x, training: true) : _model.Forward(x, training: true);
+                batchLoss = _model.ComputeLoss(output, t);
+                ThrowIfDiverged(batchLoss, epoch);
+                _optimizer.ZeroGrad();
+                _model.Backward();
+                if (countCorrect) batchCorrect = _model.Device.CountCorrect(batch.Count, classes, output.Buffer, t.Buffer);
+            }
             _optimizer.LearningRate = _s.Schedule.At((epoch - 1) * Batches + _batch, totalSteps, _context.BaseLearningRate, Batches);
             _optimizer.Step();
             _lossSum += (double)batchLoss * batch.Count;
             _seen += batch.Count;
-            if (countCorrect) _correct += _model.Device.CountCorrect(batch.Count, classes, output.Buffer, t.Buffer);
+            _correct += batchCorrect;
             var progress = new BatchResult(epoch, _batch + 1, Batches, _lossSum / _seen, (double)_correct / _seen,
                                            _seen / (_secondsBefore + clock.Elapsed.TotalSeconds));
             foreach (var c in _s.Callbacks) c.OnBatchEnd(_context, progress);

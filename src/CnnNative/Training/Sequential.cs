@@ -28,6 +28,8 @@ public sealed class Sequential : IDisposable
     private bool _lastForwardSkippedSoftmax;
     private readonly PassScratchPool _scratches;
     private readonly FitGate _gate = new();
+    private DataParallelStep? _parallel;
+    private (int Layers, int Top, Loss? Loss) _parallelKey;
 
     /// <summary>An empty model on <paramref name="device"/> taking samples of <paramref name="inputShape"/>.</summary>
     /// <param name="device">Where every layer runs.</param>
@@ -452,6 +454,22 @@ public sealed class Sequential : IDisposable
             throw new ArgumentException($"The model outputs {OutputShape.Size} values but the {name} data has {data.ClassCount} classes ({data.Source}).", name);
     }
 
+    /// <summary>
+    /// Fit's data-parallel step for the first <paramref name="top"/> layers and <paramref name="loss"/>, made once and
+    /// kept with the model (its lanes' memory is reused by every later Fit), or null where it does not apply.
+    /// </summary>
+    internal DataParallelStep? DataParallel(int top, Loss loss)
+    {
+        var key = (_layers.Count, top, loss);
+        if (_parallelKey != key)
+        {
+            _parallel?.Dispose();
+            _parallel = DataParallelStep.TryCreate(this, top, loss);
+            _parallelKey = key;
+        }
+        return _parallel;
+    }
+
     internal (Tensor x, Tensor t) Upload(ReadOnlySpan<float> images, ReadOnlySpan<float> targets, int n, int classes)
     {
         _input ??= new Workspace(Device);
@@ -477,6 +495,7 @@ public sealed class Sequential : IDisposable
         _lossGradient?.Dispose();
         _input?.Dispose();
         _target?.Dispose();
+        _parallel?.Dispose();
         _scratches.Dispose();
     }
 }

@@ -50,6 +50,18 @@ public class StepProfileTests
         Assert.That(model.Layers[0].Parameters[0].Value.ToArray(), Is.Not.EqualTo(before));
     }
 
+    [TestCase(1, 32, "no synchronisation between stages")]
+    [TestCase(2, 8, "no synchronisation between stages")]
+    [TestCase(2, 32, "as 2 data-parallel shards")]
+    public void TheWholeStepIsTheOneFitTakes(int threads, int batch, string how)
+    {
+        using var device = Device.Create("cpu", threads);
+        using var model = ModelBuilder.Build("lenet5", device, new Shape(1, 28, 28), seed: 1);
+        model.Compile(new Adam(), Loss.CategoricalCrossEntropy);
+        var stages = StepProfile.Measure(model, Images(batch), batchSize: batch, steps: 2, seconds: 0);
+        Assert.That(stages.Single(s => s.Name == "whole step (best)").Spec, Is.EqualTo(how));
+    }
+
     [Test]
     public void RefusesAnUncompiledModelAndABatchLargerThanTheData()
     {

@@ -20,7 +20,7 @@ namespace CnnNative.Devices;
 /// <para>Results are bitwise reproducible: every reduction adds in an order fixed by the sizes, never by
 /// scheduling, and (for up to four threads) not by the thread count either.</para>
 /// </remarks>
-internal sealed unsafe class CpuDevice : HostDeviceBase
+internal sealed unsafe partial class CpuDevice : HostDeviceBase
 {
     private readonly WorkerPool _pool;
     private readonly ScratchMemory _shared = new();
@@ -101,6 +101,7 @@ internal sealed unsafe class CpuDevice : HostDeviceBase
 
     protected override void DisposeCore()
     {
+        DisposeLanes();
         _pool.Dispose();
         _shared.Dispose();
         _perWorker.Dispose();

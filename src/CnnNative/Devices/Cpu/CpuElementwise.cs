@@ -64,6 +64,27 @@ internal static unsafe class CpuElementwise
         }
     }
 
+    /// <summary>
+    /// target[i] = (keep ? target[i] : 0) + Σ_s weights[s] · parts[s][offset + i], for i &lt; n: each product rounded,
+    /// then added in shard order (a data-parallel step's gradients; memory-bound, so one width serves).
+    /// </summary>
+    public static void WeightedSum(float* target, int n, bool keep, float** parts, int offset, float* weights, int shards)
+    {
+        int i = 0;
+        for (; i <= n - Lanes; i += Lanes)
+        {
+            var acc = keep ? Vector256.Load(target + i) : Vector256<float>.Zero;
+            for (int s = 0; s < shards; s++) acc += Vector256.Create(weights[s]) * Vector256.Load(parts[s] + offset + i);
+            acc.Store(target + i);
+        }
+        for (; i < n; i++)
+        {
+            float acc = keep ? target[i] : 0f;
+            for (int s = 0; s < shards; s++) acc += weights[s] * parts[s][offset + i];
+            target[i] = acc;
+        }
+    }
+
     /// <summary>y = a ⊙ b.</summary>
     public struct Multiply<TVec> : IRangeKernel where TVec : unmanaged, IVec<TVec>
     {

@@ -103,8 +103,15 @@ public enum CpuPaths
     /// with its zero border), instead of one misaligned store per row; the same floats either way.
     /// </summary>
     PermutedPlanes = 1 << 20,
+    /// <summary>
+    /// The device offers single-threaded lanes sharing its memory (<see cref="CpuDevice.Lanes"/>), one a worker, so
+    /// that Fit can run a training step as data-parallel shards of the batch, one a worker, each through the whole
+    /// model, their gradients summed before the optimizer's step (Training/DataParallelStep.cs), instead of every op
+    /// of the step split over the workers with a join after each. Results agree within rounding, not bitwise.
+    /// </summary>
+    DataParallelSteps = 1 << 21,
     /// <summary>Every path (the default).</summary>
     All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks
           | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks | BatchNormByImages | SpinningHelpers | DotTileGemm
-          | WinogradConv2d | WinogradImageRuns | ScatterBackwardData | ImplicitHalfPanels | StreamPooling | PermutedPlanes,
+          | WinogradConv2d | WinogradImageRuns | ScatterBackwardData | ImplicitHalfPanels | StreamPooling | PermutedPlanes | DataParallelSteps,
 }
