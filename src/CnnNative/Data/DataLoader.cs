@@ -102,32 +102,53 @@ public sealed class DataLoader
     /// <summary>Fills and returns batch <paramref name="index"/> of epoch <paramref name="epoch"/>; its spans are valid until the next call.</summary>
     public Batch GetBatch(int epoch, int index)
     {
+        int n = RowsIn(index);
+        int sample = Dataset.SampleSize, classes = Dataset.ClassCount;
+        CopyRows(epoch, index, 0, n, _images.AsSpan(0, n * sample), _targets.AsSpan(0, n * classes), _labels.AsSpan(0, n));
+        return new Batch(index, Dataset.InputShape, _images.AsSpan(0, n * sample), _targets.AsSpan(0, n * classes), _labels.AsSpan(0, n));
+    }
+
+    /// <summary>How many rows batch <paramref name="index"/> has (the last may be short).</summary>
+    internal int RowsIn(int index)
+    {
         if ((uint)index >= (uint)BatchCount)
             throw new ArgumentOutOfRangeException(nameof(index), $"Batch {index} is outside 0..{BatchCount - 1} ({Dataset.Count} images in batches of {BatchSize}).");
-        var order = Order(epoch);
-        int first = index * BatchSize;
-        int n = Math.Min(BatchSize, Dataset.Count - first);
-        int sample = Dataset.SampleSize, classes = Dataset.ClassCount;
-        var images = Dataset.Images;
-        var labels = Dataset.Labels;
+        return Math.Min(BatchSize, Dataset.Count - index * BatchSize);
+    }
 
-        var targets = _targets.AsSpan(0, n * classes);
+    /// <summary>
+    /// Writes rows <paramref name="from"/> … <paramref name="from"/> + <paramref name="count"/> − 1 of batch
+    /// <paramref name="index"/> of epoch <paramref name="epoch"/> (images, augmented where asked, one-hot targets
+    /// and, where given room, labels) into spans of <paramref name="count"/> rows, as <see cref="GetBatch"/> lays
+    /// them out. Threads may fill disjoint rows of a batch at once, each into its own spans, once
+    /// <see cref="Order"/>(epoch) has run (it shuffles on its first call of an epoch).
+    /// </summary>
+    internal void CopyRows(int epoch, int index, int from, int count, Span<float> images, Span<float> oneHot, Span<int> labels = default)
+    {
+        int n = RowsIn(index);
+        if (from < 0 || count < 0 || from + count > n)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Rows {from}..{from + count - 1} are outside batch {index}'s {n}.");
+        var order = Order(epoch);
+        int first = index * BatchSize + from;
+        int sample = Dataset.SampleSize, classes = Dataset.ClassCount;
+        var source = Dataset.Images;
+        var sourceLabels = Dataset.Labels;
+        var targets = oneHot[..(count * classes)];
         targets.Clear();
-        for (int b = 0; b < n; b++)
+        for (int b = 0; b < count; b++)
         {
             int row = order[first + b];
-            var image = _images.AsSpan(b * sample, sample);
-            if (Augmentation is null) images.Slice(row * sample, sample).CopyTo(image);
+            var image = images.Slice(b * sample, sample);
+            if (Augmentation is null) source.Slice(row * sample, sample).CopyTo(image);
             else
             {
                 var shape = Dataset.InputShape;
-                Augmentation.Apply(images.Slice(row * sample, sample), image, shape[0], shape[1], shape[2], Seed, epoch, row);
+                Augmentation.Apply(source.Slice(row * sample, sample), image, shape[0], shape[1], shape[2], Seed, epoch, row);
             }
-            int label = labels[row];
-            _labels[b] = label;
+            int label = sourceLabels[row];
+            if (!labels.IsEmpty) labels[b] = label;
             targets[b * classes + label] = 1f;
         }
-        return new Batch(index, Dataset.InputShape, _images.AsSpan(0, n * sample), targets, _labels.AsSpan(0, n));
     }
 
     /// <summary>

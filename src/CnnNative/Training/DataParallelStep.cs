@@ -1,3 +1,4 @@
+using CnnNative.Data;
 using CnnNative.Devices;
 using CnnNative.Layers;
 using CnnNative.Tensors;
@@ -48,8 +49,10 @@ internal sealed unsafe class DataParallelStep : IDisposable
     private readonly int[] _lengths;
     private readonly float[][] _weights;
 
-    // The batch of the step in progress (valid only inside Run).
+    // The batch of the step in progress (valid only inside Run): host spans, or a loader's batch.
     private float* _images, _oneHot;
+    private DataLoader? _loader;
+    private int _epoch, _batchIndex;
     private int _rows, _shardCount, _classes;
     private bool _countCorrect;
 
@@ -104,10 +107,9 @@ internal sealed unsafe class DataParallelStep : IDisposable
         {
             _images = x;
             _oneHot = t;
-            (_rows, _shardCount, _classes, _countCorrect) = (rows, shards, classes, countCorrect);
             try
             {
-                _device.RunOnLanes(shards, _runShard);
+                return RunShards(rows, shards, classes, countCorrect);
             }
             finally
             {
@@ -115,6 +117,36 @@ internal sealed unsafe class DataParallelStep : IDisposable
                 _oneHot = null;
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="Run(ReadOnlySpan{float}, ReadOnlySpan{float}, int, bool)"/> on batch <paramref name="index"/> of
+    /// <paramref name="epoch"/> from <paramref name="loader"/>, each shard gathering (and augmenting) its own rows on
+    /// its own worker, so the batch is never copied whole on one thread first.
+    /// </summary>
+    public (float Loss, long Correct) Run(DataLoader loader, int epoch, int index, bool countCorrect)
+    {
+        ArgumentNullException.ThrowIfNull(loader);
+        int rows = loader.RowsIn(index), shards = ShardsFor(rows);
+        if (shards < 2) throw new ArgumentOutOfRangeException(nameof(index), rows, $"A data-parallel step needs at least {2 * MinShardRows} rows.");
+        if (loader.Dataset.InputShape != _inputShape)
+            throw new ArgumentException($"The loader's images are {loader.Dataset.InputShape}, the model takes {_inputShape}.", nameof(loader));
+        loader.Order(epoch); // shuffled here, once, before the shards read it
+        (_loader, _epoch, _batchIndex) = (loader, epoch, index);
+        try
+        {
+            return RunShards(rows, shards, loader.Dataset.ClassCount, countCorrect);
+        }
+        finally
+        {
+            _loader = null;
+        }
+    }
+
+    private (float Loss, long Correct) RunShards(int rows, int shards, int classes, bool countCorrect)
+    {
+        (_rows, _shardCount, _classes, _countCorrect) = (rows, shards, classes, countCorrect);
+        _device.RunOnLanes(shards, _runShard);
         double loss = 0;
         long correct = 0;
         for (int s = 0; s < shards; s++)
@@ -153,8 +185,20 @@ internal sealed unsafe class DataParallelStep : IDisposable
         var lane = shard.Lane;
         var x = shard.Input.Get(_inputShape.WithBatch(rows));
         var t = shard.Target.Get(new Shape(rows, _classes));
-        lane.Upload(new ReadOnlySpan<float>(_images + (long)first * sample, rows * sample), x.Buffer);
-        lane.Upload(new ReadOnlySpan<float>(_oneHot + (long)first * _classes, rows * _classes), t.Buffer);
+        if (_loader is not null)
+        {
+            var (imageRoom, oneHotRoom) = shard.Staging(rows * sample, rows * _classes);
+            var images = imageRoom.AsSpan(0, rows * sample);
+            var oneHot = oneHotRoom.AsSpan(0, rows * _classes);
+            _loader.CopyRows(_epoch, _batchIndex, first, rows, images, oneHot);
+            lane.Upload(images, x.Buffer);
+            lane.Upload(oneHot, t.Buffer);
+        }
+        else
+        {
+            lane.Upload(new ReadOnlySpan<float>(_images + (long)first * sample, rows * sample), x.Buffer);
+            lane.Upload(new ReadOnlySpan<float>(_oneHot + (long)first * _classes, rows * _classes), t.Buffer);
+        }
         shard.Rows = rows;
 
         var h = x;
@@ -195,6 +239,16 @@ internal sealed unsafe class DataParallelStep : IDisposable
         public Workspace Input { get; }
         public Workspace Target { get; }
         public Workspace LossGradient { get; }
+        private float[] _images = [], _oneHot = [];
+
+        /// <summary>Host room for the shard's rows gathered from a loader, grown to the largest shard (then reused).</summary>
+        public (float[] Images, float[] OneHot) Staging(int images, int oneHot)
+        {
+            if (_images.Length < images) _images = new float[images];
+            if (_oneHot.Length < oneHot) _oneHot = new float[oneHot];
+            return (_images, _oneHot);
+        }
+
         public int Rows { get; set; }
         public float Loss { get; set; }
         public long Correct { get; set; }

@@ -125,19 +125,21 @@ internal sealed class FitLoop
                 if (_s.Checkpoint is not null) SaveMidEpoch(clock, _batch);
                 _s.Cancellation.ThrowIfCancellationRequested();
             }
-            var batch = _loader.GetBatch(epoch - 1, _batch);
             foreach (var layer in _randomLayers) layer.RandomStep = _optimizer.Steps;
+            int rows = _loader.RowsIn(_batch);
             float batchLoss;
             long batchCorrect = 0;
-            if (_parallel is not null && _parallel.ShardsFor(batch.Count) >= 2)
+            if (_parallel is not null && _parallel.ShardsFor(rows) >= 2)
             {
-                (batchLoss, batchCorrect) = _parallel.Run(batch.Images, batch.OneHotTargets, batch.Count, countCorrect);
+                // Each shard gathers its own rows of the batch on its own worker.
+                (batchLoss, batchCorrect) = _parallel.Run(_loader, epoch - 1, _batch, countCorrect);
                 ThrowIfDiverged(batchLoss, epoch);
                 _optimizer.ZeroGrad();
                 _parallel.AddGradients();
             }
             else
             {
+                var batch = _loader.GetBatch(epoch - 1, _batch);
                 var (x, t) = _model.Upload(batch.Images, batch.OneHotTargets, batch.Count, classes);
                 var output = _logits ? _model.ForwardLogits(x, training: true) : _model.Forward(x, training: true);
                 batchLoss = _model.ComputeLoss(output, t);
@@ -148,8 +150,8 @@ internal sealed class FitLoop
             }
             _optimizer.LearningRate = _s.Schedule.At((epoch - 1) * Batches + _batch, totalSteps, _context.BaseLearningRate, Batches);
             _optimizer.Step();
-            _lossSum += (double)batchLoss * batch.Count;
-            _seen += batch.Count;
+            _lossSum += (double)batchLoss * rows;
+            _seen += rows;
             _correct += batchCorrect;
             var progress = new BatchResult(epoch, _batch + 1, Batches, _lossSum / _seen, (double)_correct / _seen,
                                            _seen / (_secondsBefore + clock.Elapsed.TotalSeconds));

@@ -128,6 +128,32 @@ public class DataLoaderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => loader.GetBatch(0, loader.BatchCount));
     }
 
+    /// <summary>A batch filled in pieces (as data-parallel shards fill theirs, each on its own thread) is GetBatch's.</summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void CopyRowsFillsABatchInPiecesAsGetBatchDoes(bool augment)
+    {
+        var data = Numbered(40);
+        var a = new DataLoader(data, 16, seed: 7, augmentation: augment ? new Augmentation(1, flip: true) : null);
+        var b = new DataLoader(data, 16, seed: 7, augmentation: augment ? new Augmentation(1, flip: true) : null);
+        for (int index = 0; index < a.BatchCount; index++) // 16, 16 and a last batch of 8
+        {
+            var whole = a.GetBatch(3, index);
+            int n = b.RowsIn(index);
+            Assert.That(n, Is.EqualTo(whole.Count));
+            var images = new float[n * 6];
+            var targets = new float[n * 4];
+            var labels = new int[n];
+            foreach (var (from, count) in new[] { (0, n / 2 - 1), (n / 2 - 1, n - n / 2 + 1) })
+                b.CopyRows(3, index, from, count, images.AsSpan(from * 6), targets.AsSpan(from * 4), labels.AsSpan(from));
+            Assert.That(images, Is.EqualTo(whole.Images.ToArray()));
+            Assert.That(targets, Is.EqualTo(whole.OneHotTargets.ToArray()));
+            Assert.That(labels, Is.EqualTo(whole.Labels.ToArray()));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => b.CopyRows(3, 2, 4, 5, new float[30], new float[20]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => b.RowsIn(3));
+    }
+
     [Test]
     public void SteadyStateAllocatesNothingPerBatch()
     {

@@ -79,6 +79,29 @@ public class DataParallelStepTests
         }
     }
 
+    /// <summary>Shards gathering their own rows from the loader (as Fit runs them) compute what they do from a whole batch.</summary>
+    [Test]
+    public void ShardsGatheringTheirOwnRowsGiveTheSameBits()
+    {
+        var data = SyntheticData.Bars(100, size: 12);
+        var loader = new CnnNative.Data.DataLoader(data, 45, seed: 3, augmentation: new CnnNative.Data.Augmentation(1)); // 45, 45, 10
+        using var cpu = Cpu(2);
+        using var a = Build(cpu, SmallConv, Loss.CategoricalCrossEntropy);
+        using var b = Build(cpu, SmallConv, Loss.CategoricalCrossEntropy);
+        var sa = a.DataParallel(a.Layers.Count - 1, Loss.CategoricalCrossEntropy)!;
+        var sb = b.DataParallel(b.Layers.Count - 1, Loss.CategoricalCrossEntropy)!;
+        var batch = loader.GetBatch(1, 1);
+        var (lossA, correctA) = sa.Run(batch.Images, batch.OneHotTargets, batch.Count, countCorrect: true);
+        var (lossB, correctB) = sb.Run(loader, 1, 1, countCorrect: true);
+        a.Optimizer!.ZeroGrad();
+        sa.AddGradients();
+        b.Optimizer!.ZeroGrad();
+        sb.AddGradients();
+        Assert.That((lossB, correctB), Is.EqualTo((lossA, correctA)));
+        Assert.That(Gradients(b), Is.EqualTo(Gradients(a)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => sb.Run(loader, 1, 2, countCorrect: false), "10 rows make no two shards of 8");
+    }
+
     [Test]
     public void WithoutZeroGradTheShardsGradientsAccumulateAsBackwardsDo()
     {
