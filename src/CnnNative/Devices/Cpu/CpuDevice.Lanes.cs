@@ -61,7 +61,8 @@ internal sealed unsafe partial class CpuDevice
         int lanes = _lanes?.Length ?? 0;
         if (count < 1 || count > lanes)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"RunOnLanes: {count} lanes asked for, the device has {lanes}.");
-        if (!_self.IsAllocated) _self = GCHandle.Alloc(this, GCHandleType.Normal);
+        // Weak: the running call keeps this device alive, and a device nobody disposes can still be collected.
+        if (!_self.IsAllocated) _self = GCHandle.Alloc(this, GCHandleType.Weak);
         _laneWork = work;
         try
         {
