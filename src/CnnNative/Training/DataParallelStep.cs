@@ -161,7 +161,7 @@ internal sealed unsafe class DataParallelStep : IDisposable
     }
 
     /// <summary>
-    /// Adds the last <see cref="Run"/>'s shard gradients, each weighted by its share of the batch, into the
+    /// Adds the last Run's shard gradients, each weighted by its share of the batch, into the
     /// parameters' gradients (accumulating, as Backward does; a pending ZeroGrad is overwritten instead of filled).
     /// </summary>
     public void AddGradients()
