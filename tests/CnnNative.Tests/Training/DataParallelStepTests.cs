@@ -227,16 +227,7 @@ public class DataParallelStepTests
             else model.Backward();
             model.Optimizer!.Step();
         }
-        Step();
-        Step();
-        var windows = new List<long>();
-        for (int window = 0; window < 10 && !windows.Contains(0); window++)
-        {
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            for (int i = 0; i < 3; i++) Step();
-            windows.Add(GC.GetTotalAllocatedBytes(precise: true) - before);
-        }
-        Assert.That(windows, Has.Member(0L), $"bytes allocated per window of 3 steps: {string.Join(", ", windows)}");
+        SteadyState.AssertStepsAllocateNothing(Step);
     }
 }
 
