@@ -154,6 +154,27 @@ public class DataParallelStepTests
         Assert.That(Train(), Is.EqualTo(Train()));
     }
 
+    /// <summary>Two models training at once on one device share its lanes, one step at a time, and train as if alone.</summary>
+    [Test]
+    public void TwoFitsSharingADevicesLanesTrainAsIfAlone()
+    {
+        var data = SyntheticData.Bars(96, size: 12);
+        using var cpu = Cpu(2);
+        float[][] Train(Sequential model)
+        {
+            model.Fit(data, batchSize: 32, epochs: 2);
+            return Weights(model);
+        }
+        float[][] alone;
+        using (var model = Build(cpu, SmallConv, Loss.CategoricalCrossEntropy)) alone = Train(model);
+        using var a = Build(cpu, SmallConv, Loss.CategoricalCrossEntropy);
+        using var b = Build(cpu, SmallConv, Loss.CategoricalCrossEntropy);
+        var ta = Task.Run(() => Train(a));
+        var tb = Task.Run(() => Train(b));
+        Assert.That(ta.Result, Is.EqualTo(alone));
+        Assert.That(tb.Result, Is.EqualTo(alone));
+    }
+
     [Test]
     public void ALossThatBecomesNaNStopsTrainingBeforeTheWeightsChange()
     {
