@@ -59,11 +59,11 @@ internal sealed unsafe class DataParallelStep : IDisposable
     private int _rows, _shardCount, _classes;
     private bool _countCorrect;
 
-    private DataParallelStep(CpuDevice device, IReadOnlyList<CpuDevice> lanes, IReadOnlyList<Layer> layers, int top, Loss loss, Shape inputShape)
+    private DataParallelStep(CpuDevice device, IReadOnlyList<CpuDevice> lanes, Layer[] layers, Loss loss, Shape inputShape)
     {
         _device = device;
         _lanes = lanes;
-        _layers = layers.Take(top).ToArray();
+        _layers = layers;
         _parameters = _layers.SelectMany(l => l.Parameters).ToArray();
         _loss = loss;
         _inputShape = inputShape;
@@ -84,11 +84,11 @@ internal sealed unsafe class DataParallelStep : IDisposable
     public static DataParallelStep? TryCreate(Sequential model, int top, Loss loss)
     {
         if (model.Device is not CpuDevice cpu) return null;
-        var layers = model.Layers.Take(top).ToList();
+        var layers = model.Layers.Take(top).ToArray();
         if (layers.Any(l => l is BatchNorm or IRandomLayer)) return null;
         if (layers.Sum(l => l.Parameters.Sum(p => (long)p.Length)) > MaxParameters) return null;
         var lanes = cpu.Lanes;
-        return lanes.Count < 2 ? null : new DataParallelStep(cpu, lanes, layers, top, loss, model.InputShape);
+        return lanes.Count < 2 ? null : new DataParallelStep(cpu, lanes, layers, loss, model.InputShape);
     }
 
     /// <summary>How many shards a batch of <paramref name="rows"/> is cut into (1: the step does not apply).</summary>
