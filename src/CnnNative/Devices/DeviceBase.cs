@@ -231,10 +231,10 @@ internal abstract class DeviceBase : IDevice
     public void Conv2dForward(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y)
     {
         using var op = OpCheck.Conv(this, nameof(Conv2dForward), g);
-        op.Input(x, InputLength(g));
+        op.Input(x, InputLength(g), ReadsChannelBlocks);
         op.Input(w, FilterLength(g));
         if (bias is not null) op.Input(bias, g.K);
-        op.Buffer(y, OutputLength(g));
+        op.Output(y, OutputLength(g));
         Conv2dForwardCore(g, x, w, bias, y);
     }
 
@@ -243,10 +243,10 @@ internal abstract class DeviceBase : IDevice
     {
         using var op = OpCheck.Conv(this, nameof(Conv2dForward), g);
         op.Defined(activation);
-        op.Input(x, InputLength(g));
+        op.Input(x, InputLength(g), ReadsChannelBlocks);
         op.Input(w, FilterLength(g));
         if (bias is not null) op.Input(bias, g.K);
-        op.Buffer(y, OutputLength(g));
+        op.Output(y, OutputLength(g));
         Conv2dForwardCore(g, x, w, bias, y, activation);
     }
 
@@ -283,8 +283,8 @@ internal abstract class DeviceBase : IDevice
     {
         using var op = OpCheck.Pool(this, nameof(Pool2dForward), g);
         op.Defined(mode);
-        op.Buffer(x, (long)g.N * g.C * g.H * g.W);
-        op.Buffer(y, (long)g.N * g.C * g.P * g.Q);
+        op.Input(x, (long)g.N * g.C * g.H * g.W, ReadsChannelBlocks);
+        op.Output(y, (long)g.N * g.C * g.P * g.Q);
         Pool2dForwardCore(g, mode, x, y);
     }
 
@@ -431,6 +431,17 @@ internal abstract class DeviceBase : IDevice
 
     /// <summary>A zero-filled buffer of <paramref name="length"/> ≥ 0 floats.</summary>
     protected abstract DeviceBuffer AllocateCore(int length);
+
+    /// <summary>
+    /// Puts a buffer the device left in a layout of its own (<see cref="DeviceBuffer.Layout"/>) back in the logical
+    /// NCHW order, in place, under the op lock: <see cref="OpCheck"/> calls it for every buffer an op takes, unless the
+    /// op reads that layout itself. Only the cpu device keeps another layout; the others never see one.
+    /// </summary>
+    internal virtual void RestoreLogical(DeviceBuffer buffer)
+        => throw new InvalidOperationException($"Device '{Name}' keeps no layout but NCHW, yet {buffer} is marked {buffer.Layout}.");
+
+    /// <summary>Whether the device's Conv2dForward and Pool2dForward read a channel-blocked x themselves (else it is restored first).</summary>
+    internal virtual bool ReadsChannelBlocks => false;
     /// <summary>A non-empty upload that fits the buffer.</summary>
     protected abstract void UploadCore(ReadOnlySpan<float> source, DeviceBuffer destination, int offset);
     /// <summary>A non-empty download that fits the buffer.</summary>

@@ -33,11 +33,27 @@ public abstract class DeviceBuffer : IDisposable
     public bool IsDisposed => Volatile.Read(ref _state) != 0;
 
     /// <summary>
-    /// How the device keeps the elements in memory. Every device keeps the logical NCHW order today; the field
-    /// is where a device will record a private layout of its own (channel-blocked NCHW8c/16c activations on the
-    /// cpu device), converting only at upload, download and Flatten.
+    /// How the device keeps the elements in memory: the logical NCHW order, or (cpu device) channel-blocked
+    /// NCHW[8|16]c activations described by <see cref="Blocks"/>. Only the device changes it, under its op lock; every
+    /// op that does not read the blocked form, and Download, first puts the buffer back in the logical order
+    /// (<see cref="DeviceBase.RestoreLogical"/>), so what a caller sees is always NCHW.
     /// </summary>
-    internal PhysicalLayout Layout { get; set; }
+    internal PhysicalLayout Layout { get; private set; }
+
+    /// <summary>The blocked tensor's sizes when <see cref="Layout"/> is <see cref="PhysicalLayout.ChannelBlocked"/>.</summary>
+    internal ChannelBlocks Blocks { get; private set; }
+
+    /// <summary>Records that the first <c>blocks.Floats</c> elements now hold a channel-blocked tensor.</summary>
+    internal void MarkBlocked(in ChannelBlocks blocks) => (Layout, Blocks) = (PhysicalLayout.ChannelBlocked, blocks);
+
+    /// <summary>Records that the elements are in the logical order again.</summary>
+    internal void MarkLogical() => (Layout, Blocks) = (PhysicalLayout.Logical, default);
+
+    /// <summary>
+    /// A hint from the buffer's user (a layer's inference output whose next layer reads it through the device's ops
+    /// only): the device may leave the op's output in a layout of its own. Without it every op writes NCHW.
+    /// </summary>
+    internal bool PrivateLayoutAllowed { get; set; }
 
     /// <summary>
     /// Counts the ops and uploads that may have written the buffer (the device's checks bump it, under its op
@@ -88,4 +104,23 @@ internal enum PhysicalLayout
 {
     /// <summary>The logical order: NCHW, row-major, as uploaded.</summary>
     Logical = 0,
+
+    /// <summary>
+    /// NCHW[B]c: channels in blocks of B (8 or 16, a vector), each block's planes interleaved, so element (n, c, i) of
+    /// an (N, C, plane) tensor lies at ((n·C/B + c/B)·plane + i)·B + c % B (see <see cref="ChannelBlocks"/>).
+    /// </summary>
+    ChannelBlocked = 1,
+}
+
+/// <summary>
+/// The sizes of a channel-blocked tensor (<see cref="PhysicalLayout.ChannelBlocked"/>): <paramref name="N"/> images of
+/// <paramref name="C"/> channels (a multiple of <paramref name="Block"/>) of <paramref name="Plane"/> positions each.
+/// </summary>
+internal readonly record struct ChannelBlocks(int N, int C, int Plane, int Block)
+{
+    /// <summary>Elements the tensor spans.</summary>
+    public long Floats => (long)N * C * Plane;
+
+    /// <summary>Whether the blocked tensor is the (n, c, plane) one an op names.</summary>
+    public bool Holds(int n, int c, int plane) => N == n && C == c && Plane == plane;
 }

@@ -108,12 +108,35 @@ internal ref struct OpCheck
     /// </summary>
     public readonly void Buffer(DeviceBuffer? buffer, long needed, [CallerArgumentExpression(nameof(buffer))] string name = "")
     {
-        Input(buffer, needed, name);
+        Input(buffer, needed, name: name);
         buffer!.Touch();
     }
 
-    /// <summary><see cref="Buffer"/> for a buffer the op only reads: its version stays.</summary>
-    public readonly void Input(DeviceBuffer? buffer, long needed, [CallerArgumentExpression(nameof(buffer))] string name = "")
+    /// <summary>
+    /// <see cref="Buffer"/> for a buffer the op only reads: its version stays. A buffer the device keeps in a layout
+    /// of its own is put back in NCHW first, unless <paramref name="anyLayout"/> (the op reads the device's layouts).
+    /// </summary>
+    public readonly void Input(DeviceBuffer? buffer, long needed, bool anyLayout = false, [CallerArgumentExpression(nameof(buffer))] string name = "")
+    {
+        Check(buffer, needed, name);
+        if (buffer!.Layout != PhysicalLayout.Logical && !anyLayout) _device.RestoreLogical(buffer);
+    }
+
+    /// <summary>
+    /// <see cref="Buffer"/> for an op's output, which the op overwrites: a buffer in a layout of the device's own
+    /// whose tensor lies within the <paramref name="needed"/> elements is simply taken as NCHW (the op may mark it
+    /// again); one holding more than the op writes is put back in NCHW first, so the elements past stay as they were.
+    /// </summary>
+    public readonly void Output(DeviceBuffer? buffer, long needed, [CallerArgumentExpression(nameof(buffer))] string name = "")
+    {
+        Check(buffer, needed, name);
+        buffer!.Touch();
+        if (buffer.Layout == PhysicalLayout.Logical) return;
+        if (buffer.Blocks.Floats <= needed) buffer.MarkLogical();
+        else _device.RestoreLogical(buffer);
+    }
+
+    private readonly void Check(DeviceBuffer? buffer, long needed, string name)
     {
         if (buffer is null) throw new ArgumentNullException(name, $"{_op}: buffer '{name}' is null.");
         if (buffer.IsDisposed) ThrowDisposed(buffer, name);

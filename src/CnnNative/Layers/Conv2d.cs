@@ -122,6 +122,7 @@ public sealed class Conv2d : Layer
         CheckInput(x, scratch);
         var g = Geometry(x.Shape[0]);
         var y = scratch.Output.Get(OutputShape.WithBatch(g.N));
+        y.Buffer.PrivateLayoutAllowed = OutputInDeviceLayout && !training;
         if (_fused is { } f) scratch.Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer, f);
         else scratch.Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer);
         scratch.Saved = x;

@@ -65,6 +65,14 @@ public abstract class Layer : IDisposable
     /// </summary>
     internal virtual bool TryFuse(ActivationLayer next) => false;
 
+    /// <summary>
+    /// Whether, in inference, the layer's output may stay in a layout of the device's own (the cpu device's
+    /// channel-blocked activations; see <see cref="Devices.DeviceBuffer.PrivateLayoutAllowed"/>): set by
+    /// <see cref="Training.Sequential.Add"/> where the next layer reads it in that layout (a convolution, max pooling).
+    /// Layers that can use it pass it on to their output buffer; results are the same either way.
+    /// </summary>
+    internal bool OutputInDeviceLayout { get; set; }
+
     /// <summary>Checks the input shape, creates parameters and workspaces, returns the output shape.</summary>
     protected abstract Shape Initialize(Shape input, Random rng);
 

@@ -53,6 +53,7 @@ public abstract class PoolingLayer : Layer
         CheckInput(x, scratch);
         var g = Geometry(x.Shape[0]);
         var y = scratch.Output.Get(OutputShape.WithBatch(g.N));
+        y.Buffer.PrivateLayoutAllowed = OutputInDeviceLayout && !training;
         scratch.Device.Pool2dForward(g, Mode, x.Buffer, y.Buffer);
         scratch.Saved = x;
         return y;

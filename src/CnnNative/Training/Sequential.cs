@@ -101,6 +101,10 @@ public sealed class Sequential : IDisposable
         // ReLU → pooling: the pooling layer's backward applies the ReLU's gradient too (one pass less in training).
         if (layer is PoolingLayer pooling && _layers.Count > 0 && _layers[^1] is ActivationLayer before && pooling.TryFuseGradientOf(before))
             before.GradientFusedIntoNext = true;
+        // Conv2d or pooling → Conv2d or max pooling: in inference the output may stay in the device's layout.
+        if (layer is Conv2d or PoolingLayer { Mode: PoolMode.Max } && _layers.LastOrDefault(l => l is not ActivationLayer { FusedIntoPrevious: true })
+                is { } previous and (Conv2d or PoolingLayer))
+            previous.OutputInDeviceLayout = true;
         _layers.Add(layer);
         return this;
     }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 using CnnNative.Devices.Cpu.Simd;
@@ -59,6 +60,8 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         public float* X, U, Bias, Y, Scratch;
         public long WorkerStride, StageFloats, VFloats, MFloats;
         public bool Relu;
+        public int XBlock;               // x channel-blocked in blocks of XBlock channels (0: NCHW)
+        public bool YBlocked;            // y written channel-blocked in blocks of TVec.Count filters (K a multiple of it)
     }
 
     /// <summary>Outputs per tile side for filters of side <paramref name="r"/> (a 6-point tile): 2 for 5×5, 4 for 3×3.</summary>
@@ -69,9 +72,13 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     /// whose backward data this is (K = g.C, C = g.K), used transposed and flipped; see
     /// <see cref="CpuConv2dPlanner.BackwardData"/>.
     /// </summary>
-    private void WinogradForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu, DeviceBuffer? filterBuffer, bool flipped = false)
+    /// <paramref name="xBlock"/>: x is channel-blocked in blocks of that many channels (0: NCHW); <paramref name="yBlocked"/>:
+    /// y is written channel-blocked in blocks of TVec.Count filters (K must be a multiple), straight from the output
+    /// transform's vectors.
+    private void WinogradForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu, DeviceBuffer? filterBuffer, bool flipped = false,
+                                 int xBlock = 0, bool yBlocked = false)
     {
-        var job = new WinogradJob { G = g, Mo = WinogradOutputs(g.R), X = x, Y = y, Relu = relu };
+        var job = new WinogradJob { G = g, Mo = WinogradOutputs(g.R), X = x, Y = y, Relu = relu, XBlock = xBlock, YBlocked = yBlocked };
         job.Cp = CpuGemm.RoundUp(g.C, TVec.Count);
         job.Kp = CpuGemm.RoundUp(g.K, NR);
         job.TP = (g.P + job.Mo - 1) / job.Mo;
@@ -243,10 +250,11 @@ internal sealed unsafe partial class CpuConv2d<TVec>
         int p0 = ty0 * mo, p1 = Math.Min(g.P, ty1 * mo);
         for (int t = 0; t < tiles; t++)
         {
-            int oy = t / job->TQ * mo, ox = t % job->TQ * mo;
-            WinogradOutputTiles(job, m, t, o + ((long)oy * g.Q + ox) * job->Kp, Math.Min(mo, p1 - p0 - oy), Math.Min(mo, g.Q - ox), tmp);
+            int oy = t / job->TQ * mo, ox = t % job->TQ * mo, rows = Math.Min(mo, p1 - p0 - oy), cols = Math.Min(mo, g.Q - ox);
+            WinogradOutputTiles(job, m, t, o + ((long)oy * g.Q + ox) * job->Kp, rows, cols, tmp);
         }
-        TransposeTile(o, job->Kp, job->Y + (long)n * g.K * g.P * g.Q, g.P * g.Q, p0 * g.Q, p1 * g.Q, g.K);
+        if (job->YBlocked) CopyToBlocks(o, job->Kp, job->Y + (long)n * g.K * g.P * g.Q, g.P * g.Q, p0 * g.Q, p1 * g.Q, g.K);
+        else TransposeTile(o, job->Kp, job->Y + (long)n * g.K * g.P * g.Q, g.P * g.Q, p0 * g.Q, p1 * g.Q, g.K);
     }
 
     /// <summary>
@@ -279,12 +287,14 @@ internal sealed unsafe partial class CpuConv2d<TVec>
             for (int t = 0; t < tiles; t++)
             {
                 int u = c0 + t, local = u % imageTiles, oy = local / job->TQ * mo, ox = local % job->TQ * mo;
+                int rows = Math.Min(mo, g.P - oy), cols = Math.Min(mo, g.Q - ox);
                 float* o = first + u / imageTiles * imageFloats + job->StageFloats;
-                WinogradOutputTiles(job, m, t, o + ((long)oy * g.Q + ox) * job->Kp, Math.Min(mo, g.P - oy), Math.Min(mo, g.Q - ox), tmp);
+                WinogradOutputTiles(job, m, t, o + ((long)oy * g.Q + ox) * job->Kp, rows, cols, tmp);
             }
         }
         for (int i = 0; i < images; i++)
-            TransposeTile(first + i * imageFloats + job->StageFloats, job->Kp, job->Y + (n0 + i) * g.K * pq, (int)pq, 0, (int)pq, g.K);
+            if (job->YBlocked) CopyToBlocks(first + i * imageFloats + job->StageFloats, job->Kp, job->Y + (n0 + i) * g.K * pq, (int)pq, 0, (int)pq, g.K);
+            else TransposeTile(first + i * imageFloats + job->StageFloats, job->Kp, job->Y + (n0 + i) * g.K * pq, (int)pq, 0, (int)pq, g.K);
     }
 
     /// <summary>V[ξ][c / L][t][c % L] = (Bᵀ d B)[ξ] for tile t of a chunk, its 6×6 input at <paramref name="d"/> (channel-last), vectors of L channels.</summary>
@@ -334,6 +344,21 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     }
 
     /// <summary>
+    /// The channel-blocked y's positions [s0, s1) of an image from the position-major tile (Kp filters a position):
+    /// each position's vector of L filters is the block's vector at that position, so rows are copied a vector at a
+    /// time, no transposes (filters past K, the panels' padding, are left).
+    /// </summary>
+    private static void CopyToBlocks(float* tile, int kPad, float* y, int pq, int s0, int s1, int filters)
+    {
+        int l = TVec.Count;
+        for (int k = 0; k < filters; k += l)
+        {
+            float* dst = y + (long)k * pq + (long)s0 * l, src = tile + k;
+            for (int j = 0; j < s1 - s0; j++) TVec.Store(TVec.Load(src + (long)j * kPad), dst + (long)j * l);
+        }
+    }
+
+    /// <summary>
     /// The input rows of tile rows [ty0, ty1) of image n (from ty0·m − padH), channel-last with the channels padded
     /// to Cp and zeros around the image: stage[row][col][c] = x[n][c][ty0·m − padH + row][col − padW]. Only the
     /// padding is cleared; the image's values are copied in 8 × 8 transposes (the last block of a row overlapping
@@ -342,8 +367,40 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     private static void WinogradStage(WinogradJob* job, int n, int ty0, int ty1, float* stage)
     {
         ref readonly var g = ref job->G;
-        StageChannelLast(job->X + (long)n * g.C * g.H * g.W, g.C, g.H, g.W, g.PadW, ty0 * job->Mo - g.PadH, (ty1 - ty0) * job->Mo + g.R - 1,
-                         job->Ws, job->Cp, stage);
+        float* image = job->X + (long)n * g.C * g.H * g.W;
+        int iy0 = ty0 * job->Mo - g.PadH, rows = (ty1 - ty0) * job->Mo + g.R - 1;
+        if (job->XBlock != 0) StageFromBlocks(image, g.C, g.H, g.W, g.PadW, iy0, rows, job->Ws, job->Cp, job->XBlock, stage);
+        else StageChannelLast(image, g.C, g.H, g.W, g.PadW, iy0, rows, job->Ws, job->Cp, stage);
+    }
+
+    /// <summary>
+    /// <see cref="StageChannelLast"/> from a channel-blocked image (blocks of <paramref name="block"/> channels, 8 or 16):
+    /// each position's block is already a vector of channels, so the rows are copied a vector at a time.
+    /// </summary>
+    private static void StageFromBlocks(float* image, int channels, int h, int w, int padW, int iy0, int rows, int ws, int cp, int block, float* stage)
+    {
+        long rowFloats = (long)ws * cp, plane = (long)h * w * block;
+        int r0 = Math.Clamp(-iy0, 0, rows), r1 = Math.Clamp(h - iy0, r0, rows);
+        new Span<float>(stage, (int)(r0 * rowFloats)).Clear();
+        new Span<float>(stage + r1 * rowFloats, (int)((rows - r1) * rowFloats)).Clear();
+        for (int r = r0; r < r1; r++)
+        {
+            float* row = stage + r * rowFloats;
+            if (channels < cp) new Span<float>(row, (int)rowFloats).Clear();
+            else
+            {
+                new Span<float>(row, padW * cp).Clear();
+                new Span<float>(row + (long)(padW + w) * cp, (ws - padW - w) * cp).Clear();
+            }
+            float* dst = row + (long)padW * cp;
+            for (int c = 0; c < channels; c += block)
+            {
+                float* src = image + c / block * plane + (long)(iy0 + r) * w * block;
+                for (int x = 0; x < w; x++)
+                    for (int b = 0; b < block; b += 8)
+                        Vector256.Store(Vector256.Load(src + (long)x * block + b), dst + (long)x * cp + c + b);
+            }
+        }
     }
 
     /// <summary>

@@ -113,17 +113,35 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
     // ------------------------------------------------------------------ forward
 
     /// <summary>
+    /// Whether the forward of <paramref name="g"/> can write its output channel-blocked in vectors of this width, and
+    /// read x blocked (<paramref name="readsBlocks"/>): Winograd's (filters a whole number of vectors) does both, the
+    /// blocked direct forward of a few channels writes blocks (its x has too few channels to be blocked).
+    /// </summary>
+    public bool WritesBlocks(in Conv2dGeometry g, out bool readsBlocks)
+    {
+        readsBlocks = CpuConv2dPlanner.Forward(g, paths, Isa) == Conv2dAlgorithm.Winograd;
+        return readsBlocks ? g.K % TVec.Count == 0 : BlockedDirectFits(g);
+    }
+
+    /// <summary>
     /// y = conv(x, w) + bias, with ReLU applied in the store when <paramref name="relu"/>. The filters' packed copy
     /// comes from the device's cache when <paramref name="filters"/> was packed before at its current version.
     /// </summary>
-    public void Forward(in Conv2dGeometry g, float* x, DeviceBuffer filters, float* bias, float* y, bool relu = false)
+    /// <paramref name="xBlock"/> and <paramref name="yBlocked"/>: channel-blocked x and y (<see cref="CpuKernels.Conv2dForward"/>),
+    /// where <see cref="WritesBlocks"/> says so.
+    public void Forward(in Conv2dGeometry g, float* x, DeviceBuffer filters, float* bias, float* y, bool relu = false, int xBlock = 0, bool yBlocked = false)
     {
         float* w = ((HostBuffer)filters).Pointer;
+        if (yBlocked && BlockedDirectFits(g))
+        {
+            BlockedDirectForward(g, x, w, bias, y, relu);
+            return;
+        }
         switch (CpuConv2dPlanner.Forward(g, paths, Isa))
         {
             case Conv2dAlgorithm.Direct: DirectForward(g, x, w, bias, y, relu, filters); return;
             case Conv2dAlgorithm.Implicit: ImplicitForward(g, x, w, bias, y, relu: relu, filterBuffer: filters); return;
-            case Conv2dAlgorithm.Winograd: WinogradForward(g, x, w, bias, y, relu, filters); return;
+            case Conv2dAlgorithm.Winograd: WinogradForward(g, x, w, bias, y, relu, filters, xBlock: xBlock, yBlocked: yBlocked); return;
         }
         var job = new Job { G = g, X = x, W = w, Bias = bias, Y = y, Relu = relu, SplitSingleImage = (paths & CpuPaths.SplitSingleImage) != 0 };
         int crs = job.Crs, mPad = CpuGemm.RoundUp(g.K, MR);

@@ -106,7 +106,7 @@ internal sealed unsafe partial class CpuDevice
             t[i] = Ptr(targets[i]);
             for (int s = 0; s < shards; s++)
             {
-                op.Input(parts[i * shards + s], lengths[i], "parts");
+                op.Input(parts[i * shards + s], lengths[i], name: "parts");
                 p[i * shards + s] = Ptr(parts[i * shards + s]);
             }
             (len[i], k[i]) = (lengths[i], keep[i] ? (byte)1 : (byte)0);

@@ -175,11 +175,11 @@ internal sealed unsafe partial class CpuDevice : HostDeviceBase
     // ---------------------------------------------------------------- conv2d (CpuConv2d*.cs)
 
     protected override void Conv2dForwardCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y)
-        => ForForward(g).Conv2dForward(g, Ptr(x), w, Ptr(bias), Ptr(y), relu: false);
+        => Conv2dForwardAnyLayout(g, x, w, bias, y, relu: false);
 
     protected override void Conv2dForwardCore(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, Activation activation)
     {
-        if (activation == Activation.ReLU && (_paths & CpuPaths.FusedActivation) != 0) ForForward(g).Conv2dForward(g, Ptr(x), w, Ptr(bias), Ptr(y), relu: true);
+        if (activation == Activation.ReLU && (_paths & CpuPaths.FusedActivation) != 0) Conv2dForwardAnyLayout(g, x, w, bias, y, relu: true);
         else base.Conv2dForwardCore(g, x, w, bias, y, activation);
     }
 
@@ -192,7 +192,7 @@ internal sealed unsafe partial class CpuDevice : HostDeviceBase
     // ---------------------------------------------------------------- pool2d (CpuPool2d.cs)
 
     protected override void Pool2dForwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer y)
-        => Run(new CpuPool2d.Forward { G = g, Mode = mode, StreamBlock = CpuPool2d.StreamBlock(g, _paths, Isa, backward: false), X = Ptr(x), Y = Ptr(y) }, g.N * g.C, CpuPool2d.PlanesPerChunk(g, Threads));
+        => Pool2dForwardAnyLayout(g, mode, x, y);
 
     protected override void Pool2dBackwardCore(in Pool2dGeometry g, PoolMode mode, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx)
         => Run(new CpuPool2d.Backward { G = g, Mode = mode, StreamBlock = CpuPool2d.StreamBlock(g, _paths, Isa, backward: true), X = Ptr(x), Dy = Ptr(dy), Dx = Ptr(dx) }, g.N * g.C, CpuPool2d.PlanesPerChunk(g, Threads));

@@ -32,8 +32,12 @@ internal abstract unsafe class CpuKernels
     /// <summary>Whether <see cref="Gemm"/> computes <paramref name="g"/> as dot-product tiles (B read where it lies, never packed).</summary>
     public abstract bool TakesDotTiles(in GemmProblem g);
     public abstract void AddBiasRows(float* bias, float* y, int rows, int cols, bool relu);
+    /// <summary>Whether <see cref="Conv2dForward"/> can leave y channel-blocked at this width, and read a blocked x.</summary>
+    public abstract bool Conv2dWritesBlocks(in Conv2dGeometry g, out bool readsBlocks);
     /// <summary>The forward; <paramref name="w"/> is a buffer so its packed filters can be cached (<see cref="CpuPackedWeights"/>).</summary>
-    public abstract void Conv2dForward(in Conv2dGeometry g, float* x, DeviceBuffer w, float* bias, float* y, bool relu);
+    /// <remarks><paramref name="xBlock"/>: x's channel block when it is channel-blocked (0: NCHW); <paramref name="yBlocked"/>: y
+    /// written blocked at this width's vector (only where <see cref="Conv2dWritesBlocks"/> says so).</remarks>
+    public abstract void Conv2dForward(in Conv2dGeometry g, float* x, DeviceBuffer w, float* bias, float* y, bool relu, int xBlock = 0, bool yBlocked = false);
     public abstract void Conv2dBackwardData(in Conv2dGeometry g, float* dy, float* w, float* dx);
     public abstract void Conv2dBackwardFilter(in Conv2dGeometry g, float* x, float* dy, float* dw, float* db);
     public abstract void Sgd(int length, float* param, float* grad, float* velocity, float lr, float momentum, float weightDecay, bool nesterov);

@@ -38,7 +38,10 @@ internal sealed unsafe class CpuKernels<TVec>(WorkerPool pool, ScratchMemory sha
 
     public override void AddBiasRows(float* bias, float* y, int rows, int cols, bool relu) => CpuGemm<TVec>.AddBiasRows(bias, y, rows, cols, relu);
 
-    public override void Conv2dForward(in Conv2dGeometry g, float* x, DeviceBuffer w, float* bias, float* y, bool relu) => _conv.Forward(g, x, w, bias, y, relu);
+    public override bool Conv2dWritesBlocks(in Conv2dGeometry g, out bool readsBlocks) => _conv.WritesBlocks(g, out readsBlocks);
+
+    public override void Conv2dForward(in Conv2dGeometry g, float* x, DeviceBuffer w, float* bias, float* y, bool relu, int xBlock = 0, bool yBlocked = false)
+        => _conv.Forward(g, x, w, bias, y, relu, xBlock, yBlocked);
 
     public override void Conv2dBackwardData(in Conv2dGeometry g, float* dy, float* w, float* dx) => _conv.BackwardData(g, dy, w, dx);
 

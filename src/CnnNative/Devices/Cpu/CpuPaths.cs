@@ -110,8 +110,16 @@ public enum CpuPaths
     /// of the step split over the workers with a join after each. Results agree within rounding, not bitwise.
     /// </summary>
     DataParallelSteps = 1 << 21,
+    /// <summary>
+    /// Channel-blocked activations between ops (Cpu/CpuDevice.Layout.cs): a Winograd convolution whose output buffer
+    /// allows it (a layer's inference output read next by a convolution, max pooling or Flatten) writes NCHW[L]c, L its
+    /// vector width, without the 8 × 8 transposes; max pooling keeps a blocked input blocked, and the next Winograd
+    /// convolution stages it with vector copies. Any other op, and Download, restores NCHW first. The same floats.
+    /// </summary>
+    ChannelBlocked = 1 << 22,
     /// <summary>Every path (the default).</summary>
     All = DirectConv2d | ImplicitConv2d | SplitSingleImage | LowerFromPaddedSlice | FewRowsGemm | GroupedDotProducts | EvenColumnBlocks
           | FusedActivation | PackedWeights | DirectBackwardData | DenseDirectFilter | AffineTasks | BatchNormByImages | SpinningHelpers | DotTileGemm
-          | WinogradConv2d | WinogradImageRuns | ScatterBackwardData | ImplicitHalfPanels | StreamPooling | PermutedPlanes | DataParallelSteps,
+          | WinogradConv2d | WinogradImageRuns | ScatterBackwardData | ImplicitHalfPanels | StreamPooling | PermutedPlanes | DataParallelSteps
+          | ChannelBlocked,
 }
