@@ -1,4 +1,4 @@
-using System.Runtime.Intrinsics;
+using CnnNative.Devices.Cpu.Simd;
 
 namespace CnnNative.Devices.Cpu;
 
@@ -52,7 +52,7 @@ internal static unsafe class CpuChannelBlocks
         int i8 = plane / 8 * 8;
         for (int b = 0; b < block; b += 8)
             for (int i = 0; i < i8; i += 8)
-                CpuGemmPacking<Simd.V256>.Transpose8x8(slab + (long)i * block + b, block, planes + (long)b * plane + i, plane);
+                CpuGemmPacking<V256>.Transpose8x8(slab + (long)i * block + b, block, planes + (long)b * plane + i, plane);
         for (int i = i8; i < plane; i++)
             for (int b = 0; b < block; b++) planes[(long)b * plane + i] = slab[(long)i * block + b];
     }
@@ -63,7 +63,7 @@ internal static unsafe class CpuChannelBlocks
         int i8 = plane / 8 * 8;
         for (int b = 0; b < block; b += 8)
             for (int i = 0; i < i8; i += 8)
-                CpuGemmPacking<Simd.V256>.Transpose8x8(planes + (long)b * plane + i, plane, slab + (long)i * block + b, block);
+                CpuGemmPacking<V256>.Transpose8x8(planes + (long)b * plane + i, plane, slab + (long)i * block + b, block);
         for (int i = i8; i < plane; i++)
             for (int b = 0; b < block; b++) slab[(long)i * block + b] = planes[(long)b * plane + i];
     }
@@ -92,51 +92,31 @@ internal static unsafe class CpuChannelBlocks
         {
             float* x = job->X + (long)i * g.H * g.W * b, y = job->Y + (long)i * pq * b;
             float* slab = job->ToPlanes ? job->Scratch + worker * job->WorkerStride : y;
-            if (b == 16) MaxPoolSlab16(g, x, slab);
-            else MaxPoolSlab8(g, x, slab);
+            if (b == 16) MaxPoolSlab<V512>(g, x, slab);
+            else MaxPoolSlab<V256>(g, x, slab);
             if (job->ToPlanes) SlabToPlanes(slab, y, pq, b);
         }
     }
 
-    private static void MaxPoolSlab16(in Pool2dGeometry g, float* x, float* y)
+    /// <summary>One slab's max pooling, on vectors of <typeparamref name="TVec"/> (the slab's block: 8 or 16 channels).</summary>
+    private static void MaxPoolSlab<TVec>(in Pool2dGeometry g, float* x, float* y) where TVec : unmanaged, IVec<TVec>
     {
+        int l = TVec.Count;
         bool twoByTwo = g.R == 2 && g.S == 2;
         for (int p = 0; p < g.P; p++)
             for (int q = 0; q < g.Q; q++)
             {
-                float* w0 = x + ((long)p * g.StrideH * g.W + q * g.StrideW) * 16;
-                Vector512<float> acc;
+                float* w0 = x + ((long)p * g.StrideH * g.W + q * g.StrideW) * l;
+                TVec acc;
                 if (twoByTwo)
-                    acc = Vector512.Max(Vector512.Max(Vector512.Load(w0), Vector512.Load(w0 + 16)),
-                                        Vector512.Max(Vector512.Load(w0 + g.W * 16), Vector512.Load(w0 + g.W * 16 + 16)));
+                    acc = TVec.Max(TVec.Max(TVec.Load(w0), TVec.Load(w0 + l)), TVec.Max(TVec.Load(w0 + g.W * l), TVec.Load(w0 + g.W * l + l)));
                 else
                 {
-                    acc = Vector512.Load(w0);
+                    acc = TVec.Load(w0);
                     for (int r = 0; r < g.R; r++)
-                        for (int s = r == 0 ? 1 : 0; s < g.S; s++) acc = Vector512.Max(acc, Vector512.Load(w0 + ((long)r * g.W + s) * 16));
+                        for (int s = r == 0 ? 1 : 0; s < g.S; s++) acc = TVec.Max(acc, TVec.Load(w0 + ((long)r * g.W + s) * l));
                 }
-                acc.Store(y + ((long)p * g.Q + q) * 16);
-            }
-    }
-
-    private static void MaxPoolSlab8(in Pool2dGeometry g, float* x, float* y)
-    {
-        bool twoByTwo = g.R == 2 && g.S == 2;
-        for (int p = 0; p < g.P; p++)
-            for (int q = 0; q < g.Q; q++)
-            {
-                float* w0 = x + ((long)p * g.StrideH * g.W + q * g.StrideW) * 8;
-                Vector256<float> acc;
-                if (twoByTwo)
-                    acc = Vector256.Max(Vector256.Max(Vector256.Load(w0), Vector256.Load(w0 + 8)),
-                                        Vector256.Max(Vector256.Load(w0 + g.W * 8), Vector256.Load(w0 + g.W * 8 + 8)));
-                else
-                {
-                    acc = Vector256.Load(w0);
-                    for (int r = 0; r < g.R; r++)
-                        for (int s = r == 0 ? 1 : 0; s < g.S; s++) acc = Vector256.Max(acc, Vector256.Load(w0 + ((long)r * g.W + s) * 8));
-                }
-                acc.Store(y + ((long)p * g.Q + q) * 8);
+                TVec.Store(acc, y + ((long)p * g.Q + q) * l);
             }
     }
 }

@@ -374,13 +374,14 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     }
 
     /// <summary>
-    /// <see cref="StageChannelLast"/> from a channel-blocked image (blocks of <paramref name="block"/> channels, 8 or 16):
-    /// each position's block is already a vector of channels, so the rows are copied a vector at a time.
+    /// The zeros of a stage (<see cref="StageChannelLast"/>): the rows outside the image whole, and in the image's rows
+    /// [<paramref name="r0"/>, <paramref name="r1"/>) the columns around it (or the whole row, when channels are padded).
     /// </summary>
-    private static void StageFromBlocks(float* image, int channels, int h, int w, int padW, int iy0, int rows, int ws, int cp, int block, float* stage)
+    private static void ClearStagePadding(int channels, int h, int w, int padW, int iy0, int rows, int ws, int cp, float* stage, out int r0, out int r1)
     {
-        long rowFloats = (long)ws * cp, plane = (long)h * w * block;
-        int r0 = Math.Clamp(-iy0, 0, rows), r1 = Math.Clamp(h - iy0, r0, rows);
+        long rowFloats = (long)ws * cp;
+        r0 = Math.Clamp(-iy0, 0, rows);
+        r1 = Math.Clamp(h - iy0, r0, rows);
         new Span<float>(stage, (int)(r0 * rowFloats)).Clear();
         new Span<float>(stage + r1 * rowFloats, (int)((rows - r1) * rowFloats)).Clear();
         for (int r = r0; r < r1; r++)
@@ -392,7 +393,20 @@ internal sealed unsafe partial class CpuConv2d<TVec>
                 new Span<float>(row, padW * cp).Clear();
                 new Span<float>(row + (long)(padW + w) * cp, (ws - padW - w) * cp).Clear();
             }
-            float* dst = row + (long)padW * cp;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="StageChannelLast"/> from a channel-blocked image (blocks of <paramref name="block"/> channels, 8 or 16):
+    /// each position's block is already a vector of channels, so the rows are copied a vector at a time.
+    /// </summary>
+    private static void StageFromBlocks(float* image, int channels, int h, int w, int padW, int iy0, int rows, int ws, int cp, int block, float* stage)
+    {
+        long rowFloats = (long)ws * cp, plane = (long)h * w * block;
+        ClearStagePadding(channels, h, w, padW, iy0, rows, ws, cp, stage, out int r0, out int r1);
+        for (int r = r0; r < r1; r++)
+        {
+            float* dst = stage + r * rowFloats + (long)padW * cp;
             for (int c = 0; c < channels; c += block)
             {
                 float* src = image + c / block * plane + (long)(iy0 + r) * w * block;
@@ -411,19 +425,11 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     private static void StageChannelLast(float* image, int channels, int h, int w, int padW, int iy0, int rows, int ws, int cp, float* stage)
     {
         long rowFloats = (long)ws * cp, hw = (long)h * w;
-        int r0 = Math.Clamp(-iy0, 0, rows), r1 = Math.Clamp(h - iy0, r0, rows);
-        new Span<float>(stage, (int)(r0 * rowFloats)).Clear();
-        new Span<float>(stage + r1 * rowFloats, (int)((rows - r1) * rowFloats)).Clear();
+        ClearStagePadding(channels, h, w, padW, iy0, rows, ws, cp, stage, out int r0, out int r1);
         int c8 = Avx.IsSupported && w >= 8 ? channels / 8 * 8 : 0;
         for (int r = r0; r < r1; r++)
         {
             float* row = stage + r * rowFloats;
-            if (channels < cp) new Span<float>(row, (int)rowFloats).Clear();
-            else
-            {
-                new Span<float>(row, padW * cp).Clear();
-                new Span<float>(row + (long)(padW + w) * cp, (ws - padW - w) * cp).Clear();
-            }
             float* src = image + (long)(iy0 + r) * w, dst = row + (long)padW * cp;
             for (int c = 0; c < c8; c += 8)
                 for (int x = 0; x < w; x += 8)

@@ -37,6 +37,14 @@ internal class CpuChannelBlockedTests
         return buffer;
     }
 
+    /// <summary>ReLU(conv(x, w) + bias) on a device without the layout.</summary>
+    private static float[] NchwForward(CpuIsa width, in Conv2dGeometry g, float[] x, float[] w, float[] bias)
+    {
+        using var nchw = Cpu(width, blocked: false);
+        var geometry = g;
+        return Run(nchw, [x, w, bias, new float[g.OutputLength]], (d, b) => d.Conv2dForward(geometry, b[0], b[1], b[2], b[3], Activation.ReLU))[3];
+    }
+
     /// <summary>The buffer's raw memory, whatever its layout (no restore).</summary>
     private static unsafe float[] Raw(DeviceBuffer buffer) => ((HostBuffer)buffer).Span.ToArray();
 
@@ -77,10 +85,9 @@ internal class CpuChannelBlockedTests
     public void AWinogradConvolutionLeavesItsOutputBlockedWithTheSameFloats(CpuIsa width, Conv2dGeometry g)
     {
         using var cpu = Cpu(width);
-        using var nchw = Cpu(width, blocked: false);
         Assert.That(cpu.PlanConv2d(g).Forward, Is.EqualTo(Conv2dAlgorithm.Winograd), "the case is for the Winograd path");
         float[] x = Random(g.InputLength, 1), w = Random(g.FilterLength, 2, 0.2f), bias = Random(g.K, 3);
-        var expected = Run(nchw, [x, w, bias, new float[g.OutputLength]], (d, b) => d.Conv2dForward(g, b[0], b[1], b[2], b[3], Activation.ReLU))[3];
+        var expected = NchwForward(width, g, x, w, bias);
 
         using var xb = Upload(cpu, x);
         using var wb = Upload(cpu, w);
@@ -123,8 +130,7 @@ internal class CpuChannelBlockedTests
     public void AFirstLayerWritesBlocksDirectlyWithinRounding(CpuIsa width, Conv2dGeometry g)
     {
         float[] x = Random(g.InputLength, 1), w = Random(g.FilterLength, 2, 0.3f), bias = Random(g.K, 3);
-        using var nchw = Cpu(width, blocked: false);
-        var expected = Run(nchw, [x, w, bias, new float[g.OutputLength]], (d, b) => d.Conv2dForward(g, b[0], b[1], b[2], b[3], Activation.ReLU))[3];
+        var expected = NchwForward(width, g, x, w, bias);
         foreach (int threads in new[] { 1, 2 })
         {
             using var cpu = Cpu(width, threads);
@@ -174,8 +180,9 @@ internal class CpuChannelBlockedTests
     public void MaxPoolingOfABlockedInputGivesTheNchwPoolsValues(CpuIsa width, Pool2dGeometry g)
     {
         using var cpu = Cpu(width);
+        using var nchw = Cpu(width, blocked: false);
         var x = Random(g.InputLength, 4);
-        var expected = Run(Cpu(width, blocked: false), [x, new float[g.OutputLength]], (d, b) => d.Pool2dForward(g, PoolMode.Max, b[0], b[1]))[1];
+        var expected = Run(nchw, [x, new float[g.OutputLength]], (d, b) => d.Pool2dForward(g, PoolMode.Max, b[0], b[1]))[1];
         using var xb = Upload(cpu, x);
         using var y = cpu.Allocate(g.OutputLength);
         foreach (bool blockedOutput in new[] { true, false })
@@ -187,7 +194,7 @@ internal class CpuChannelBlockedTests
             Assert.That(Download(cpu, y, g.OutputLength), Is.EqualTo(expected), blockedOutput ? "into blocks" : "into NCHW planes");
         }
         // Average pooling does not read the layout: x is restored, and pooled as NCHW.
-        var average = Run(Cpu(width, blocked: false), [x, new float[g.OutputLength]], (d, b) => d.Pool2dForward(g, PoolMode.Average, b[0], b[1]))[1];
+        var average = Run(nchw, [x, new float[g.OutputLength]], (d, b) => d.Pool2dForward(g, PoolMode.Average, b[0], b[1]))[1];
         cpu.Reorder(xb, toLogical: false, new ChannelBlocks(g.N, g.C, g.H * g.W, Lanes(width)));
         cpu.Pool2dForward(g, PoolMode.Average, xb, y);
         Assert.That(xb.Layout, Is.EqualTo(PhysicalLayout.Logical));
