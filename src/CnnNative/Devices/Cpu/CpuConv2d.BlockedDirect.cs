@@ -32,25 +32,21 @@ internal sealed unsafe partial class CpuConv2d<TVec>
 
     /// <summary>
     /// y (channel-blocked, blocks of L filters) = conv(x, w) + bias, through ReLU when <paramref name="relu"/>. The
-    /// filters are packed tap-major (w[c][r][s] a row of K) into the shared scratch, with the bias padded beside them.
+    /// filters are packed tap-major (w[c][r][s] a row of K), once per version of <paramref name="filterBuffer"/> where
+    /// the device caches packed filters.
     /// </summary>
-    private void BlockedDirectForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu)
+    private void BlockedDirectForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu, DeviceBuffer? filterBuffer)
     {
-        var job = new BlockedDirectJob { M = DirectSetup(g), Y = y, Relu = relu };
+        var job = new BlockedDirectJob { M = DirectSetup(g), Y = y, Bias = bias, Relu = relu };
         job.M.X = x;
         int taps = g.C * g.R * g.S;
         // A row's last tile reads up to 5 positions past the row: the next row's, or the zeros after the planes.
         job.M.WorkerStride = job.M.PlaneFloats;
         job.M.Scratch = perWorker.Ensure(job.M.WorkerStride * pool.Threads);
-        float* packedW = shared.Ensure((long)taps * g.K + g.K);
-        for (int k = 0; k < g.K; k++)
-            for (int t = 0; t < taps; t++) packedW[(long)t * g.K + k] = w[(long)k * taps + t];
-        job.W = packedW;
-        if (bias != null)
-        {
-            job.Bias = packedW + (long)taps * g.K;
-            new ReadOnlySpan<float>(bias, g.K).CopyTo(new Span<float>(job.Bias, g.K));
-        }
+        job.W = PackedFilters(filterBuffer, PackedRole.BlockedDirectFilters, g, (long)taps * g.K, out bool pack);
+        if (pack)
+            for (int k = 0; k < g.K; k++)
+                for (int t = 0; t < taps; t++) job.W[(long)t * g.K + k] = w[(long)k * taps + t];
         job.Bands = g.N >= pool.Threads ? 1 : Math.Min(g.P, (pool.Threads + g.N - 1) / g.N);
         For(g.N * job.Bands, &BlockedDirectBand, &job, Parallel((long)g.N * g.K * taps * g.P * g.Q));
     }

@@ -134,7 +134,7 @@ internal sealed unsafe partial class CpuConv2d<TVec>(WorkerPool pool, ScratchMem
         float* w = ((HostBuffer)filters).Pointer;
         if (yBlocked && BlockedDirectFits(g))
         {
-            BlockedDirectForward(g, x, w, bias, y, relu);
+            BlockedDirectForward(g, x, w, bias, y, relu, filters);
             return;
         }
         switch (CpuConv2dPlanner.Forward(g, paths, Isa))

@@ -4,7 +4,7 @@ namespace CnnNative.Devices.Cpu;
 internal readonly record struct PackKey(PackedRole Role, int PanelWidth, bool Transposed, int Rows, int Cols);
 
 /// <summary>The layouts a packed copy can have: a GEMM's B panels, or a convolution forward's filters per algorithm.</summary>
-internal enum PackedRole { GemmB, ImplicitFilters, DirectFilters, LoweringFilters, WinogradFilters }
+internal enum PackedRole { GemmB, ImplicitFilters, DirectFilters, LoweringFilters, WinogradFilters, BlockedDirectFilters }
 
 /// <summary>
 /// The cpu device's packed copies of operands that stay the same across calls (a dense layer's weights as a GEMM's B,

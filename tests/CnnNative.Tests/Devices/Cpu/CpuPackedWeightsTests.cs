@@ -81,13 +81,17 @@ internal class CpuPackedWeightsTests
             (Conv2dAlgorithm.Winograd, new(2, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2)),
             (Conv2dAlgorithm.Lowering, new(2, 5, 9, 9, 7, 3, 3, 2, 2, 1, 1)),
         ];
-        foreach (var (algorithm, g) in shapes)
-            foreach (var isa in new[] { CpuIsa.Vector256, CpuIsa.Vector512 })
-                yield return new TestCaseData(g, isa, algorithm).SetArgDisplayNames(algorithm.ToString(), isa.ToString());
+        foreach (var isa in new[] { CpuIsa.Vector256, CpuIsa.Vector512 })
+        {
+            foreach (var (algorithm, g) in shapes)
+                yield return new TestCaseData(g, isa, algorithm, false).SetArgDisplayNames(algorithm.ToString(), isa.ToString());
+            // The first layer's forward into a channel-blocked output (inference): the blocked direct forward's packing.
+            yield return new TestCaseData(shapes[0].G, isa, Conv2dAlgorithm.Direct, true).SetArgDisplayNames("BlockedDirect", isa.ToString());
+        }
     }
 
     [TestCaseSource(nameof(ConvCases))]
-    public void CachedFiltersGiveThePerCallBitsAndFollowEveryChange(Conv2dGeometry g, CpuIsa isa, Conv2dAlgorithm algorithm)
+    public void CachedFiltersGiveThePerCallBitsAndFollowEveryChange(Conv2dGeometry g, CpuIsa isa, Conv2dAlgorithm algorithm, bool blockedOutput)
     {
         using var cached = new CpuDevice(new CpuDeviceOptions { Threads = 2, Isa = isa });
         using var perCall = new CpuDevice(new CpuDeviceOptions { Threads = 2, Isa = isa, Paths = CpuPaths.All & ~CpuPaths.PackedWeights });
@@ -96,11 +100,13 @@ internal class CpuPackedWeightsTests
         var w = devices.Select(d => d.Allocate(g.FilterLength)).ToArray();
         var y = devices.Select(d => d.Allocate(g.OutputLength)).ToArray();
         var grad = devices.Select(d => d.Allocate(g.FilterLength)).ToArray();
+        foreach (var b in y) b.PrivateLayoutAllowed = blockedOutput;
         void Upload(DeviceBuffer[] b, float[] host) { for (int i = 0; i < 2; i++) devices[i].Upload(host, b[i]); }
         float[][] Forward()
             => [.. Enumerable.Range(0, 2).Select(i =>
             {
                 devices[i].Conv2dForward(g, x[i], w[i], null, y[i], Activation.ReLU);
+                Assert.That(y[i].Layout, Is.EqualTo(blockedOutput ? PhysicalLayout.ChannelBlocked : PhysicalLayout.Logical));
                 var host = new float[g.OutputLength];
                 devices[i].Download(y[i], host);
                 return host;
