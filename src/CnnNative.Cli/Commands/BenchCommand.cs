@@ -29,11 +29,13 @@ public static class BenchCommand
     private static readonly Option<int?> Batch = CliOptions.Int("--batch", "N", "batch size of the --profile step (default 64)", min: 1, max: 4096);
     private static readonly Option<bool> OpsOnly = CliOptions.Flag("--ops-only", "skip the model (training and inference) measurements");
     private static readonly Option<bool> ModelsOnly = CliOptions.Flag("--models-only", "skip the op measurements");
+    private static readonly Option<string> Models = CliOptions.Text("--models", "LIST",
+        "comma-separated models to train and run (built-in names or specs on 1×28×28 images, 10 classes; default lenet5,convnet)");
 
     /// <summary>The command's name, description and options.</summary>
     internal static Command Definition { get; } = new("bench", "Times every device op on the benchmark shapes and the built-in models' training and inference.")
     {
-        DeviceList, Threads, Budget, Json, ProfileModel, Batch, OpsOnly, ModelsOnly,
+        DeviceList, Threads, Budget, Json, ProfileModel, Batch, OpsOnly, ModelsOnly, Models,
     };
 
     /// <summary>Runs `cnn bench`.</summary>
@@ -47,9 +49,12 @@ public static class BenchCommand
         if (a.GetValue(ProfileModel) is { } profiled) // on the cpu device unless --devices says otherwise
             return Profile(ctx, profiled, a.GetValue(DeviceList) is null ? ["cpu"] : devices, threads, a.GetValue(Batch) ?? 64, 4 * budget);
 
+        string[]? models = a.GetValue(Models)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (models is { Length: 0 }) throw new UsageException("--models names no model");
+        foreach (var m in models ?? []) CheckBenchModel(m);
         var suite = new BenchSuite(threads, budget, step => { if (ctx.Verbose || !ctx.Interactive) ctx.Error.WriteLine($"bench: {step}"); },
                                    [new OnnxRuntimeEngine()]);
-        var report = suite.Run(devices, ops: !a.GetValue(ModelsOnly), models: !a.GetValue(OpsOnly));
+        var report = suite.Run(devices, ops: !a.GetValue(ModelsOnly), models: !a.GetValue(OpsOnly), modelNames: models);
 
         ctx.Out.WriteLine($"{report.Machine}; {Counts.Of(report.Threads, "thread")}; FMA peak {report.PeakGflops:F0} GFLOP/s (measured now: " +
                           $"Vector256 {report.PeakGflopsVector256:F0}, Vector512 {(report.PeakGflopsVector512 is { } p512 ? p512.ToString("F0", CultureInfo.InvariantCulture) : "not in hardware")})");
@@ -98,7 +103,7 @@ public static class BenchCommand
         foreach (var name in devices)
         {
             using var device = Devices.Device.Create(name, threads);
-            using var net = Models.ModelBuilder.Build(model, device, data.InputShape, seed: 1);
+            using var net = CnnNative.Models.ModelBuilder.Build(model, device, data.InputShape, seed: 1);
             net.Compile(new Training.Adam(), Training.Loss.CategoricalCrossEntropy);
             var stages = StepProfile.Measure(net, data, batch, seconds: seconds);
             double total = stages.Where(s => s.Stage != "step").Sum(s => s.Milliseconds);
@@ -109,6 +114,20 @@ public static class BenchCommand
             ctx.Console.Write(table);
         }
         return Program.Ok;
+    }
+
+    /// <summary>A --models entry must build on the bench's 1×28×28 images and give their 10 classes.</summary>
+    private static void CheckBenchModel(string model)
+    {
+        TrainCommand.CheckSpec(model, "--models");
+        using var reference = Devices.Device.Create("reference");
+        try
+        {
+            using var probe = CnnNative.Models.ModelBuilder.Build(model, reference, new Tensors.Shape(1, 28, 28), seed: 1);
+            if (probe.OutputShape.Size != 10)
+                throw new UsageException($"invalid value for --models: {model} gives {probe.OutputShape.Size} outputs an image; the bench's images have 10 classes");
+        }
+        catch (ArgumentException e) { throw new UsageException($"invalid value for --models: {model} does not fit 1×28×28 images: {e.Message}", e); }
     }
 
     private static string F(double? value, int decimals)

@@ -21,8 +21,13 @@ internal sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Actio
 
     public int Threads { get; } = threads <= 0 ? Environment.ProcessorCount : threads;
 
-    public BenchReport Run(IEnumerable<string> deviceNames, bool ops = true, bool models = true)
+    /// <param name="deviceNames">Devices and engines, by name.</param>
+    /// <param name="ops">Whether to time the ops of <see cref="BenchShapes"/>.</param>
+    /// <param name="models">Whether to time the models' training and inference.</param>
+    /// <param name="modelNames">The models: built-in names or specs (default <see cref="DefaultModels"/>).</param>
+    public BenchReport Run(IEnumerable<string> deviceNames, bool ops = true, bool models = true, IReadOnlyList<string>? modelNames = null)
     {
+        var modelList = (modelNames ?? DefaultModels).Select(m => (m, TrainImagesOf(m))).ToArray();
         progress?.Invoke("measuring the FMA peak");
         var peaks = FmaPeak.MeasureWidths(Threads);
         double peak = peaks.WidestGflops;
@@ -33,7 +38,7 @@ internal sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Actio
         {
             if (_engines.FirstOrDefault(e => e.Name == name) is { } engine)
             {
-                if (models) modelResults.AddRange(MeasureEngine(engine, skipped));
+                if (models) modelResults.AddRange(MeasureEngine(engine, modelList, skipped));
                 continue;
             }
             IDevice device;
@@ -42,7 +47,7 @@ internal sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Actio
             using (device)
             {
                 if (ops) opResults.AddRange(MeasureOps(device, peak));
-                if (models) modelResults.AddRange(MeasureModels(device));
+                if (models) modelResults.AddRange(MeasureModels(device, modelList));
             }
         }
         return new BenchReport(DateTime.UtcNow, MachineDescription(), Threads, peak, opResults, modelResults, skipped,
@@ -145,16 +150,19 @@ internal sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Actio
     /// <summary>Seconds each model trains before its training rate is measured.</summary>
     private const double WarmupSeconds = 1.0;
 
-    /// <summary>The built-in models measured, and how many images each trains on per timed pass.</summary>
-    private static readonly (string Name, int TrainImages)[] BuiltInModels = [("lenet5", 64 * 40), ("convnet", 64 * 8)];
+    /// <summary>The models measured unless others are named: the built-in lenet5 and convnet.</summary>
+    public static IReadOnlyList<string> DefaultModels { get; } = ["lenet5", "convnet"];
+
+    /// <summary>Images a model trains on per timed pass: 40 batches of lenet5, 8 of anything larger.</summary>
+    private static int TrainImagesOf(string model) => model == "lenet5" ? 64 * 40 : 64 * 8;
 
     /// <summary>How far an engine's outputs (probabilities) may be from the cpu device's before its figures are dropped.</summary>
     private const double AgreementTolerance = 1e-4;
 
-    private IEnumerable<ModelResult> MeasureModels(IDevice device)
+    private IEnumerable<ModelResult> MeasureModels(IDevice device, (string Name, int TrainImages)[] models)
     {
         var results = new List<ModelResult>();
-        foreach (var (name, trainImages) in BuiltInModels)
+        foreach (var (name, trainImages) in models)
         {
             progress?.Invoke($"{device.Name}: {name} training and inference");
             var data = RandomImages(Math.Max(trainImages, 256), seed: 1);
@@ -174,15 +182,15 @@ internal sealed class BenchSuite(int threads, double budgetSeconds = 0.25, Actio
     }
 
     /// <summary>
-    /// The engine's batch-1 latency and batch-256 throughput on each built-in model, with the weights the devices'
-    /// models start from (seed 1). Its outputs are first checked against the cpu device's, so that it is timed only
+    /// The engine's batch-1 latency and batch-256 throughput on each model, with the weights the devices' models start
+    /// from (seed 1). Its outputs are first checked against the cpu device's, so that it is timed only
     /// where it computes the same function.
     /// </summary>
-    private IEnumerable<ModelResult> MeasureEngine(IInferenceEngine engine, List<string> skipped)
+    private IEnumerable<ModelResult> MeasureEngine(IInferenceEngine engine, (string Name, int TrainImages)[] models, List<string> skipped)
     {
         var results = new List<ModelResult>();
         using var cpu = Device.Create("cpu", Threads);
-        foreach (var (name, _) in BuiltInModels)
+        foreach (var (name, _) in models)
         {
             progress?.Invoke($"{engine.Name}: {name} inference");
             var data = RandomImages(256, seed: 1);

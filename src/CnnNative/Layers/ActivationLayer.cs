@@ -22,6 +22,13 @@ public abstract class ActivationLayer(Activation function) : Layer
     /// </summary>
     internal bool GradientFusedIntoNext { get; set; }
 
+    /// <summary>
+    /// Whether the convolution two layers before, which folds the normalization between into its filters, applies this
+    /// activation too in a model's inference passes (<see cref="Conv2d.TryFoldActivationAfterNorm"/>): Forward there
+    /// returns its input.
+    /// </summary>
+    internal bool FoldedAfterNorm { get; set; }
+
     /// <inheritdoc/>
     public override string Spec => Function.ToString().ToLowerInvariant();
 
@@ -31,7 +38,7 @@ public abstract class ActivationLayer(Activation function) : Layer
     internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
         CheckInput(x, scratch);
-        if (FusedIntoPrevious)
+        if (FusedIntoPrevious || (!training && scratch.FoldsNorms && FoldedAfterNorm))
         {
             scratch.Saved = x;
             return x;

@@ -88,12 +88,23 @@ public class BatchNorm : Layer
         return input;
     }
 
+    /// <summary>
+    /// Whether the convolution before folds this normalization into its filters in a model's inference passes
+    /// (<see cref="Conv2d.TryFoldNorm"/>): Forward there returns its input, which already is normalized.
+    /// </summary>
+    internal bool FoldedIntoPrevious { get; set; }
+
     // The batch statistics Backward reads, kept in the pass's scratch.
     private const int SavedMean = 0, SavedInvStd = 1;
 
     internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
         CheckInput(x, scratch);
+        if (!training && scratch.FoldsNorms && FoldedIntoPrevious)
+        {
+            (scratch.Saved, scratch.SavedInTraining) = (x, false);
+            return x;
+        }
         int n = x.Shape[0];
         var y = scratch.Output.Get(x.Shape);
         if (training)

@@ -13,6 +13,8 @@ public sealed class Conv2d : Layer
     private Parameter? _bias;
     private Conv2dGeometry _geometry;
     private Activation? _fused;
+    private FoldedBatchNorm? _folded;
+    private Activation? _afterNorm;
 
     /// <summary>Square kernel, stride and padding.</summary>
     public Conv2d(int filters, int kernel, int stride = 1, int padding = 0, bool bias = true, Initializer init = Initializer.He)
@@ -114,6 +116,27 @@ public sealed class Conv2d : Layer
         return true;
     }
 
+    /// <summary>
+    /// Takes the batch normalization that follows into this layer's filters in a model's inference passes
+    /// (<see cref="FoldedBatchNorm"/>); true when it will, and <paramref name="next"/> then passes its input through
+    /// there. Not after a fused activation (the normalization then follows a nonlinearity). Called by
+    /// <see cref="Training.Sequential.Add"/>.
+    /// </summary>
+    internal bool TryFoldNorm(BatchNorm next)
+    {
+        if (_fused is not null || _folded is not null || next.Weight.Length != Filters) return false;
+        _folded = new FoldedBatchNorm(next);
+        return true;
+    }
+
+    /// <summary>Applies the ReLU after a folded normalization in the same op, in a model's inference passes; true when it will.</summary>
+    internal bool TryFoldActivationAfterNorm(ActivationLayer next)
+    {
+        if (_folded is null || _afterNorm is not null || next.Function != Activation.ReLU) return false;
+        _afterNorm = next.Function;
+        return true;
+    }
+
     // A local per call, never cached in a field: concurrent passes may run different batch sizes.
     private Conv2dGeometry Geometry(int n) => n == _geometry.N ? _geometry : _geometry.WithBatch(n);
 
@@ -123,7 +146,13 @@ public sealed class Conv2d : Layer
         var g = Geometry(x.Shape[0]);
         var y = scratch.Output.Get(OutputShape.WithBatch(g.N));
         y.Buffer.PrivateLayoutAllowed = OutputInDeviceLayout && !training;
-        if (_fused is { } f) scratch.Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer, f);
+        if (!training && scratch.FoldsNorms && _folded is not null)
+        {
+            var (w, b) = _folded.Get(_weight, _bias);
+            if (_afterNorm is { } a) scratch.Device.Conv2dForward(g, x.Buffer, w, b, y.Buffer, a);
+            else scratch.Device.Conv2dForward(g, x.Buffer, w, b, y.Buffer);
+        }
+        else if (_fused is { } f) scratch.Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer, f);
         else scratch.Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer);
         scratch.Saved = x;
         return y;
@@ -140,5 +169,12 @@ public sealed class Conv2d : Layer
         var dx = scratch.InputGradient.Get(x.Shape);
         scratch.Device.Conv2dBackwardData(g, dy.Buffer, _weight.Value.Buffer, dx.Buffer);
         return dx;
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        _folded?.Dispose();
+        base.Dispose();
     }
 }

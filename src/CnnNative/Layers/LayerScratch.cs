@@ -41,6 +41,13 @@ internal sealed class LayerScratch(IDevice device, IReadOnlyDictionary<Parameter
     /// <summary>What the last Forward kept for Backward: its input or its output, whichever the layer's backward reads.</summary>
     public Tensor? Saved { get; set; }
 
+    /// <summary>
+    /// Whether this pass is a model's own (Predict, Evaluate: <see cref="Training.PassScratch"/>), in which a
+    /// convolution folds the batch normalization after it in inference (<see cref="FoldedBatchNorm"/>). A layer called
+    /// alone (<see cref="Layer.Forward(Tensor, bool)"/>) computes exactly what it is, unfolded.
+    /// </summary>
+    public bool FoldsNorms { get; init; }
+
     /// <summary>Whether the last Forward ran in training mode.</summary>
     public bool SavedInTraining { get; set; }
 

@@ -15,7 +15,7 @@ internal sealed class PassScratch : IDisposable
     public PassScratch(IDevice device, int layerCount)
     {
         _layers = new LayerScratch[layerCount];
-        for (int i = 0; i < layerCount; i++) _layers[i] = new LayerScratch(device);
+        for (int i = 0; i < layerCount; i++) _layers[i] = new LayerScratch(device) { FoldsNorms = true };
         (Input, Target, LossGradient) = (new Workspace(device), new Workspace(device), new Workspace(device));
     }
 

@@ -93,4 +93,34 @@ public class CliBenchTests
         Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
         Assert.That(r.Error, Does.Contain("invalid value for --profile").And.Contain("nosuchnet"));
     }
+
+    [Test]
+    public void ModelsNamesTheModelsToMeasureOnTheDevicesAndOnnxRuntime()
+    {
+        // A spec with batch norm (folded into its convolution in inference): ONNX Runtime runs the exported graph and
+        // must agree with the cpu device's inference.
+        const string spec = "conv4k3ps-bn-relu-maxpool2-flatten-dense10";
+        var (r, doc) = BenchWithJson("--devices", "cpu,onnxruntime", "--models-only", "--models", $"lenet5, {spec}", "--budget", "0.001", "--threads", "1");
+        using (doc)
+        {
+            var rows = doc.RootElement.GetProperty("models").EnumerateArray()
+                          .Select(m => (Model: m.GetProperty("model").GetString(), Device: m.GetProperty("device").GetString(), Row: m)).ToList();
+            Assert.That(rows.Select(m => (m.Model, m.Device)),
+                        Is.EqualTo(new[] { ("lenet5", "cpu"), (spec, "cpu"), ("lenet5", "onnxruntime"), (spec, "onnxruntime") }), r.ToString());
+            Assert.That(rows[1].Row.GetProperty("train_images_per_second").GetDouble(), Is.GreaterThan(0));
+            Assert.That(rows[3].Row.GetProperty("max_abs_difference").GetDouble(), Is.LessThan(1e-5));
+        }
+    }
+
+    [TestCase("nosuchnet", "nosuchnet")]
+    [TestCase("conv4k3-flatten-dense5", "10 classes")]
+    [TestCase("conv4k3-maxpool2-maxpool2-maxpool2-maxpool2-maxpool2-flatten-dense10", "does not fit 1×28×28")]
+    [TestCase(",", "names no model")]
+    public void ABadModelListIsAUsageErrorBeforeAnyMeasurement(string models, string message)
+    {
+        var r = CliRunner.Run("bench", "--models", models, "--devices", "cpu");
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+        Assert.That(r.Error, Does.Contain("--models").And.Contain(message));
+        Assert.That(r.Error, Does.Not.Contain("bench: measuring"), "nothing was measured");
+    }
 }
