@@ -116,21 +116,16 @@ public sealed class Conv2d : Layer
         return true;
     }
 
-    /// <summary>
-    /// Takes the batch normalization that follows into this layer's filters in a model's inference passes
-    /// (<see cref="FoldedBatchNorm"/>); true when it will, and <paramref name="next"/> then passes its input through
-    /// there. Not after a fused activation (the normalization then follows a nonlinearity). Called by
-    /// <see cref="Training.Sequential.Add"/>.
-    /// </summary>
-    internal bool TryFoldNorm(BatchNorm next)
+    /// <summary>Folds the batch normalization that follows into the filters (<see cref="Layer.TryFoldNorm"/>); not after a fused activation.</summary>
+    internal override bool TryFoldNorm(BatchNorm next)
     {
         if (_fused is not null || _folded is not null || next.Weight.Length != Filters) return false;
         _folded = new FoldedBatchNorm(next);
         return true;
     }
 
-    /// <summary>Applies the ReLU after a folded normalization in the same op, in a model's inference passes; true when it will.</summary>
-    internal bool TryFoldActivationAfterNorm(ActivationLayer next)
+    /// <summary>Applies the ReLU after a folded normalization in the convolution's store (<see cref="Layer.TryFoldActivationAfterNorm"/>).</summary>
+    internal override bool TryFoldActivationAfterNorm(ActivationLayer next)
     {
         if (_folded is null || _afterNorm is not null || next.Function != Activation.ReLU) return false;
         _afterNorm = next.Function;

@@ -4,9 +4,10 @@ using CnnNative.Devices;
 namespace CnnNative.Layers;
 
 /// <summary>
-/// A convolution's filters and bias with the batch normalization after it folded in, for inference: with
-/// s = γ/√(running var + eps) per filter, w'[k] = w[k]·s[k] and b'[k] = (b[k] − running mean[k])·s[k] + β[k], so
-/// conv(x, w') + b' is the normalized convolution in one op (as ONNX Runtime's graph optimizer folds it).
+/// A convolution's filters (or a dense layer's weights, a row per unit) and bias with the batch normalization after it
+/// folded in, for inference: with s = γ/√(running var + eps) per filter, w'[k] = w[k]·s[k] and
+/// b'[k] = (b[k] − running mean[k])·s[k] + β[k], so conv(x, w') + b' is the normalized convolution in one op (as ONNX
+/// Runtime's graph optimizer folds it).
 /// </summary>
 /// <remarks>
 /// The folded copy is made on the host (a few thousand values) when first asked for and again whenever any of the six

@@ -66,6 +66,16 @@ public abstract class Layer : IDisposable
     internal virtual bool TryFuse(ActivationLayer next) => false;
 
     /// <summary>
+    /// Asks the layer to fold the batch normalization that follows into its weights in a model's inference passes
+    /// (<see cref="FoldedBatchNorm"/>; Conv2d and Linear do); true when it will, and <paramref name="next"/> then passes
+    /// its input through there. Called by <see cref="Training.Sequential.Add"/>.
+    /// </summary>
+    internal virtual bool TryFoldNorm(BatchNorm next) => false;
+
+    /// <summary>Asks the layer that folded a normalization to apply the ReLU after it in the same op, in a model's inference passes.</summary>
+    internal virtual bool TryFoldActivationAfterNorm(ActivationLayer next) => false;
+
+    /// <summary>
     /// Whether, in inference, the layer's output may stay in a layout of the device's own (the cpu device's
     /// channel-blocked activations; see <see cref="Devices.DeviceBuffer.PrivateLayoutAllowed"/>): set by
     /// <see cref="Training.Sequential.Add"/> where the next layer reads it in that layout (a convolution, max pooling).

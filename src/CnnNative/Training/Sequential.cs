@@ -101,10 +101,10 @@ public sealed class Sequential : IDisposable
         // ReLU → pooling: the pooling layer's backward applies the ReLU's gradient too (one pass less in training).
         if (layer is PoolingLayer pooling && _layers.Count > 0 && _layers[^1] is ActivationLayer before && pooling.TryFuseGradientOf(before))
             before.GradientFusedIntoNext = true;
-        // Conv2d → BatchNorm (→ ReLU): in the model's inference passes the normalization is folded into the filters.
-        if (layer is BatchNorm norm && _layers.Count > 0 && _layers[^1] is Conv2d conv && conv.TryFoldNorm(norm)) norm.FoldedIntoPrevious = true;
+        // Conv2d or Linear → BatchNorm (→ ReLU): in the model's inference passes the normalization is folded into the weights.
+        if (layer is BatchNorm norm && _layers.Count > 0 && _layers[^1].TryFoldNorm(norm)) norm.FoldedIntoPrevious = true;
         if (layer is ActivationLayer after && !after.FusedIntoPrevious && _layers.Count > 1 && _layers[^1] is BatchNorm { FoldedIntoPrevious: true }
-            && _layers[^2] is Conv2d folding && folding.TryFoldActivationAfterNorm(after))
+            && _layers[^2].TryFoldActivationAfterNorm(after))
             after.FoldedAfterNorm = true;
         // Conv2d or pooling → Conv2d or max pooling: in inference the output may stay in the device's layout.
         if (layer is Conv2d or PoolingLayer { Mode: PoolMode.Max }
