@@ -23,8 +23,8 @@ public abstract class ActivationLayer(Activation function) : Layer
     internal bool GradientFusedIntoNext { get; set; }
 
     /// <summary>
-    /// Whether the convolution two layers before, which folds the normalization between into its filters, applies this
-    /// activation too in a model's inference passes (<see cref="Conv2d.TryFoldActivationAfterNorm"/>): Forward there
+    /// Whether the layer two before (a convolution or dense layer folding the normalization between) applies this
+    /// activation too in a model's inference passes (<see cref="Layer.TryFoldActivationAfterNorm"/>): Forward there
     /// returns its input.
     /// </summary>
     internal bool FoldedAfterNorm { get; set; }

@@ -89,8 +89,8 @@ public class BatchNorm : Layer
     }
 
     /// <summary>
-    /// Whether the convolution before folds this normalization into its filters in a model's inference passes
-    /// (<see cref="Conv2d.TryFoldNorm"/>): Forward there returns its input, which already is normalized.
+    /// Whether the convolution or dense layer before folds this normalization into its weights in a model's inference
+    /// passes (<see cref="Layer.TryFoldNorm"/>): Forward there returns its input, which already is normalized.
     /// </summary>
     internal bool FoldedIntoPrevious { get; set; }
 

@@ -13,8 +13,6 @@ public sealed class Conv2d : Layer
     private Parameter? _bias;
     private Conv2dGeometry _geometry;
     private Activation? _fused;
-    private FoldedBatchNorm? _folded;
-    private Activation? _afterNorm;
 
     /// <summary>Square kernel, stride and padding.</summary>
     public Conv2d(int filters, int kernel, int stride = 1, int padding = 0, bool bias = true, Initializer init = Initializer.He)
@@ -116,21 +114,8 @@ public sealed class Conv2d : Layer
         return true;
     }
 
-    /// <summary>Folds the batch normalization that follows into the filters (<see cref="Layer.TryFoldNorm"/>); not after a fused activation.</summary>
-    internal override bool TryFoldNorm(BatchNorm next)
-    {
-        if (_fused is not null || _folded is not null || next.Weight.Length != Filters) return false;
-        _folded = new FoldedBatchNorm(next);
-        return true;
-    }
-
-    /// <summary>Applies the ReLU after a folded normalization in the convolution's store (<see cref="Layer.TryFoldActivationAfterNorm"/>).</summary>
-    internal override bool TryFoldActivationAfterNorm(ActivationLayer next)
-    {
-        if (_folded is null || _afterNorm is not null || next.Function != Activation.ReLU) return false;
-        _afterNorm = next.Function;
-        return true;
-    }
+    private protected override int FoldableOutputs => Filters;
+    private protected override bool AppliesActivation => _fused is not null;
 
     // A local per call, never cached in a field: concurrent passes may run different batch sizes.
     private Conv2dGeometry Geometry(int n) => n == _geometry.N ? _geometry : _geometry.WithBatch(n);
@@ -141,10 +126,10 @@ public sealed class Conv2d : Layer
         var g = Geometry(x.Shape[0]);
         var y = scratch.Output.Get(OutputShape.WithBatch(g.N));
         y.Buffer.PrivateLayoutAllowed = OutputInDeviceLayout && !training;
-        if (!training && scratch.FoldsNorms && _folded is not null)
+        if (!training && scratch.FoldsNorms && FoldedNorm is not null)
         {
-            var (w, b) = _folded.Get(_weight, _bias);
-            if (_afterNorm is { } a) scratch.Device.Conv2dForward(g, x.Buffer, w, b, y.Buffer, a);
+            var (w, b) = FoldedNorm.Get(_weight, _bias);
+            if (ActivationAfterNorm is { } a) scratch.Device.Conv2dForward(g, x.Buffer, w, b, y.Buffer, a);
             else scratch.Device.Conv2dForward(g, x.Buffer, w, b, y.Buffer);
         }
         else if (_fused is { } f) scratch.Device.Conv2dForward(g, x.Buffer, _weight.Value.Buffer, _bias?.Value.Buffer, y.Buffer, f);
@@ -164,12 +149,5 @@ public sealed class Conv2d : Layer
         var dx = scratch.InputGradient.Get(x.Shape);
         scratch.Device.Conv2dBackwardData(g, dy.Buffer, _weight.Value.Buffer, dx.Buffer);
         return dx;
-    }
-
-    /// <inheritdoc/>
-    public override void Dispose()
-    {
-        _folded?.Dispose();
-        base.Dispose();
     }
 }

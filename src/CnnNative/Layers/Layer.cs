@@ -66,14 +66,39 @@ public abstract class Layer : IDisposable
     internal virtual bool TryFuse(ActivationLayer next) => false;
 
     /// <summary>
-    /// Asks the layer to fold the batch normalization that follows into its weights in a model's inference passes
-    /// (<see cref="FoldedBatchNorm"/>; Conv2d and Linear do); true when it will, and <paramref name="next"/> then passes
-    /// its input through there. Called by <see cref="Training.Sequential.Add"/>.
+    /// Outputs per sample of a layer whose weights hold a row per output channel (Conv2d's filters, Linear's units),
+    /// so a batch normalization after it can be folded into them; 0 for the others.
     /// </summary>
-    internal virtual bool TryFoldNorm(BatchNorm next) => false;
+    private protected virtual int FoldableOutputs => 0;
+
+    /// <summary>Whether the layer applies a fused activation (a normalization after it then follows a nonlinearity).</summary>
+    private protected virtual bool AppliesActivation => false;
+
+    /// <summary>The batch normalization folded into this layer's weights in a model's inference passes, or null.</summary>
+    private protected FoldedBatchNorm? FoldedNorm { get; private set; }
+
+    /// <summary>The activation after <see cref="FoldedNorm"/>, applied in the same op there, or null.</summary>
+    private protected Activation? ActivationAfterNorm { get; private set; }
+
+    /// <summary>
+    /// Asks the layer to fold the batch normalization that follows into its weights in a model's inference passes
+    /// (<see cref="FoldedBatchNorm"/>); true when it will, and <paramref name="next"/> then passes its input through
+    /// there. Called by <see cref="Training.Sequential.Add"/>.
+    /// </summary>
+    internal bool TryFoldNorm(BatchNorm next)
+    {
+        if (FoldableOutputs == 0 || AppliesActivation || FoldedNorm is not null || next.Weight.Length != FoldableOutputs) return false;
+        FoldedNorm = new FoldedBatchNorm(next);
+        return true;
+    }
 
     /// <summary>Asks the layer that folded a normalization to apply the ReLU after it in the same op, in a model's inference passes.</summary>
-    internal virtual bool TryFoldActivationAfterNorm(ActivationLayer next) => false;
+    internal bool TryFoldActivationAfterNorm(ActivationLayer next)
+    {
+        if (FoldedNorm is null || ActivationAfterNorm is not null || next.Function != Activation.ReLU) return false;
+        ActivationAfterNorm = next.Function;
+        return true;
+    }
 
     /// <summary>
     /// Whether, in inference, the layer's output may stay in a layout of the device's own (the cpu device's
@@ -157,6 +182,7 @@ public abstract class Layer : IDisposable
     {
         foreach (var p in _parameters) p.Dispose();
         foreach (var b in _buffers) b.Dispose();
+        FoldedNorm?.Dispose();
         _own?.Dispose();
         GC.SuppressFinalize(this);
     }

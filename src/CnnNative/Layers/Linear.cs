@@ -12,8 +12,6 @@ public sealed class Linear : Layer
     private Parameter _weight = null!;
     private Parameter? _bias;
     private Activation? _fused;
-    private FoldedBatchNorm? _folded;
-    private Activation? _afterNorm;
     private int _features;
 
     /// <summary>A dense layer of <paramref name="units"/> outputs.</summary>
@@ -59,32 +57,19 @@ public sealed class Linear : Layer
         return true;
     }
 
-    /// <summary>Folds the batch normalization that follows into the weights (<see cref="Layer.TryFoldNorm"/>); not after a fused activation.</summary>
-    internal override bool TryFoldNorm(BatchNorm next)
-    {
-        if (_fused is not null || _folded is not null || next.Weight.Length != Units) return false;
-        _folded = new FoldedBatchNorm(next);
-        return true;
-    }
-
-    /// <summary>Applies the ReLU after a folded normalization in the bias pass (<see cref="Layer.TryFoldActivationAfterNorm"/>).</summary>
-    internal override bool TryFoldActivationAfterNorm(ActivationLayer next)
-    {
-        if (_folded is null || _afterNorm is not null || next.Function != Activation.ReLU) return false;
-        _afterNorm = next.Function;
-        return true;
-    }
+    private protected override int FoldableOutputs => Units;
+    private protected override bool AppliesActivation => _fused is not null;
 
     internal override Tensor Forward(Tensor x, bool training, LayerScratch scratch)
     {
         CheckInput(x, scratch);
         int n = x.Shape[0];
         var y = scratch.Output.Get(new Shape(n, Units));
-        if (!training && scratch.FoldsNorms && _folded is not null)
+        if (!training && scratch.FoldsNorms && FoldedNorm is not null)
         {
-            var (w, b) = _folded.Get(_weight, _bias);
+            var (w, b) = FoldedNorm.Get(_weight, _bias);
             scratch.Device.Gemm(false, true, n, Units, _features, 1f, x.Buffer, w, 0f, y.Buffer);
-            if (_afterNorm is { } a) scratch.Device.AddBiasRows(n, Units, b, y.Buffer, a);
+            if (ActivationAfterNorm is { } a) scratch.Device.AddBiasRows(n, Units, b, y.Buffer, a);
             else scratch.Device.AddBiasRows(n, Units, b, y.Buffer);
             scratch.Saved = x;
             return y;
@@ -115,12 +100,5 @@ public sealed class Linear : Layer
         var dx = scratch.InputGradient.Get(x.Shape);
         scratch.Device.Gemm(false, false, n, _features, Units, 1f, dy.Buffer, _weight.Value.Buffer, 0f, dx.Buffer);
         return dx;
-    }
-
-    /// <inheritdoc/>
-    public override void Dispose()
-    {
-        _folded?.Dispose();
-        base.Dispose();
     }
 }
