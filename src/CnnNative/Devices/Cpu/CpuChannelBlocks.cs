@@ -6,11 +6,11 @@ namespace CnnNative.Devices.Cpu;
 /// The channel-blocked layout's own kernels (<see cref="PhysicalLayout.ChannelBlocked"/>): the reorders between it
 /// and NCHW, and max pooling on it. A blocked tensor is a run of slabs, one per image and block of B channels, each
 /// slab plane × B floats: position-major, the block's channels one vector at each position. Slabs are independent,
-/// so every kernel here runs one slab a task.
+/// so every kernel here runs a few whole slabs a task (<see cref="SlabsPerTask"/>).
 /// </summary>
 internal static unsafe class CpuChannelBlocks
 {
-    /// <summary>The reorder of one slab, for <see cref="WorkerPool.For"/>: to NCHW (<see cref="ToLogical"/>) or from it.</summary>
+    /// <summary>A blocked tensor's reorder in place, slab by slab, for <see cref="WorkerPool.For"/>: to NCHW (<see cref="ToLogical"/>) or from it.</summary>
     public struct Reorder
     {
         public float* Data, Scratch;
