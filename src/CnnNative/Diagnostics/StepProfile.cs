@@ -96,7 +96,8 @@ internal static class StepProfile
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             var result = stage();
             device.Synchronize();
-            double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+            // In the timer's own ticks (1 ns on Linux): a TimeSpan's 100 ns ticks read a pass-through stage as 0.
+            double seconds = (System.Diagnostics.Stopwatch.GetTimestamp() - start) / (double)System.Diagnostics.Stopwatch.Frequency;
             best = Math.Min(best, seconds);
             return result;
         }

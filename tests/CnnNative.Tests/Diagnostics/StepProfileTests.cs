@@ -33,7 +33,10 @@ public class StepProfileTests
         Assert.That(stages.Where(s => s.Stage == "backward").Select(s => s.Name), Is.EqualTo(names.AsEnumerable().Reverse()));
         Assert.That(stages.Select(s => s.Stage).Distinct(), Is.EqualTo(new[] { "forward", "loss", "backward", "optimizer", "step" }));
         Assert.That(stages.Count(s => s.Stage == "step"), Is.EqualTo(2));
-        Assert.That(stages, Has.All.Matches<StepStage>(s => s.Milliseconds > 0 && double.IsFinite(s.Milliseconds)));
+        // A stage that only passes its input on (a fused ReLU) may take less than the timer's tick; every stage that
+        // computes takes time.
+        Assert.That(stages, Has.All.Matches<StepStage>(s => s.Milliseconds >= 0 && double.IsFinite(s.Milliseconds)));
+        Assert.That(stages.Where(s => s.Flops > 0 || s.Stage is "loss" or "optimizer" or "step"), Has.All.Matches<StepStage>(s => s.Milliseconds > 0));
 
         // FLOPs: conv 2·N·K·C·R·S·P·Q (6 filters 5×5 on one 28×28 channel, padding 2), dense 2·N·in·out; backward
         // does it twice except for the first layer, which computes no input gradient.
