@@ -15,11 +15,12 @@ namespace CnnNative.Devices.Cpu;
 /// of the tile: M[ξ] (tiles × K) = V[ξ] (tiles × C) · U[ξ] (C × K), run by the implicit path's register tile.
 /// <para>
 /// Per task (an image, or a band of its tile rows when there are fewer images than threads): the band's input rows
-/// are copied channel-last and zero-padded (8 × 8 transposes), each tile's Bᵀ d B is computed on vectors of
-/// channels, the 36 GEMMs run against the filters' transform U (computed on vectors of filters once per filter
-/// version and cached like the other paths' packed filters), and each tile's Aᵀ M A is computed on vectors of
-/// filters, with the bias and the fused activation, into position-major rows that are transposed into y. V and M
-/// of a band stay in L2. Every output is computed the same way on any schedule, so thread counts give the same bits.
+/// are copied channel-last and zero-padded (8 × 8 transposes; vector copies from a channel-blocked x), each tile's
+/// Bᵀ d B is computed on vectors of channels, the 36 GEMMs run against the filters' transform U (computed on vectors
+/// of filters once per filter version and cached like the other paths' packed filters), and each tile's Aᵀ M A is
+/// computed on vectors of filters, with the bias and the fused activation, into position-major rows that are
+/// transposed into y (copied by vectors into a channel-blocked y). V and M of a band stay in L2. Every output is
+/// computed the same way on any schedule, so thread counts give the same bits.
 /// </para>
 /// <para>
 /// Rounding: the transforms scale values by up to 5 and 1/24, so results differ from a direct sum by a few times
@@ -73,8 +74,8 @@ internal sealed unsafe partial class CpuConv2d<TVec>
     /// <see cref="CpuConv2dPlanner.BackwardData"/>.
     /// </summary>
     /// <paramref name="xBlock"/>: x is channel-blocked in blocks of that many channels (0: NCHW); <paramref name="yBlocked"/>:
-    /// y is written channel-blocked in blocks of TVec.Count filters (K must be a multiple), straight from the output
-    /// transform's vectors.
+    /// y is written channel-blocked in blocks of TVec.Count filters (K must be a multiple), copied from the
+    /// position-major tile a vector at a time instead of transposed (<see cref="CopyToBlocks"/>).
     private void WinogradForward(in Conv2dGeometry g, float* x, float* w, float* bias, float* y, bool relu, DeviceBuffer? filterBuffer, bool flipped = false,
                                  int xBlock = 0, bool yBlocked = false)
     {
