@@ -21,9 +21,6 @@ internal sealed class FoldedBatchNorm(BatchNorm norm) : IDisposable
     private readonly long[] _versions = new long[6];
     private DeviceBuffer? _weight, _bias;
 
-    /// <summary>The normalization folded in.</summary>
-    public BatchNorm Norm => norm;
-
     /// <summary>The folded filters and bias for <paramref name="weight"/> and <paramref name="bias"/> (null: none), current.</summary>
     public (DeviceBuffer Weight, DeviceBuffer Bias) Get(Parameter weight, Parameter? bias)
     {

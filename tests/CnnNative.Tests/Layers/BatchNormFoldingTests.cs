@@ -77,13 +77,20 @@ public class BatchNormFoldingTests
         return sum / data.Count;
     }
 
+    /// <summary>The spec trained for <paramref name="epochs"/> on 24 images, so γ, β and the running statistics are not their starting values.</summary>
+    private static Sequential Trained(IDevice device, int epochs)
+    {
+        var model = ModelBuilder.Build(Spec, device, Input, seed: 3);
+        model.Compile(new Adam(1e-2f), Loss.CategoricalCrossEntropy);
+        model.Fit(Data(24, 1), epochs: epochs, batchSize: 8);
+        return model;
+    }
+
     [Test]
     public void ALoadedModelFoldsItsLoadedStatistics()
     {
         using var cpu = new CpuDevice(2);
-        using var model = ModelBuilder.Build(Spec, cpu, Input, seed: 3);
-        model.Compile(new Adam(1e-2f), Loss.CategoricalCrossEntropy);
-        model.Fit(Data(24, 1), epochs: 2, batchSize: 8);
+        using var model = Trained(cpu, epochs: 2);
         using var x = Tensor.FromSpan(cpu, new Shape(6, 2, 10, 10), Data(6, 2).Images[..(6 * Input.Size)]);
         var before = model.Predict(x); // folded once here, with the trained statistics
         using var stream = new MemoryStream();
@@ -100,9 +107,7 @@ public class BatchNormFoldingTests
     public void ConcurrentPredictsAgree()
     {
         using var cpu = new CpuDevice(2);
-        using var model = ModelBuilder.Build(Spec, cpu, Input, seed: 3);
-        model.Compile(new Adam(1e-2f), Loss.CategoricalCrossEntropy);
-        model.Fit(Data(24, 1), epochs: 1, batchSize: 8);
+        using var model = Trained(cpu, epochs: 1);
         var images = Data(6, 2).Images[..(6 * Input.Size)].ToArray();
         var expected = model.Predict(images);
         var results = new float[8][];

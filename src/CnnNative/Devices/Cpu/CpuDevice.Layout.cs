@@ -17,7 +17,7 @@ internal sealed unsafe partial class CpuDevice
     /// <inheritdoc />
     internal override void RestoreLogical(DeviceBuffer buffer) => Reorder(buffer, toLogical: true);
 
-    /// <summary>Reorders a buffer's first n·C·plane floats in place, one slab a task; marks it NCHW or blocked.</summary>
+    /// <summary>Reorders a buffer's first n·C·plane floats in place, a few slabs a task; marks it NCHW or blocked.</summary>
     internal void Reorder(DeviceBuffer buffer, bool toLogical, in ChannelBlocks blocks = default)
     {
         if (!toLogical && buffer.Layout != PhysicalLayout.Logical) Reorder(buffer, toLogical: true);
@@ -29,21 +29,20 @@ internal sealed unsafe partial class CpuDevice
         };
         job.Scratch = _perWorker.Ensure(job.WorkerStride * Threads);
         job.Slabs = b.N * (b.C / b.Block);
-        RunSlabs(&CpuChannelBlocks.ReorderTask, &job, job.Slabs, (long)b.Plane * b.Block, out job.SlabsPerTask);
+        job.SlabsPerTask = CpuChannelBlocks.SlabsPerTask(job.Slabs, (long)b.Plane * b.Block, Threads);
+        RunSlabs(&CpuChannelBlocks.ReorderTask, &job, job.Slabs, job.SlabsPerTask, b.Floats);
         if (toLogical) buffer.MarkLogical();
         else buffer.MarkBlocked(b);
     }
 
     /// <summary>
-    /// Runs a slab kernel over <paramref name="slabs"/> slabs of <paramref name="slabFloats"/> floats, a few slabs a
-    /// task (<see cref="CpuChannelBlocks.SlabsPerTask"/>, written to the job before it runs), on the pool when there is
-    /// enough to share.
+    /// Runs a slab kernel over <paramref name="slabs"/> slabs, <paramref name="slabsPerTask"/> a task, on the pool when
+    /// the <paramref name="floats"/> they span are enough to share.
     /// </summary>
-    private void RunSlabs(delegate*<void*, int, int, void> body, void* job, int slabs, long slabFloats, out int slabsPerTask)
+    private void RunSlabs(delegate*<void*, int, int, void> body, void* job, int slabs, int slabsPerTask, long floats)
     {
-        slabsPerTask = CpuChannelBlocks.SlabsPerTask(slabs, slabFloats, Threads);
         int tasks = (slabs + slabsPerTask - 1) / slabsPerTask;
-        if (Threads > 1 && slabs * slabFloats >= 1 << 15) _pool.For(tasks, body, job);
+        if (Threads > 1 && floats >= 1 << 15) _pool.For(tasks, body, job);
         else for (int i = 0; i < tasks; i++) body(job, i, 0);
     }
 
@@ -54,14 +53,19 @@ internal sealed unsafe partial class CpuDevice
     private void Conv2dForwardAnyLayout(in Conv2dGeometry g, DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, bool relu)
     {
         var kernels = ForForward(g);
-        bool writes = kernels.Conv2dWritesBlocks(g, out bool reads) && ReadsChannelBlocks;
         int xBlock = 0;
-        if (x.Layout == PhysicalLayout.ChannelBlocked)
+        bool yBlocked = false;
+        // x is blocked only where this device reads blocks (OpCheck restores it otherwise); training asks neither.
+        if (x.Layout == PhysicalLayout.ChannelBlocked || (y.PrivateLayoutAllowed && ReadsChannelBlocks))
         {
-            if (reads && ReadsChannelBlocks && x.Blocks.Holds(g.N, g.C, g.H * g.W)) xBlock = x.Blocks.Block;
-            else RestoreLogical(x);
+            bool writes = kernels.Conv2dWritesBlocks(g, out bool reads);
+            if (x.Layout == PhysicalLayout.ChannelBlocked)
+            {
+                if (reads && x.Blocks.Holds(g.N, g.C, g.H * g.W)) xBlock = x.Blocks.Block;
+                else RestoreLogical(x);
+            }
+            yBlocked = writes && y.PrivateLayoutAllowed && ReadsChannelBlocks;
         }
-        bool yBlocked = writes && y.PrivateLayoutAllowed;
         kernels.Conv2dForward(g, Ptr(x), w, Ptr(bias), Ptr(y), relu, xBlock, yBlocked);
         if (yBlocked) y.MarkBlocked(new ChannelBlocks(g.N, g.K, g.P * g.Q, kernels.Isa == CpuIsa.Vector512 ? 16 : 8));
     }
@@ -84,7 +88,8 @@ internal sealed unsafe partial class CpuDevice
                     job.Scratch = _perWorker.Ensure(job.WorkerStride * Threads);
                 }
                 job.Slabs = g.N * (g.C / blocks.Block);
-                RunSlabs(&CpuChannelBlocks.MaxPoolTask, &job, job.Slabs, (long)g.H * g.W * blocks.Block, out job.SlabsPerTask);
+                job.SlabsPerTask = CpuChannelBlocks.SlabsPerTask(job.Slabs, (long)g.H * g.W * blocks.Block, Threads);
+                RunSlabs(&CpuChannelBlocks.MaxPoolTask, &job, job.Slabs, job.SlabsPerTask, blocks.Floats);
                 if (!job.ToPlanes) y.MarkBlocked(new ChannelBlocks(g.N, g.C, g.P * g.Q, blocks.Block));
                 return;
             }
